@@ -1,0 +1,1 @@
+"""Adesso: customer care on every channel, help now."""

@@ -1,0 +1,34 @@
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+
+
+class AgentLanguageMiddleware:
+    """The UI speaks the logged-in agent's language; others get the browser's.
+
+    Runs before AuthenticationMiddleware so the user is read lazily from the
+    session only when the language is actually needed.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            return self.get_response(request)
+        language = None
+        user = getattr(request, "user", None)
+        if user is None:
+            from django.contrib.auth import get_user
+
+            user = get_user(request)  # type: ignore[arg-type]
+        if user is not None and user.is_authenticated:
+            language = user.language
+        if not language:
+            language = translation.get_language_from_request(request)
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()  # type: ignore[attr-defined]
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        return response

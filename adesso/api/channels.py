@@ -1,0 +1,42 @@
+"""Channels: admins connect them; everyone may list them."""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+from ninja import Field, Router, Schema, Status
+
+from adesso.api import serialize
+from adesso.api.schemas import ChannelCreated, ChannelOut, ErrorOut
+from adesso.channels.actions import do_create_channel
+from adesso.channels.models import Channel
+
+router = Router()
+
+
+@router.get("", response=list[ChannelOut])
+def list_channels(request: HttpRequest) -> list[dict[str, Any]]:
+    channels = Channel.objects.filter(organization_id=request.auth.organization_id).order_by("name")
+    return [serialize.channel(c) for c in channels]
+
+
+class ChannelIn(Schema):
+    kind: str = Field(..., description="api")
+    name: str = Field(..., min_length=1, max_length=200)
+    config: dict[str, Any] = Field(default_factory=dict)
+
+
+@router.post("", response={201: ChannelCreated, 400: ErrorOut, 403: ErrorOut})
+def create_channel(request: HttpRequest, payload: ChannelIn) -> Status:
+    """Connect a channel (admins only). The token is shown once: store it."""
+    if not request.auth.is_admin:
+        raise PermissionDenied("Only admins manage channels")
+    channel, token = do_create_channel(
+        request.auth.organization, payload.kind, payload.name, payload.config
+    )
+    return Status(201, {
+        **serialize.channel(channel),
+        "token": token,
+        "inbound_url": f"{settings.SITE_URL}/api/v1/inbound/{channel.code}",
+    })

@@ -1,0 +1,127 @@
+"""Conversations: list, read, reply, assign, status, snooze."""
+
+import datetime as dt
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema, Status
+from ninja.errors import HttpError
+
+from adesso.accounts.access import access_agent_by_code, access_team_by_code
+from adesso.api import serialize
+from adesso.api.schemas import ConversationDetail, ConversationOut, ConversationPage, ErrorOut, MessageOut
+from adesso.conversations import actions, queries
+from adesso.conversations.access import access_conversation_by_code
+
+router = Router()
+
+
+class ListFilters(Schema):
+    status: str | None = Field("open", description="open, pending, snoozed, resolved or all")
+    assignee: str | None = Field(None, description="me, none or an agent's code")
+    team: str | None = Field(None, description="a team's code, or mine")
+    channel: str | None = Field(None, description="a channel's code")
+    ordering: str = Field("waiting", description="waiting (longest first), -updated, updated, -created, created")
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0)
+
+
+@router.get("", response={200: ConversationPage, 400: ErrorOut})
+def list_conversations(request: HttpRequest, filters: Query[ListFilters]) -> dict[str, Any]:
+    try:
+        qs = queries.inbox(
+            request.auth, status=filters.status, assignee=filters.assignee, team=filters.team,
+            channel=filters.channel, ordering=filters.ordering,
+        )
+    except queries.FilterError as exc:
+        raise HttpError(400, str(exc)) from None
+    items = list(qs[filters.offset : filters.offset + filters.limit])
+    return {
+        "count": qs.count(),
+        "limit": filters.limit,
+        "offset": filters.offset,
+        "items": [serialize.conversation(c) for c in items],
+    }
+
+
+def detail(conversation: Any) -> dict[str, Any]:
+    messages = queries.conversation_messages(conversation)
+    events = queries.conversation_events(conversation)
+    history = queries.contact_history(conversation.contact, exclude=conversation)
+    note = queries.handover_note(events)
+    return {
+        **serialize.conversation(conversation),
+        "messages": [serialize.message(m, conversation.code, conversation.channel) for m in messages],
+        "events": [serialize.event(e) for e in events],
+        "handover_note": note.data["note"] if note else None,
+        "history": [serialize.message(m, m.conversation.code, m.channel) for m in history],
+    }
+
+
+@router.get("/{code}", response={200: ConversationDetail, 404: ErrorOut})
+def get_conversation(request: HttpRequest, code: str) -> dict[str, Any]:
+    """One conversation with its messages, events, the handover note and the
+    contact's history on every other conversation and channel."""
+    return detail(access_conversation_by_code(request.auth, code))
+
+
+class ReplyIn(Schema):
+    text: str = Field(..., min_length=1, max_length=100_000)
+    internal: bool = False
+
+
+@router.post("/{code}/messages", response={201: MessageOut, 400: ErrorOut, 404: ErrorOut})
+def reply(request: HttpRequest, code: str, payload: ReplyIn) -> Status:
+    conversation = access_conversation_by_code(request.auth, code)
+    message = actions.do_send_reply(request.auth, conversation, payload.text, payload.internal)
+    message.author = request.auth
+    return Status(201, serialize.message(message, conversation.code, conversation.channel))
+
+
+class AssignIn(Schema):
+    assignee: str | None = Field(None, description="an agent's code, or null to unassign")
+    team: str | None = Field(None, description="a team's code")
+    note: str = Field("", max_length=5000, description="handover note; required for a transfer")
+
+
+@router.post("/{code}/assign", response={200: ConversationOut, 400: ErrorOut, 404: ErrorOut})
+def assign(request: HttpRequest, code: str, payload: AssignIn) -> dict[str, Any]:
+    conversation = access_conversation_by_code(request.auth, code)
+    assignee = access_agent_by_code(request.auth, payload.assignee) if payload.assignee else None
+    team = access_team_by_code(request.auth, payload.team) if payload.team else None
+    actions.do_assign(request.auth, conversation, assignee, team, payload.note)
+    return serialize.conversation(conversation)
+
+
+class StatusIn(Schema):
+    status: Literal["open", "pending", "resolved"]
+    reason: str = Field("", max_length=2000)
+
+
+@router.post("/{code}/status", response={200: ConversationOut, 400: ErrorOut, 404: ErrorOut})
+def change_status(request: HttpRequest, code: str, payload: StatusIn) -> dict[str, Any]:
+    conversation = access_conversation_by_code(request.auth, code)
+    actions.do_change_status(request.auth, conversation, payload.status, payload.reason)
+    return serialize.conversation(conversation)
+
+
+class SnoozeIn(Schema):
+    until: dt.datetime = Field(..., description="ISO 8601 with a time zone")
+
+
+@router.post("/{code}/snooze", response={200: ConversationOut, 400: ErrorOut, 404: ErrorOut})
+def snooze(request: HttpRequest, code: str, payload: SnoozeIn) -> dict[str, Any]:
+    conversation = access_conversation_by_code(request.auth, code)
+    actions.do_snooze(request.auth, conversation, payload.until)
+    return serialize.conversation(conversation)
+
+
+class PriorityIn(Schema):
+    priority: int = Field(..., ge=0, le=3, description="0 low, 1 normal, 2 high, 3 urgent")
+
+
+@router.post("/{code}/priority", response={200: ConversationOut, 400: ErrorOut, 404: ErrorOut})
+def priority(request: HttpRequest, code: str, payload: PriorityIn) -> dict[str, Any]:
+    conversation = access_conversation_by_code(request.auth, code)
+    actions.do_set_priority(request.auth, conversation, payload.priority)
+    return serialize.conversation(conversation)

@@ -1,0 +1,127 @@
+"""Shapes of what the API returns. Built from rows already loaded: no queries here."""
+
+import datetime as dt
+
+from ninja import Schema
+
+
+class AgentOut(Schema):
+    code: str
+    name: str
+    email: str
+    role: str
+    language: str
+
+
+class TeamOut(Schema):
+    code: str
+    name: str
+
+
+class ChannelOut(Schema):
+    code: str
+    kind: str
+    name: str
+    is_enabled: bool
+    disabled_reason: str
+
+
+class ChannelCreated(ChannelOut):
+    inbound_url: str
+    token: str
+
+
+class IdentityOut(Schema):
+    kind: str
+    value: str
+
+
+class ContactSummary(Schema):
+    code: str
+    name: str
+    email: str
+    phone: str
+    tier: str
+
+
+class ContactOut(ContactSummary):
+    language: str
+    notes: str
+    merged_into: str | None
+    created_at: dt.datetime
+    identities: list[IdentityOut]
+
+
+class AttachmentOut(Schema):
+    code: str
+    filename: str
+    content_type: str
+    size: int
+    url: str
+
+
+class MessageOut(Schema):
+    code: str
+    conversation: str
+    channel: str
+    channel_kind: str
+    direction: str
+    internal: bool
+    auto: bool
+    author: str | None
+    text: str
+    html: str
+    created_at: dt.datetime
+    sent_at: dt.datetime | None
+    delivery_status: str
+    attachments: list[AttachmentOut]
+
+
+class ConversationOut(Schema):
+    code: str
+    status: str
+    priority: int
+    channel: ChannelOut
+    contact: ContactSummary
+    assignee: AgentOut | None
+    team: TeamOut | None
+    language: str
+    subject: str
+    last_message_preview: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    waiting_since: dt.datetime | None
+    waiting_seconds: int | None
+    last_customer_message_at: dt.datetime | None
+    first_response_at: dt.datetime | None
+    snoozed_until: dt.datetime | None
+    resolved_at: dt.datetime | None
+
+
+class EventOut(Schema):
+    kind: str
+    actor: str | None
+    data: dict[str, object]
+    created_at: dt.datetime
+
+
+class ConversationDetail(ConversationOut):
+    messages: list[MessageOut]
+    events: list[EventOut]
+    handover_note: str | None
+    history: list[MessageOut]
+
+
+class Page(Schema):
+    count: int
+    limit: int
+    offset: int
+
+
+class ConversationPage(Page):
+    items: list[ConversationOut]
+
+
+class ErrorOut(Schema):
+    error: str
+    message: str

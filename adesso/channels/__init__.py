@@ -1,0 +1,1 @@
+"""Channels: one package per kind (`adesso/channels/<kind>/`), listed in registry.py."""

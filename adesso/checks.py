@@ -1,0 +1,46 @@
+"""System checks: bad configuration is refused at start with a clear message."""
+
+from typing import Any
+from urllib.parse import urlparse
+
+from django.conf import settings
+from django.core.checks import Error, Tags, register
+
+_DEV_KEY = "adesso-insecure-development-key"
+
+
+@register(Tags.security, deploy=False)
+def check_configuration(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    errors = []
+    site = urlparse(settings.SITE_URL)
+    if site.scheme not in ("http", "https") or not site.hostname:
+        errors.append(Error(
+            f"SITE_URL={settings.SITE_URL!r} is not an http(s) URL.",
+            hint="Set SITE_URL to the address agents open, e.g. https://help.example.com",
+            id="adesso.E002",
+        ))
+    local = site.hostname in ("127.0.0.1", "localhost", "::1")
+    if settings.SECRET_KEY == _DEV_KEY and not local and not settings.DEBUG:
+        errors.append(Error(
+            "SECRET_KEY is the development default on a public site.",
+            hint="Set the SECRET_KEY environment variable to a long random string.",
+            id="adesso.E001",
+        ))
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if engine not in ("django.db.backends.sqlite3", "django.db.backends.postgresql"):
+        errors.append(Error(
+            f"DATABASE_URL selects {engine}; Adesso supports SQLite and PostgreSQL.",
+            hint="Use postgres://user@host:5432/name or leave DATABASE_URL unset for SQLite.",
+            id="adesso.E003",
+        ))
+    redis_url = settings.REDIS_URL
+    if redis_url and urlparse(redis_url).scheme not in ("redis", "rediss", "unix"):
+        errors.append(Error(
+            f"REDIS_URL={redis_url.split('@')[-1]!r} is not a redis:// URL.",
+            hint="Use redis://127.0.0.1:6379/0, or leave REDIS_URL unset.",
+            id="adesso.E004",
+        ))
+    for name in ("ADESSO_MAX_BODY_BYTES", "ADESSO_MAX_ATTACHMENT_BYTES", "ADESSO_MAX_TEXT_CHARS"):
+        if getattr(settings, name) <= 0:
+            errors.append(Error(f"{name} must be a positive number.", id="adesso.E005"))
+    return errors

@@ -1,0 +1,194 @@
+"""State changes for contacts: resolving a sender, editing, merging and undoing merges."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from adesso.channels.registry import get_kind
+from adesso.contacts.models import Contact, ContactIdentity, ContactMerge, IdentityKind, Tier
+from adesso.conversations.events import record_event
+from adesso.conversations.models import Conversation, EventKind
+from adesso.lib.addresses import normalize_email, normalize_phone
+from adesso.lib.errors import ActionError
+
+if TYPE_CHECKING:
+    from adesso.accounts.models import User
+    from adesso.channels.base import InboundSender
+    from adesso.channels.models import Channel
+
+
+def do_resolve_contact(channel: Channel, sender: InboundSender) -> Contact:
+    """The contact a sender is, creating it or adding addresses to it as needed.
+
+    Call inside the intake transaction. The sender's channel identity decides
+    first; else a known email or phone (the API channel is the company's own
+    trusted system, so its addresses identify). An address already owned by
+    another contact is not moved: the two contacts become a merge suggestion.
+    """
+    kind = get_kind(channel.kind)
+    wanted: list[tuple[str, str]] = [
+        (kind.identity_kind, kind.identity_value(channel, sender.external_id))
+    ]
+    email = normalize_email(sender.email)
+    phone = normalize_phone(sender.phone)
+    if email:
+        wanted.append((IdentityKind.EMAIL, email))
+    if phone:
+        wanted.append((IdentityKind.PHONE, phone))
+    match = Q()
+    for k, v in wanted:
+        match |= Q(kind=k, value=v)
+    found = {
+        (i.kind, i.value): i
+        for i in ContactIdentity.objects.filter(match, organization_id=channel.organization_id)
+        .select_related("contact")
+    }
+    contact = next((found[w].contact for w in wanted if w in found), None)
+    if contact is None:
+        contact = Contact.objects.create(
+            organization_id=channel.organization_id, name=sender.name, email=email, phone=phone
+        )
+    else:
+        while contact.merged_into_id is not None:  # identities follow merges; be safe anyway
+            contact = Contact.objects.get(pk=contact.merged_into_id)
+        changed = []
+        for field, value in (("name", sender.name), ("email", email), ("phone", phone)):
+            if value and not getattr(contact, field):
+                setattr(contact, field, value)
+                changed.append(field)
+        if changed:
+            contact.updated_at = timezone.now()
+            contact.save(update_fields=[*changed, "updated_at"])
+    missing = [w for w in wanted if w not in found]
+    if missing:
+        ContactIdentity.objects.bulk_create(
+            [
+                ContactIdentity(organization_id=channel.organization_id, contact=contact, kind=k, value=v)
+                for k, v in missing
+            ]
+        )
+    return contact
+
+
+CONTACT_EDITABLE = ("name", "email", "phone", "language", "tier", "notes")
+
+
+def do_update_contact(actor: User, contact: Contact, **changes: Any) -> Contact:
+    """Edit a contact's details. Email and phone are normalised and become identities."""
+    fields = []
+    for field, value in changes.items():
+        if field not in CONTACT_EDITABLE or value is None:
+            continue
+        if field == "email" and value:
+            value = normalize_email(value)
+            if not value:
+                raise ActionError(_("That is not a valid email address."), "invalid_email")
+        if field == "phone" and value:
+            value = normalize_phone(value)
+            if not value:
+                raise ActionError(_("That is not a valid phone number."), "invalid_phone")
+        if field == "tier" and value not in Tier.values:
+            raise ActionError(_("Unknown tier."), "invalid_tier")
+        setattr(contact, field, value)
+        fields.append(field)
+    if fields:
+        contact.updated_at = timezone.now()
+        with transaction.atomic():
+            contact.save(update_fields=[*fields, "updated_at"])
+            for kind in (IdentityKind.EMAIL, IdentityKind.PHONE):
+                value = getattr(contact, kind)
+                if kind in fields and value:
+                    # Claim the address only if nobody has it; else it stays a suggestion.
+                    ContactIdentity.objects.get_or_create(
+                        organization_id=contact.organization_id, kind=kind, value=value,
+                        defaults={"contact": contact},
+                    )
+    return contact
+
+
+def merge_suggestions(contact: Contact) -> list[Contact]:
+    """Other live contacts sharing an email or phone with this one."""
+    addresses = Q(pk__in=[])
+    own = list(contact.identities.filter(kind__in=[IdentityKind.EMAIL, IdentityKind.PHONE]))
+    emails = {i.value for i in own if i.kind == IdentityKind.EMAIL} | ({contact.email} - {""})
+    phones = {i.value for i in own if i.kind == IdentityKind.PHONE} | ({contact.phone} - {""})
+    if emails:
+        addresses |= Q(email__in=emails) | Q(
+            identities__kind=IdentityKind.EMAIL, identities__value__in=emails
+        )
+    if phones:
+        addresses |= Q(phone__in=phones) | Q(
+            identities__kind=IdentityKind.PHONE, identities__value__in=phones
+        )
+    return list(
+        Contact.objects.filter(addresses, organization_id=contact.organization_id,
+                               merged_into__isnull=True)
+        .exclude(pk=contact.pk)
+        .distinct()
+        .order_by("created_at")[:20]
+    )
+
+
+def do_merge_contacts(actor: User | None, source: Contact, target: Contact) -> ContactMerge:
+    """Move everything of `source` to `target`; `source` stays, marked merged, for undo."""
+    if source.organization_id != target.organization_id:
+        raise ActionError(_("Contacts of different organisations cannot be merged."), "cross_org")
+    if source.pk == target.pk:
+        raise ActionError(_("A contact cannot be merged into itself."), "same_contact")
+    if source.merged_into_id or target.merged_into_id:
+        raise ActionError(_("One of these contacts is already merged."), "already_merged")
+    with transaction.atomic():
+        identity_ids = list(source.identities.values_list("pk", flat=True))
+        conversation_ids = list(source.conversations.values_list("pk", flat=True))
+        ContactIdentity.objects.filter(pk__in=identity_ids).update(contact=target)
+        Conversation.objects.filter(pk__in=conversation_ids).update(contact=target)
+        for field in ("name", "email", "phone", "language"):
+            if not getattr(target, field) and getattr(source, field):
+                setattr(target, field, getattr(source, field))
+        if source.tier != Tier.STANDARD and target.tier == Tier.STANDARD:
+            target.tier = source.tier
+        now = timezone.now()
+        target.updated_at = now
+        target.save(update_fields=["name", "email", "phone", "language", "tier", "updated_at"])
+        source.merged_into = target
+        source.updated_at = now
+        source.save(update_fields=["merged_into", "updated_at"])
+        merge = ContactMerge.objects.create(
+            organization_id=target.organization_id, source=source, target=target,
+            moved_identity_ids=identity_ids, moved_conversation_ids=conversation_ids, actor=actor,
+        )
+        data = {"source": source.code, "target": target.code, "merge": merge.pk}
+        for conversation in Conversation.objects.filter(pk__in=conversation_ids):
+            record_event(conversation, EventKind.CONTACT_MERGED, actor, data)
+    return merge
+
+
+def do_undo_merge(actor: User | None, merge: ContactMerge) -> Contact:
+    """Give back to the source contact what the merge moved; returns the source."""
+    if merge.undone_at is not None:
+        raise ActionError(_("This merge was already undone."), "already_undone")
+    with transaction.atomic():
+        source = merge.source
+        ContactIdentity.objects.filter(pk__in=merge.moved_identity_ids, contact=merge.target).update(
+            contact=source
+        )
+        conversations = Conversation.objects.filter(
+            pk__in=merge.moved_conversation_ids, contact=merge.target
+        )
+        moved = list(conversations)
+        conversations.update(contact=source)
+        source.merged_into = None
+        source.updated_at = timezone.now()
+        source.save(update_fields=["merged_into", "updated_at"])
+        merge.undone_at = timezone.now()
+        merge.undone_by = actor
+        merge.save(update_fields=["undone_at", "undone_by"])
+        data = {"source": source.code, "target": merge.target.code, "merge": merge.pk}
+        for conversation in moved:
+            record_event(conversation, EventKind.CONTACT_UNMERGED, actor, data)
+    return source

@@ -1,0 +1,99 @@
+"""One customer, known by many addresses across channels."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from adesso.accounts.models import Organization
+from adesso.lib.codes import new_code
+
+
+class Tier(models.TextChoices):
+    STANDARD = "standard", _("Standard")
+    LOYAL = "loyal", _("Loyal")
+    VIP = "vip", _("VIP")
+
+
+class Contact(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="contacts")
+    code = models.CharField(max_length=16, unique=True, default=new_code)
+    name = models.CharField(max_length=200, blank=True)
+    # Primary addresses shown to agents. The identities are what intake matches on.
+    email = models.CharField(max_length=254, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    language = models.CharField(max_length=8, blank=True)
+    tier = models.CharField(max_length=16, choices=Tier.choices, default=Tier.STANDARD)
+    notes = models.TextField(blank=True)
+    # Set while this contact is merged into another; cleared by undoing the merge.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_contacts"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["organization", "email"]),
+            models.Index(fields=["organization", "phone"]),
+            models.Index(fields=["organization", "-updated_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email or self.phone or self.code
+
+
+class IdentityKind(models.TextChoices):
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone")
+    API = "api", _("API")
+
+
+class ContactIdentity(models.Model):
+    """An address (email, phone, a channel's handle) known to belong to a contact.
+
+    Unique per organisation: an address leads to one contact. Values are
+    normalised (see adesso.lib.addresses); `api` values are qualified by the
+    channel code because client ids only mean something inside one channel.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="identities")
+    kind = models.CharField(max_length=32)
+    value = models.CharField(max_length=255)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "kind", "value"], name="identity_unique_per_org"
+            )
+        ]
+        verbose_name_plural = "contact identities"
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}"
+
+
+class ContactMerge(models.Model):
+    """A merge of `source` into `target`, with what moved, so it can be undone."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
+    source = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="merges_as_source")
+    target = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="merges_as_target")
+    moved_identity_ids = models.JSONField(default=list)
+    moved_conversation_ids = models.JSONField(default=list)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )

@@ -1,0 +1,299 @@
+"""Every state change of a conversation: intake, replies, assignment, status.
+
+Each action runs in one transaction, records a ConversationEvent and leaves
+side effects (live updates, deliveries) to run after commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from adesso.contacts.actions import do_resolve_contact
+from adesso.conversations.events import record_event
+from adesso.conversations.models import (
+    ACTIVE_STATUSES,
+    Attachment,
+    Conversation,
+    DeliveryStatus,
+    Direction,
+    EventKind,
+    Message,
+    Priority,
+    Status,
+)
+from adesso.lib.errors import ActionError
+from adesso.lib.html import html_to_text, sanitize_html
+
+if TYPE_CHECKING:
+    from adesso.accounts.models import Team, User
+    from adesso.channels.base import InboundMessage
+    from adesso.channels.models import Channel
+
+
+@dataclass
+class Received:
+    conversation: Conversation
+    message: Message
+    created: bool  # False when the external id had been received before
+
+
+def _preview(text: str) -> str:
+    return " ".join(text.split())[:200]
+
+
+def do_receive_message(channel: Channel, inbound: InboundMessage) -> Received:
+    """Store a customer's message once, in the contact's open conversation on this channel.
+
+    Idempotent on (channel, external id): a repeated delivery returns what
+    the first one stored. Safe under concurrent deliveries of the same id.
+    """
+    existing = _existing(channel, inbound.external_id)
+    if existing is not None:
+        return existing
+    try:
+        return _receive(channel, inbound)
+    except IntegrityError:
+        # A concurrent delivery of the same message (or a new sender's
+        # identity) won the race: what it stored is the answer.
+        existing = _existing(channel, inbound.external_id)
+        if existing is not None:
+            return existing
+        return _receive(channel, inbound)
+
+
+def _existing(channel: Channel, external_id: str) -> Received | None:
+    message = (
+        Message.objects.select_related("conversation")
+        .filter(channel=channel, external_id=external_id)
+        .first()
+    )
+    if message is None:
+        return None
+    return Received(message.conversation, message, created=False)
+
+
+@transaction.atomic
+def _receive(channel: Channel, inbound: InboundMessage) -> Received:
+    now = timezone.now()
+    contact = do_resolve_contact(channel, inbound.sender)
+    html = sanitize_html(inbound.html) if inbound.html else ""
+    text = inbound.text.strip() or (html_to_text(html) if html else "")
+    conversation = (
+        Conversation.objects.filter(contact=contact, channel=channel, status__in=ACTIVE_STATUSES)
+        .order_by("-created_at")
+        .first()
+    )
+    created = conversation is None
+    if conversation is None:
+        conversation = Conversation.objects.create(
+            organization_id=channel.organization_id, channel=channel, contact=contact,
+            language=contact.language, created_at=now, updated_at=now,
+        )
+        record_event(conversation, EventKind.CREATED, data={"channel": channel.code})
+    message = Message.objects.create(
+        organization_id=channel.organization_id, conversation=conversation, channel=channel,
+        direction=Direction.INCOMING, external_id=inbound.external_id, text=text, html=html,
+        created_at=now, sent_at=inbound.sent_at,
+    )
+    for item in inbound.attachments:
+        attachment = Attachment(
+            organization_id=channel.organization_id, message=message, filename=item.filename,
+            content_type=item.content_type, size=len(item.content),
+        )
+        attachment.file.save(item.filename, ContentFile(item.content), save=False)
+        attachment.save()
+    fields = ["last_customer_message_at", "last_message_preview", "updated_at"]
+    conversation.last_customer_message_at = now
+    conversation.last_message_preview = _preview(text or _("(attachment)"))
+    conversation.updated_at = now
+    if conversation.waiting_since is None:
+        conversation.waiting_since = now
+        fields.append("waiting_since")
+    if not created and conversation.status != Status.OPEN:
+        # The customer wrote again: whatever we were waiting for, it is our turn.
+        record_event(
+            conversation, EventKind.STATUS_CHANGED,
+            data={"from": conversation.status, "to": Status.OPEN, "reason": "customer_message"},
+        )
+        conversation.status = Status.OPEN
+        conversation.snoozed_until = None
+        fields += ["status", "snoozed_until"]
+    conversation.save(update_fields=fields)
+    record_event(conversation, EventKind.MESSAGE_RECEIVED, data={"message": message.code})
+    return Received(conversation, message, created=True)
+
+
+def do_send_reply(
+    agent: User, conversation: Conversation, text: str, internal: bool = False
+) -> Message:
+    """An agent answers the customer (or writes an internal note).
+
+    A public reply is the human answer: it stops the wait. An unassigned
+    conversation becomes the replying agent's, so the customer keeps one person.
+    """
+    text = text.strip()
+    if not text:
+        raise ActionError(_("The reply is empty."), "empty")
+    if conversation.organization_id != agent.organization_id:
+        raise ActionError(_("No such conversation."), "not_found")
+    now = timezone.now()
+    with transaction.atomic():
+        message = Message.objects.create(
+            organization_id=conversation.organization_id, conversation=conversation,
+            channel_id=conversation.channel_id, direction=Direction.OUTGOING, internal=internal,
+            author=agent, text=text, created_at=now,
+            delivery_status=DeliveryStatus.NONE if internal else DeliveryStatus.PENDING,
+        )
+        fields = ["updated_at"]
+        conversation.updated_at = now
+        if not internal:
+            conversation.last_agent_message_at = now
+            conversation.waiting_since = None
+            conversation.last_message_preview = _preview(text)
+            fields += ["last_agent_message_at", "waiting_since", "last_message_preview"]
+            if conversation.first_response_at is None:
+                conversation.first_response_at = now
+                fields.append("first_response_at")
+        if conversation.assignee_id is None and not internal:
+            conversation.assignee = agent
+            fields.append("assignee")
+            record_event(conversation, EventKind.ASSIGNED, agent,
+                         {"to": agent.code, "reason": "replied"})
+        conversation.save(update_fields=fields)
+        record_event(
+            conversation, EventKind.NOTE_ADDED if internal else EventKind.MESSAGE_SENT, agent,
+            {"message": message.code},
+        )
+        if not internal:
+            from adesso.conversations.tasks import deliver_message
+
+            message_id = message.pk
+            transaction.on_commit(lambda: deliver_message.enqueue(message_id))
+    return message
+
+
+def do_assign(
+    actor: User, conversation: Conversation, assignee: User | None, team: Team | None = None,
+    note: str = "",
+) -> Conversation:
+    """Assign or transfer. Moving a conversation away from an agent needs a handover note,
+    so the next agent sees at the top what the customer already said."""
+    if assignee is not None and assignee.organization_id != conversation.organization_id:
+        raise ActionError(_("No such agent."), "not_found")
+    if team is not None and team.organization_id != conversation.organization_id:
+        raise ActionError(_("No such team."), "not_found")
+    note = note.strip()
+    previous = conversation.assignee
+    team_changed = team is not None and team.pk != conversation.team_id
+    if previous == assignee and not team_changed:
+        return conversation
+    transfer = previous is not None and previous != assignee
+    if transfer and not note:
+        raise ActionError(
+            _("A transfer needs a handover note, so the customer does not have to repeat themselves."),
+            "note_required",
+        )
+    with transaction.atomic():
+        conversation.assignee = assignee
+        fields = ["assignee", "updated_at"]
+        if team_changed:
+            conversation.team = team
+            fields.append("team")
+        conversation.updated_at = timezone.now()
+        conversation.save(update_fields=fields)
+        data = {
+            "from": previous.code if previous else None,
+            "to": assignee.code if assignee else None,
+            "team": conversation.team.code if conversation.team else None,
+        }
+        if note:
+            data["note"] = note
+        record_event(conversation, EventKind.TRANSFERRED if transfer else EventKind.ASSIGNED,
+                     actor, data)
+    return conversation
+
+
+def do_change_status(
+    actor: User | None, conversation: Conversation, status: str, reason: str = ""
+) -> Conversation:
+    if status not in Status.values:
+        raise ActionError(_("Unknown status."), "invalid_status")
+    if status == Status.SNOOZED:
+        raise ActionError(_("Use snooze with a time to snooze a conversation."), "invalid_status")
+    if status == conversation.status:
+        return conversation
+    now = timezone.now()
+    with transaction.atomic():
+        previous = conversation.status
+        conversation.status = status
+        conversation.snoozed_until = None
+        conversation.updated_at = now
+        conversation.resolved_at = now if status == Status.RESOLVED else None
+        conversation.save(update_fields=["status", "snoozed_until", "updated_at", "resolved_at"])
+        data = {"from": previous, "to": status}
+        if reason:
+            data["reason"] = reason
+        record_event(conversation, EventKind.STATUS_CHANGED, actor, data)
+    return conversation
+
+
+def do_snooze(actor: User, conversation: Conversation, until: dt.datetime) -> Conversation:
+    now = timezone.now()
+    if timezone.is_naive(until):
+        raise ActionError(_("The snooze time needs a time zone."), "invalid_time")
+    if until <= now:
+        raise ActionError(_("Snooze until a time in the future."), "invalid_time")
+    with transaction.atomic():
+        previous = conversation.status
+        conversation.status = Status.SNOOZED
+        conversation.snoozed_until = until
+        conversation.updated_at = now
+        conversation.save(update_fields=["status", "snoozed_until", "updated_at"])
+        record_event(conversation, EventKind.SNOOZED, actor,
+                     {"from": previous, "until": until.isoformat()})
+    return conversation
+
+
+def do_wake_snoozed(now: dt.datetime | None = None, limit: int = 500) -> int:
+    """Reopen conversations whose snooze is due. Claims each row with compare-and-set,
+    so several timer processes never wake one twice."""
+    now = now or timezone.now()
+    woken = 0
+    due = list(
+        Conversation.objects.filter(snoozed_until__lte=now, status=Status.SNOOZED)
+        .order_by("snoozed_until")
+        .values_list("pk", "snoozed_until")[:limit]
+    )
+    for pk, until in due:
+        with transaction.atomic():
+            claimed = Conversation.objects.filter(
+                pk=pk, status=Status.SNOOZED, snoozed_until=until
+            ).update(status=Status.OPEN, snoozed_until=None, updated_at=now)
+            if claimed:
+                conversation = Conversation.objects.get(pk=pk)
+                record_event(conversation, EventKind.STATUS_CHANGED,
+                             data={"from": Status.SNOOZED, "to": Status.OPEN, "reason": "snooze_due"})
+                woken += 1
+    return woken
+
+
+def do_set_priority(actor: User, conversation: Conversation, priority: int) -> Conversation:
+    if priority not in Priority.values:
+        raise ActionError(_("Unknown priority."), "invalid_priority")
+    if priority == conversation.priority:
+        return conversation
+    with transaction.atomic():
+        previous = conversation.priority
+        conversation.priority = priority
+        conversation.updated_at = timezone.now()
+        conversation.save(update_fields=["priority", "updated_at"])
+        record_event(conversation, EventKind.PRIORITY_CHANGED, actor,
+                     {"from": previous, "to": priority})
+    return conversation

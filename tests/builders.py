@@ -1,0 +1,92 @@
+"""Plain builder functions and a few named personas: no fixture webs."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.test import Client
+
+from adesso.accounts.actions import do_create_agent, do_create_api_token, do_create_team
+from adesso.accounts.models import Organization, Role, User
+from adesso.channels.actions import do_create_channel
+from adesso.channels.models import Channel
+
+_seq = itertools.count(1)
+
+
+def make_org(name: str = "Pasticceria Rossi") -> Organization:
+    return Organization.objects.create(name=f"{name} {next(_seq)}")
+
+
+def make_agent(
+    org: Organization, name: str = "Giulia", role: str = Role.AGENT, language: str = "it"
+) -> User:
+    n = next(_seq)
+    return do_create_agent(org, f"{name.lower()}{n}@example.com", name=name, role=role,
+                           language=language, password="correct-horse-battery")
+
+
+@dataclass
+class ApiChannel:
+    channel: Channel
+    token: str
+
+    @property
+    def url(self) -> str:
+        return f"/api/v1/inbound/{self.channel.code}"
+
+
+def make_api_channel(org: Organization, name: str = "Sito web") -> ApiChannel:
+    channel, token = do_create_channel(org, "api", name)
+    return ApiChannel(channel, token)
+
+
+def inbound_payload(
+    external_id: str | None = None, sender_id: str = "cust-1", text: str = "Buongiorno, il mio ordine?",
+    **extra: Any,
+) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "external_id": external_id or f"msg-{next(_seq)}",
+        "sender": {"external_id": sender_id, "name": "Mario Bianchi"},
+        "text": text,
+    }
+    sender_extra = extra.pop("sender", None)
+    if sender_extra:
+        payload["sender"].update(sender_extra)
+    payload.update(extra)
+    return payload
+
+
+def post_inbound(client: Client, ch: ApiChannel, payload: Any, token: str | None = None) -> Any:
+    body = payload if isinstance(payload, (bytes, str)) else json.dumps(payload)
+    return client.post(
+        ch.url, body, content_type="application/json",
+        headers={"Authorization": f"Bearer {token or ch.token}"},
+    )
+
+
+class AgentApi:
+    """An agent's view of the REST API, with their personal token."""
+
+    def __init__(self, agent: User) -> None:
+        self.agent = agent
+        self.client = Client()
+        self.headers = {"Authorization": f"Bearer {do_create_api_token(agent)}"}
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.client.get(f"/api/v1{path}", params, headers=self.headers)
+
+    def post(self, path: str, data: Any = None) -> Any:
+        return self.client.post(f"/api/v1{path}", json.dumps(data or {}),
+                                content_type="application/json", headers=self.headers)
+
+    def patch(self, path: str, data: Any) -> Any:
+        return self.client.patch(f"/api/v1{path}", json.dumps(data),
+                                 content_type="application/json", headers=self.headers)
+
+
+def make_team(org: Organization, name: str, members: list[User]) -> Any:
+    return do_create_team(org, name, members)
