@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "adesso.front",
     "adesso.realtime",
     "adesso.demo",
+    "adesso.ops",
 ]
 
 MIDDLEWARE = [

@@ -8,7 +8,14 @@ from django.db.models import F, Prefetch, QuerySet
 from adesso.accounts.models import User
 from adesso.contacts.models import Contact
 from adesso.conversations.access import conversations_for
-from adesso.conversations.models import Attachment, Conversation, ConversationEvent, EventKind, Message, Status
+from adesso.conversations.models import (
+    Attachment,
+    Conversation,
+    ConversationEvent,
+    EventKind,
+    Message,
+    Status,
+)
 
 ORDERINGS = {
     # Longest waiting first; those not waiting after, most recently active first.
