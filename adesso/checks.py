@@ -26,20 +26,6 @@ def check_configuration(app_configs: Any = None, **kwargs: Any) -> list[Error]:
             hint="Set the SECRET_KEY environment variable to a long random string.",
             id="adesso.E001",
         ))
-    engine = settings.DATABASES["default"]["ENGINE"]
-    if engine not in ("django.db.backends.sqlite3", "django.db.backends.postgresql"):
-        errors.append(Error(
-            f"DATABASE_URL selects {engine}; Adesso supports SQLite and PostgreSQL.",
-            hint="Use postgres://user@host:5432/name or leave DATABASE_URL unset for SQLite.",
-            id="adesso.E003",
-        ))
-    redis_url = settings.REDIS_URL
-    if redis_url and urlparse(redis_url).scheme not in ("redis", "rediss", "unix"):
-        errors.append(Error(
-            f"REDIS_URL={redis_url.split('@')[-1]!r} is not a redis:// URL.",
-            hint="Use redis://127.0.0.1:6379/0, or leave REDIS_URL unset.",
-            id="adesso.E004",
-        ))
     for name in ("ADESSO_MAX_BODY_BYTES", "ADESSO_MAX_ATTACHMENT_BYTES", "ADESSO_MAX_TEXT_CHARS"):
         if getattr(settings, name) <= 0:
             errors.append(Error(f"{name} must be a positive number.", id="adesso.E005"))

@@ -22,6 +22,18 @@ def env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+
+
 DEBUG = env_bool("DEBUG", False)
 # A laptop default so `make run` works; system check adesso.E001 refuses it
 # when DEBUG is off and the site is not on loopback.
@@ -87,6 +99,14 @@ TEMPLATES = [
 
 DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'adesso.sqlite3'}")
 DATABASES: dict[str, Any] = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=600)}
+if DATABASES["default"]["ENGINE"] not in ("django.db.backends.sqlite3", "django.db.backends.postgresql"):
+    # Refused here: Django imports the database driver before system checks run.
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "DATABASE_URL must be postgres://user@host:5432/name, or unset for SQLite; "
+        f"Adesso does not support {DATABASES['default']['ENGINE']}."
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0 if env_bool("ADESSO_TESTING", False) else 600
     DATABASES["default"]["OPTIONS"] = {
@@ -115,6 +135,14 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    # Libraries parse this URL while Django starts, before system checks run.
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "REDIS_URL must be a redis://, rediss:// or unix:// URL (e.g. redis://127.0.0.1:6379/0), "
+        "or be left unset."
+    )
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -153,9 +181,9 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 # Limits on what a customer or a client may send us.
-ADESSO_MAX_BODY_BYTES = int(os.environ.get("ADESSO_MAX_BODY_BYTES", 10 * 1024 * 1024))
-ADESSO_MAX_ATTACHMENT_BYTES = int(os.environ.get("ADESSO_MAX_ATTACHMENT_BYTES", 5 * 1024 * 1024))
-ADESSO_MAX_TEXT_CHARS = int(os.environ.get("ADESSO_MAX_TEXT_CHARS", 100_000))
+ADESSO_MAX_BODY_BYTES = env_int("ADESSO_MAX_BODY_BYTES", 10 * 1024 * 1024)
+ADESSO_MAX_ATTACHMENT_BYTES = env_int("ADESSO_MAX_ATTACHMENT_BYTES", 5 * 1024 * 1024)
+ADESSO_MAX_TEXT_CHARS = env_int("ADESSO_MAX_TEXT_CHARS", 100_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = ADESSO_MAX_BODY_BYTES + 1024 * 1024
 
 SESSION_COOKIE_HTTPONLY = True

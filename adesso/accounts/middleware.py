@@ -24,7 +24,7 @@ class AgentLanguageMiddleware:
 
             user = get_user(request)  # type: ignore[arg-type]
         if user is not None and user.is_authenticated:
-            language = user.language
+            language = getattr(user, "language", None)
         if not language:
             language = translation.get_language_from_request(request)
         translation.activate(language)

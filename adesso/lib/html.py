@@ -2,7 +2,11 @@
 
 import html as std_html
 
+import re
+
 import nh3
+
+_BLOCK_END = re.compile(r"<br\s*/?>|</(p|div|li|tr|td|th|h[1-6]|blockquote|pre)>", re.IGNORECASE)
 
 _ALLOWED_TAGS = {
     "a", "b", "blockquote", "br", "code", "div", "em", "h1", "h2", "h3", "h4", "hr", "i",
@@ -35,5 +39,6 @@ def sanitize_html(raw: str) -> str:
 
 def html_to_text(raw: str) -> str:
     """A plain-text rendering of sanitised HTML, for previews and search."""
-    stripped = nh3.clean(raw, tags=set(), attributes={})
+    spaced = _BLOCK_END.sub(" ", raw)
+    stripped = nh3.clean(spaced, tags=set(), attributes={})
     return " ".join(std_html.unescape(stripped).split())

@@ -14,7 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("--batch", action="store_true", help="run queued tasks, then exit")
 
     def handle(self, *args: Any, batch: bool, **options: Any) -> None:
-        backend = settings.TASKS["default"]["BACKEND"]
+        backend = str(settings.TASKS["default"]["BACKEND"])
         if backend.startswith("django_tasks_rq"):
             call_command("rqworker", "default", burst=batch, with_scheduler=False)
         elif backend.startswith("django_tasks_db"):
