@@ -76,3 +76,20 @@ def test_agents_needed_meets_the_target():
     assert service_level(n, 100, 180, 20) >= 0.8
     assert service_level(n - 1, 100, 180, 20) < 0.8
     assert agents_needed(0, 180, 20, 0.8) == 0
+
+
+def test_sla_clock_pauses_and_resumes():
+    from adesso.sla.clock import Clock, current_stage, next_check_at
+
+    start = at(2026, 11, 28, 23, 30)  # a Saturday night
+    clock = Clock(start, 3600)
+    assert clock.due_at(None) == at(2026, 11, 29, 0, 30)
+    assert next_check_at(clock, 0, None) == at(2026, 11, 29, 0, 0)
+    assert current_stage(clock, at(2026, 11, 29, 0, 20), None) == 2
+    # Pending for two hours after 20 minutes: 40 minutes left on resume.
+    paused = clock.paused(at(2026, 11, 28, 23, 50), None)
+    resumed = paused.resumed(at(2026, 11, 29, 1, 50))
+    assert resumed.due_at(None) == at(2026, 11, 29, 2, 30)
+    assert next_check_at(resumed, 4, None) is None
+    # On office hours the same wait falls due on Monday.
+    assert Clock(start, 3600).due_at(OFFICE) == at(2026, 11, 30, 10, 0)
