@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 from dataclasses import dataclass
@@ -87,6 +88,26 @@ class AgentApi:
         return self.client.patch(f"/api/v1{path}", json.dumps(data),
                                  content_type="application/json", headers=self.headers)
 
+    def send(self, method: str, path: str, body: bytes | str = b"",
+             content_type: str = "application/json") -> Any:
+        """Any method with a raw body, for input no well-behaved client would send."""
+        return self.client.generic(method.upper(), f"/api/v1{path}", body,
+                                   content_type=content_type, headers=self.headers)
+
 
 def make_team(org: Organization, name: str, members: list[User]) -> Any:
     return do_create_team(org, name, members)
+
+
+def customer_writes(ch: ApiChannel, text: str = "Buongiorno, il mio ordine?",
+                    sender_id: str = "cust-1", **extra: Any) -> dict[str, Any]:
+    """A customer's message through the channel's inbound endpoint; returns its 202 body."""
+    r = post_inbound(Client(), ch, inbound_payload(sender_id=sender_id, text=text, **extra))
+    assert r.status_code == 202, r.content
+    return r.json()  # type: ignore[no-any-return]
+
+
+def attachment(filename: str = "scontrino.txt", content: bytes = b"totale 12,50",
+               content_type: str = "text/plain") -> dict[str, str]:
+    return {"filename": filename, "content_type": content_type,
+            "content_base64": base64.b64encode(content).decode()}

@@ -58,7 +58,7 @@ def test_working_seconds_between_is_the_inverse():
 
 def test_daylight_saving_change_in_rome():
     # 25 October 2026: clocks go back at 03:00; 24/7 time is physical time.
-    start = dt.datetime(2026, 10, 25, 0, 30, tzinfo=dt.timezone.utc)
+    start = dt.datetime(2026, 10, 25, 0, 30, tzinfo=dt.UTC)
     assert add_working_time(start, 3600, None) - start == dt.timedelta(hours=1)
 
 

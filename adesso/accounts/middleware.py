@@ -20,9 +20,11 @@ class AgentLanguageMiddleware:
         language = None
         user = getattr(request, "user", None)
         if user is None:
-            from django.contrib.auth import get_user
+            # The auth middleware's own getter caches the user on the request,
+            # so AuthenticationMiddleware does not load it a second time.
+            from django.contrib.auth.middleware import get_user
 
-            user = get_user(request)  # type: ignore[arg-type]
+            user = get_user(request)
         if user is not None and user.is_authenticated:
             language = getattr(user, "language", None)
         if not language:

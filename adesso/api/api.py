@@ -7,12 +7,15 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI
+from django.urls import register_converter
+from ninja import NinjaAPI, Router, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.schema import OpenAPISchema
 from ninja.security import HttpBearer
 
 from adesso.accounts.access import user_for_api_token
 from adesso.accounts.models import User
+from adesso.api.parser import BadRequest, StrictParser
 from adesso.lib.errors import ActionError
 
 
@@ -25,7 +28,25 @@ class AgentToken(HttpBearer):
         return user_for_api_token(token)
 
 
-api = NinjaAPI(
+# The inbound endpoints authenticate themselves with the channel's token (not
+# the agent's): documented here so the OpenAPI document names the scheme they use.
+CHANNEL_TOKEN_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "The channel's inbound token, shown once when the channel is created.",
+}
+
+
+class AdessoApi(NinjaAPI):
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema["components"].setdefault("securitySchemes", {})["ChannelToken"] = CHANNEL_TOKEN_SCHEME
+        return schema
+
+
+api = AdessoApi(
     title="Adesso API",
     version="1",
     description=(
@@ -33,6 +54,10 @@ api = NinjaAPI(
         "(`adesso token EMAIL`); channels' inbound endpoints with the channel's token."
     ),
     auth=AgentToken(),
+    parser=StrictParser(),
+    # Swagger UI from ninja's bundled static files ("ninja" is an installed app), and
+    # no badge fetched from the public validator: the docs work without internet.
+    docs=Swagger(settings={"validatorUrl": None}),
     urls_namespace="api",
 )
 
@@ -54,6 +79,11 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
 @api.exception_handler(ActionError)
 def on_action_error(request: HttpRequest, exc: ActionError) -> HttpResponse:
     return error(request, 409 if exc.code.startswith("already") else 400, exc.code, exc.message)
+
+
+@api.exception_handler(BadRequest)
+def on_bad_request(request: HttpRequest, exc: BadRequest) -> HttpResponse:
+    return error(request, 400, exc.code, exc.message)
 
 
 @api.exception_handler(Http404)
@@ -78,7 +108,35 @@ def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    # ninja wraps whatever the parser raised into "Cannot parse request body".
+    cause = exc.__cause__
+    if isinstance(cause, BadRequest):
+        return error(request, 400, cause.code, cause.message)
+    if isinstance(cause, RequestDataTooBig):
+        return on_too_big(request, cause)
     return error(request, exc.status_code, "error", str(exc))
+
+
+class AnyPath:
+    """A URL converter matching any rest of a path, newlines included (`path` stops at them)."""
+
+    regex = r"[\s\S]+"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(AnyPath, "anypath")
+unknown = Router()
+
+
+@unknown.api_operation(["GET", "POST", "PUT", "PATCH", "DELETE"], "/{anypath:rest}", auth=None, include_in_schema=False)
+def unknown_route(request: HttpRequest, rest: str) -> HttpResponse:
+    """Anything under /api/v1/ that no endpoint matched: a JSON 404 like every other error."""
+    raise Http404("No such endpoint")
 
 
 def _register_routers() -> None:
@@ -90,6 +148,7 @@ def _register_routers() -> None:
     api.add_router("/contacts", contacts.router, tags=["contacts"])
     api.add_router("/channels", channels.router, tags=["channels"])
     api.add_router("/", search.router, tags=["search", "agents"])
+    api.add_router("/", unknown)  # last: its pattern matches every path
 
 
 _register_routers()

@@ -4,10 +4,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
+from pydantic import field_validator
 
 from adesso.api import serialize
+from adesso.api.request import AgentRequest
 from adesso.api.schemas import ChannelCreated, ChannelOut, ErrorOut
 from adesso.channels.actions import do_create_channel
 from adesso.channels.models import Channel
@@ -16,27 +17,35 @@ router = Router()
 
 
 @router.get("", response=list[ChannelOut])
-def list_channels(request: HttpRequest) -> list[dict[str, Any]]:
+def list_channels(request: AgentRequest) -> list[dict[str, Any]]:
     channels = Channel.objects.filter(organization_id=request.auth.organization_id).order_by("name")
     return [serialize.channel(c) for c in channels]
 
 
 class ChannelIn(Schema):
-    kind: str = Field(..., description="api")
+    kind: str = Field(..., max_length=32, description="api")
     name: str = Field(..., min_length=1, max_length=200)
     config: dict[str, Any] = Field(default_factory=dict)
 
+    @field_validator("name")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the name is empty")
+        return value.strip()
+
 
 @router.post("", response={201: ChannelCreated, 400: ErrorOut, 403: ErrorOut})
-def create_channel(request: HttpRequest, payload: ChannelIn) -> Status:
+def create_channel(request: AgentRequest, payload: ChannelIn) -> Status:
     """Connect a channel (admins only). The token is shown once: store it."""
     if not request.auth.is_admin:
         raise PermissionDenied("Only admins manage channels")
-    channel, token = do_create_channel(
-        request.auth.organization, payload.kind, payload.name, payload.config
+    channel, token = do_create_channel(request.auth.organization, payload.kind, payload.name, payload.config)
+    return Status(
+        201,
+        {
+            **serialize.channel(channel),
+            "token": token,
+            "inbound_url": f"{settings.SITE_URL}/api/v1/inbound/{channel.code}",
+        },
     )
-    return Status(201, {
-        **serialize.channel(channel),
-        "token": token,
-        "inbound_url": f"{settings.SITE_URL}/api/v1/inbound/{channel.code}",
-    })

@@ -2,16 +2,25 @@
 
 from typing import Any
 
-from django.db.models import Prefetch, Q
-from django.http import HttpRequest
+from django.db.models import Prefetch
 from ninja import Field, Query, Router, Schema
 
 from adesso.api import serialize
-from adesso.api.schemas import ContactOut, ContactSummary, ConversationOut, ErrorOut
+from adesso.api.request import AgentRequest
+from adesso.api.schemas import (
+    MAX_OFFSET,
+    Code,
+    ContactMergeOut,
+    ContactOut,
+    ContactSummary,
+    ConversationOut,
+    ErrorOut,
+)
 from adesso.contacts import actions
 from adesso.contacts.models import Contact, ContactIdentity
 from adesso.conversations.access import access_contact_by_code, access_merge_by_id, contacts_for
 from adesso.conversations.models import Conversation
+from adesso.conversations.search import contact_match
 
 router = Router()
 
@@ -25,7 +34,7 @@ def _with_identities(qs: Any) -> Any:
 class ContactFilters(Schema):
     q: str = Field("", max_length=200, description="part of a name, email or phone")
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class ContactPage(Schema):
@@ -34,11 +43,11 @@ class ContactPage(Schema):
 
 
 @router.get("", response=ContactPage)
-def list_contacts(request: HttpRequest, filters: Query[ContactFilters]) -> dict[str, Any]:
+def list_contacts(request: AgentRequest, filters: Query[ContactFilters]) -> dict[str, Any]:
     qs = contacts_for(request.auth).filter(merged_into__isnull=True)
-    if filters.q:
-        qs = qs.filter(Q(name__icontains=filters.q) | Q(email__icontains=filters.q)
-                       | Q(phone__icontains=filters.q))
+    q = filters.q.strip()
+    if q:
+        qs = qs.filter(contact_match(q))
     qs = qs.order_by("-updated_at", "pk")
     items = list(_with_identities(qs)[filters.offset : filters.offset + filters.limit])
     return {"count": qs.count(), "items": [serialize.contact(c) for c in items]}
@@ -47,7 +56,7 @@ def list_contacts(request: HttpRequest, filters: Query[ContactFilters]) -> dict[
 class ContactDetail(ContactOut):
     conversations: list[ConversationOut]
     merge_suggestions: list[ContactSummary]
-    merges: list[dict[str, Any]]
+    merges: list[ContactMergeOut]
 
 
 def _contact_detail(contact: Contact) -> dict[str, Any]:
@@ -62,15 +71,13 @@ def _contact_detail(contact: Contact) -> dict[str, Any]:
         "conversations": [serialize.conversation(c) for c in conversations],
         "merge_suggestions": [serialize.contact_summary(c) for c in actions.merge_suggestions(contact)],
         "merges": [
-            {"id": m.pk, "source": m.source.code, "created_at": m.created_at,
-             "undone_at": m.undone_at}
-            for m in merges
+            {"id": m.pk, "source": m.source.code, "created_at": m.created_at, "undone_at": m.undone_at} for m in merges
         ],
     }
 
 
 @router.get("/{code}", response={200: ContactDetail, 404: ErrorOut})
-def get_contact(request: HttpRequest, code: str) -> dict[str, Any]:
+def get_contact(request: AgentRequest, code: Code) -> dict[str, Any]:
     contact = access_contact_by_code(request.auth, code)
     return _contact_detail(_with_identities(Contact.objects.filter(pk=contact.pk)).get())
 
@@ -85,14 +92,14 @@ class ContactUpdate(Schema):
 
 
 @router.patch("/{code}", response={200: ContactDetail, 400: ErrorOut, 404: ErrorOut})
-def update_contact(request: HttpRequest, code: str, payload: ContactUpdate) -> dict[str, Any]:
+def update_contact(request: AgentRequest, code: Code, payload: ContactUpdate) -> dict[str, Any]:
     contact = access_contact_by_code(request.auth, code)
     actions.do_update_contact(request.auth, contact, **payload.dict(exclude_unset=True))
     return _contact_detail(_with_identities(Contact.objects.filter(pk=contact.pk)).get())
 
 
 class MergeIn(Schema):
-    into: str = Field(..., description="code of the contact that remains")
+    into: str = Field(..., max_length=64, description="code of the contact that remains")
 
 
 class MergeOut(Schema):
@@ -101,7 +108,7 @@ class MergeOut(Schema):
 
 
 @router.post("/{code}/merge", response={200: MergeOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut})
-def merge(request: HttpRequest, code: str, payload: MergeIn) -> dict[str, Any]:
+def merge(request: AgentRequest, code: Code, payload: MergeIn) -> dict[str, Any]:
     """Merge this contact into `into`: identities and conversations move; undo restores them."""
     source = access_contact_by_code(request.auth, code)
     target = access_contact_by_code(request.auth, payload.into)
@@ -111,7 +118,7 @@ def merge(request: HttpRequest, code: str, payload: MergeIn) -> dict[str, Any]:
 
 
 @router.post("/merges/{merge_id}/undo", response={200: ContactDetail, 404: ErrorOut, 409: ErrorOut})
-def undo_merge(request: HttpRequest, merge_id: int) -> dict[str, Any]:
+def undo_merge(request: AgentRequest, merge_id: int) -> dict[str, Any]:
     done = access_merge_by_id(request.auth, merge_id)
     source = actions.do_undo_merge(request.auth, done)
     return _contact_detail(_with_identities(Contact.objects.filter(pk=source.pk)).get())

@@ -1,40 +1,54 @@
-"""Conversations: list, read, reply, assign, status, snooze."""
+"""Conversations: list, read, reply, assign, status, snooze, priority."""
 
 import datetime as dt
 from typing import Any, Literal
 
-from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from ninja.errors import HttpError
+from pydantic import field_validator
 
 from adesso.accounts.access import access_agent_by_code, access_team_by_code
 from adesso.api import serialize
-from adesso.api.schemas import ConversationDetail, ConversationOut, ConversationPage, ErrorOut, MessageOut
+from adesso.api.request import AgentRequest
+from adesso.api.schemas import (
+    MAX_OFFSET,
+    Code,
+    ConversationDetail,
+    ConversationOut,
+    ConversationPage,
+    ErrorOut,
+    MessageOut,
+)
 from adesso.conversations import actions, queries
 from adesso.conversations.access import access_conversation_by_code
+from adesso.conversations.models import Conversation
+from adesso.lib.errors import ActionError
 
 router = Router()
 
 
 class ListFilters(Schema):
     status: str | None = Field("open", description="open, pending, snoozed, resolved or all")
-    assignee: str | None = Field(None, description="me, none or an agent's code")
-    team: str | None = Field(None, description="a team's code, or mine")
-    channel: str | None = Field(None, description="a channel's code")
+    assignee: str | None = Field(None, max_length=64, description="me, none or an agent's code")
+    team: str | None = Field(None, max_length=64, description="a team's code, or mine")
+    channel: str | None = Field(None, max_length=64, description="a channel's code")
     ordering: str = Field("waiting", description="waiting (longest first), -updated, updated, -created, created")
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 @router.get("", response={200: ConversationPage, 400: ErrorOut})
-def list_conversations(request: HttpRequest, filters: Query[ListFilters]) -> dict[str, Any]:
+def list_conversations(request: AgentRequest, filters: Query[ListFilters]) -> dict[str, Any]:
     try:
         qs = queries.inbox(
-            request.auth, status=filters.status, assignee=filters.assignee, team=filters.team,
-            channel=filters.channel, ordering=filters.ordering,
+            request.auth,
+            status=filters.status,
+            assignee=filters.assignee,
+            team=filters.team,
+            channel=filters.channel,
+            ordering=filters.ordering,
         )
     except queries.FilterError as exc:
-        raise HttpError(400, str(exc)) from None
+        raise ActionError(str(exc), "invalid_filter") from None
     items = list(qs[filters.offset : filters.offset + filters.limit])
     return {
         "count": qs.count(),
@@ -44,7 +58,7 @@ def list_conversations(request: HttpRequest, filters: Query[ListFilters]) -> dic
     }
 
 
-def detail(conversation: Any) -> dict[str, Any]:
+def detail(conversation: Conversation) -> dict[str, Any]:
     messages = queries.conversation_messages(conversation)
     events = queries.conversation_events(conversation)
     history = queries.contact_history(conversation.contact, exclude=conversation)
@@ -59,7 +73,7 @@ def detail(conversation: Any) -> dict[str, Any]:
 
 
 @router.get("/{code}", response={200: ConversationDetail, 404: ErrorOut})
-def get_conversation(request: HttpRequest, code: str) -> dict[str, Any]:
+def get_conversation(request: AgentRequest, code: Code) -> dict[str, Any]:
     """One conversation with its messages, events, the handover note and the
     contact's history on every other conversation and channel."""
     return detail(access_conversation_by_code(request.auth, code))
@@ -71,21 +85,22 @@ class ReplyIn(Schema):
 
 
 @router.post("/{code}/messages", response={201: MessageOut, 400: ErrorOut, 404: ErrorOut})
-def reply(request: HttpRequest, code: str, payload: ReplyIn) -> Status:
+def reply(request: AgentRequest, code: Code, payload: ReplyIn) -> Status:
+    """Answer the customer, or with `internal: true` write a note only agents see."""
     conversation = access_conversation_by_code(request.auth, code)
     message = actions.do_send_reply(request.auth, conversation, payload.text, payload.internal)
-    message.author = request.auth
     return Status(201, serialize.message(message, conversation.code, conversation.channel))
 
 
 class AssignIn(Schema):
-    assignee: str | None = Field(None, description="an agent's code, or null to unassign")
-    team: str | None = Field(None, description="a team's code")
+    assignee: str | None = Field(None, max_length=64, description="an agent's code, or null to unassign")
+    team: str | None = Field(None, max_length=64, description="a team's code")
     note: str = Field("", max_length=5000, description="handover note; required for a transfer")
 
 
 @router.post("/{code}/assign", response={200: ConversationOut, 400: ErrorOut, 404: ErrorOut})
-def assign(request: HttpRequest, code: str, payload: AssignIn) -> dict[str, Any]:
+def assign(request: AgentRequest, code: Code, payload: AssignIn) -> dict[str, Any]:
+    """Assign, or transfer from another agent: a transfer needs a handover note."""
     conversation = access_conversation_by_code(request.auth, code)
     assignee = access_agent_by_code(request.auth, payload.assignee) if payload.assignee else None
     team = access_team_by_code(request.auth, payload.team) if payload.team else None
@@ -99,7 +114,7 @@ class StatusIn(Schema):
 
 
 @router.post("/{code}/status", response={200: ConversationOut, 400: ErrorOut, 404: ErrorOut})
-def change_status(request: HttpRequest, code: str, payload: StatusIn) -> dict[str, Any]:
+def change_status(request: AgentRequest, code: Code, payload: StatusIn) -> dict[str, Any]:
     conversation = access_conversation_by_code(request.auth, code)
     actions.do_change_status(request.auth, conversation, payload.status, payload.reason)
     return serialize.conversation(conversation)
@@ -108,9 +123,21 @@ def change_status(request: HttpRequest, code: str, payload: StatusIn) -> dict[st
 class SnoozeIn(Schema):
     until: dt.datetime = Field(..., description="ISO 8601 with a time zone")
 
+    @field_validator("until")
+    @classmethod
+    def _storable(cls, value: dt.datetime) -> dt.datetime:
+        # Databases store UTC: a time that has none (year 9999 at -14:00) cannot be stored.
+        if value.tzinfo is not None:
+            try:
+                value.astimezone(dt.UTC)
+            except OverflowError:
+                raise ValueError("the time is out of range") from None
+        return value
+
 
 @router.post("/{code}/snooze", response={200: ConversationOut, 400: ErrorOut, 404: ErrorOut})
-def snooze(request: HttpRequest, code: str, payload: SnoozeIn) -> dict[str, Any]:
+def snooze(request: AgentRequest, code: Code, payload: SnoozeIn) -> dict[str, Any]:
+    """Hide the conversation until `until`; a customer's message wakes it earlier."""
     conversation = access_conversation_by_code(request.auth, code)
     actions.do_snooze(request.auth, conversation, payload.until)
     return serialize.conversation(conversation)
@@ -121,7 +148,7 @@ class PriorityIn(Schema):
 
 
 @router.post("/{code}/priority", response={200: ConversationOut, 400: ErrorOut, 404: ErrorOut})
-def priority(request: HttpRequest, code: str, payload: PriorityIn) -> dict[str, Any]:
+def priority(request: AgentRequest, code: Code, payload: PriorityIn) -> dict[str, Any]:
     conversation = access_conversation_by_code(request.auth, code)
     actions.do_set_priority(request.auth, conversation, payload.priority)
     return serialize.conversation(conversation)

@@ -1,8 +1,16 @@
 """Shapes of what the API returns. Built from rows already loaded: no queries here."""
 
 import datetime as dt
+from typing import Annotated
 
-from ninja import Schema
+from ninja import Path, Schema
+
+# A public code in a URL. Codes are short and plain; anything else (NUL, slashes,
+# kilobytes of text) is refused before it reaches a query.
+# Deep enough for any real pagination, small enough for every database's OFFSET.
+MAX_OFFSET = 1_000_000_000
+
+Code = Annotated[str, Path(..., pattern=r"^[A-Za-z0-9_-]{1,64}$", description="a public code")]
 
 
 class AgentOut(Schema):
@@ -120,6 +128,13 @@ class Page(Schema):
 
 class ConversationPage(Page):
     items: list[ConversationOut]
+
+
+class ContactMergeOut(Schema):
+    id: int
+    source: str
+    created_at: dt.datetime
+    undone_at: dt.datetime | None
 
 
 class ErrorOut(Schema):

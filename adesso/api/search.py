@@ -2,12 +2,15 @@
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.db.models import Prefetch
 from ninja import Field, Query, Router, Schema
+from pydantic import field_validator
 
 from adesso.accounts.models import Team, User
 from adesso.api import serialize
+from adesso.api.request import AgentRequest
 from adesso.api.schemas import AgentOut, ContactSummary, ErrorOut, MessageOut, TeamOut
+from adesso.conversations.models import Attachment
 from adesso.conversations.search import search_contacts, search_messages
 
 router = Router()
@@ -16,6 +19,13 @@ router = Router()
 class SearchIn(Schema):
     q: str = Field(..., min_length=1, max_length=200)
 
+    @field_validator("q")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the search is empty")
+        return value.strip()
+
 
 class SearchOut(Schema):
     messages: list[MessageOut]
@@ -23,10 +33,12 @@ class SearchOut(Schema):
 
 
 @router.get("/search", response={200: SearchOut, 422: ErrorOut})
-def search(request: HttpRequest, params: Query[SearchIn]) -> dict[str, Any]:
+def search(request: AgentRequest, params: Query[SearchIn]) -> dict[str, Any]:
     """Messages (by stem on PostgreSQL, Italian and English) and contacts."""
-    q = params.q.strip()
-    messages = search_messages(request.auth, q).prefetch_related("attachments")
+    q = params.q
+    messages = search_messages(request.auth, q).prefetch_related(
+        Prefetch("attachments", queryset=Attachment.objects.order_by("pk"))
+    )
     return {
         "messages": [serialize.message(m, m.conversation.code, m.channel) for m in messages],
         "contacts": [serialize.contact_summary(c) for c in search_contacts(request.auth, q)],
@@ -34,16 +46,17 @@ def search(request: HttpRequest, params: Query[SearchIn]) -> dict[str, Any]:
 
 
 @router.get("/me", response=AgentOut)
-def me(request: HttpRequest) -> dict[str, Any] | None:
+def me(request: AgentRequest) -> dict[str, Any] | None:
     return serialize.agent(request.auth)
 
 
 @router.get("/agents", response=list[AgentOut])
-def agents(request: HttpRequest) -> list[dict[str, Any] | None]:
+def agents(request: AgentRequest) -> list[dict[str, Any] | None]:
     users = User.objects.filter(organization_id=request.auth.organization_id, is_active=True)
     return [serialize.agent(u) for u in users.order_by("name", "email")]
 
 
 @router.get("/teams", response=list[TeamOut])
-def teams(request: HttpRequest) -> list[dict[str, Any] | None]:
-    return [serialize.team(t) for t in Team.objects.filter(organization_id=request.auth.organization_id).order_by("name")]
+def teams(request: AgentRequest) -> list[dict[str, Any] | None]:
+    teams = Team.objects.filter(organization_id=request.auth.organization_id).order_by("name")
+    return [serialize.team(t) for t in teams]

@@ -13,8 +13,13 @@ from adesso.conversations.models import Conversation, ConversationEvent, Message
 def agent(user: User | None) -> dict[str, Any] | None:
     if user is None:
         return None
-    return {"code": user.code, "name": user.display_name, "email": user.email, "role": user.role,
-            "language": user.language}
+    return {
+        "code": user.code,
+        "name": user.display_name,
+        "email": user.email,
+        "role": user.role,
+        "language": user.language,
+    }
 
 
 def team(t: Team | None) -> dict[str, Any] | None:
@@ -22,13 +27,17 @@ def team(t: Team | None) -> dict[str, Any] | None:
 
 
 def channel(c: Channel) -> dict[str, Any]:
-    return {"code": c.code, "kind": c.kind, "name": c.name, "is_enabled": c.is_enabled,
-            "disabled_reason": c.disabled_reason}
+    return {
+        "code": c.code,
+        "kind": c.kind,
+        "name": c.name,
+        "is_enabled": c.is_enabled,
+        "disabled_reason": c.disabled_reason,
+    }
 
 
 def contact_summary(c: Contact) -> dict[str, Any]:
-    return {"code": c.code, "name": c.display_name, "email": c.email, "phone": c.phone,
-            "tier": c.tier}
+    return {"code": c.code, "name": c.display_name, "email": c.email, "phone": c.phone, "tier": c.tier}
 
 
 def contact(c: Contact) -> dict[str, Any]:
@@ -46,14 +55,23 @@ def contact(c: Contact) -> dict[str, Any]:
 def conversation(c: Conversation) -> dict[str, Any]:
     """Needs channel, contact, assignee and team selected."""
     return {
-        "code": c.code, "status": c.status, "priority": c.priority,
-        "channel": channel(c.channel), "contact": contact_summary(c.contact),
-        "assignee": agent(c.assignee), "team": team(c.team), "language": c.language,
-        "subject": c.subject, "last_message_preview": c.last_message_preview,
-        "created_at": c.created_at, "updated_at": c.updated_at,
-        "waiting_since": c.waiting_since, "waiting_seconds": c.waiting_seconds(timezone.now()),
+        "code": c.code,
+        "status": c.status,
+        "priority": c.priority,
+        "channel": channel(c.channel),
+        "contact": contact_summary(c.contact),
+        "assignee": agent(c.assignee),
+        "team": team(c.team),
+        "language": c.language,
+        "subject": c.subject,
+        "last_message_preview": c.last_message_preview,
+        "created_at": c.created_at,
+        "updated_at": c.updated_at,
+        "waiting_since": c.waiting_since,
+        "waiting_seconds": c.waiting_seconds(timezone.now()),
         "last_customer_message_at": c.last_customer_message_at,
-        "first_response_at": c.first_response_at, "snoozed_until": c.snoozed_until,
+        "first_response_at": c.first_response_at,
+        "snoozed_until": c.snoozed_until,
         "resolved_at": c.resolved_at,
     }
 
@@ -61,19 +79,36 @@ def conversation(c: Conversation) -> dict[str, Any]:
 def message(m: Message, conversation_code: str, channel_obj: Channel) -> dict[str, Any]:
     """Needs author selected and attachments prefetched."""
     return {
-        "code": m.code, "conversation": conversation_code, "channel": channel_obj.code,
-        "channel_kind": channel_obj.kind, "direction": m.direction, "internal": m.internal,
-        "auto": m.auto, "author": m.author.display_name if m.author else None, "text": m.text,
-        "html": m.html, "created_at": m.created_at, "sent_at": m.sent_at,
+        "code": m.code,
+        "conversation": conversation_code,
+        "channel": channel_obj.code,
+        "channel_kind": channel_obj.kind,
+        "direction": m.direction,
+        "internal": m.internal,
+        "auto": m.auto,
+        "author": m.author.display_name if m.author else None,
+        "text": m.text,
+        "html": m.html,
+        "created_at": m.created_at,
+        "sent_at": m.sent_at,
         "delivery_status": m.delivery_status,
         "attachments": [
-            {"code": a.code, "filename": a.filename, "content_type": a.content_type,
-             "size": a.size, "url": f"/attachments/{a.code}"}
+            {
+                "code": a.code,
+                "filename": a.filename,
+                "content_type": a.content_type,
+                "size": a.size,
+                "url": f"/attachments/{a.code}",
+            }
             for a in m.attachments.all()
         ],
     }
 
 
 def event(e: ConversationEvent) -> dict[str, Any]:
-    return {"kind": e.kind, "actor": e.actor.display_name if e.actor else None, "data": e.data,
-            "created_at": e.created_at}
+    return {
+        "kind": e.kind,
+        "actor": e.actor.display_name if e.actor else None,
+        "data": e.data,
+        "created_at": e.created_at,
+    }

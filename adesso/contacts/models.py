@@ -89,6 +89,9 @@ class ContactMerge(models.Model):
     target = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="merges_as_target")
     moved_identity_ids = models.JSONField(default=list)
     moved_conversation_ids = models.JSONField(default=list)
+    # The target's details that the merge filled in from the source, as they were
+    # before (field -> old value), so an undo can put them back.
+    target_before = models.JSONField(default=dict, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

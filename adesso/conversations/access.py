@@ -6,7 +6,7 @@ from django.http import Http404
 
 from adesso.accounts.models import User
 from adesso.contacts.models import Contact, ContactMerge
-from adesso.conversations.models import Conversation
+from adesso.conversations.models import Attachment, Conversation
 
 
 def conversations_for(user: User) -> QuerySet[Conversation]:
@@ -40,3 +40,10 @@ def access_merge_by_id(user: User, merge_id: int) -> ContactMerge:
         )
     except ContactMerge.DoesNotExist:
         raise Http404("No such merge") from None
+
+
+def access_attachment_by_code(user: User, code: str) -> Attachment:
+    try:
+        return Attachment.objects.get(organization_id=user.organization_id, code=code)
+    except Attachment.DoesNotExist:
+        raise Http404("No such attachment") from None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from adesso.contacts.actions import do_resolve_contact
-from adesso.conversations.events import record_event
+from adesso.conversations.events import record_event, record_events
 from adesso.conversations.models import (
     ACTIVE_STATUSES,
     Attachment,
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from adesso.accounts.models import Team, User
     from adesso.channels.base import InboundMessage
     from adesso.channels.models import Channel
+    from adesso.contacts.models import Contact
 
 
 @dataclass
@@ -54,14 +55,14 @@ def do_receive_message(channel: Channel, inbound: InboundMessage) -> Received:
     Idempotent on (channel, external id): a repeated delivery returns what
     the first one stored. Safe under concurrent deliveries of the same id.
     """
-    existing = _existing(channel, inbound.external_id)
-    if existing is not None:
-        return existing
     try:
         return _receive(channel, inbound)
     except IntegrityError:
-        # A concurrent delivery of the same message (or a new sender's
-        # identity) won the race: what it stored is the answer.
+        # Delivered before (the unique (channel, external id) refused the row and
+        # the transaction rolled back), or a concurrent delivery of the same
+        # message or of a new sender's identity won the race: what it stored is
+        # the answer. New messages are the common case, so they are not looked
+        # up first: the constraint decides, at no extra query.
         existing = _existing(channel, inbound.external_id)
         if existing is not None:
             return existing
@@ -79,24 +80,56 @@ def _existing(channel: Channel, external_id: str) -> Received | None:
     return Received(message.conversation, message, created=False)
 
 
+# Hand-written SQL: looked up for every message received, and the ORM spends
+# several times longer compiling this query than the database takes to answer it
+# (docs/performance.md). Served by the (contact, channel, status) index.
+_ACTIVE_CONVERSATION_SQL = (
+    "SELECT * FROM conversations_conversation WHERE contact_id = %s AND channel_id = %s"
+    " AND status IN (%s, %s, %s) ORDER BY created_at DESC LIMIT 1"  # the ACTIVE_STATUSES
+)
+
+
+def _active_conversation(contact: Contact, channel: Channel) -> Conversation | None:
+    """The contact's conversation on this channel that a new message joins, if any."""
+    found = list(Conversation.objects.raw(_ACTIVE_CONVERSATION_SQL, [contact.pk, channel.pk, *ACTIVE_STATUSES]))
+    return found[0] if found else None
+
+
 @transaction.atomic
 def _receive(channel: Channel, inbound: InboundMessage) -> Received:
     now = timezone.now()
-    contact = do_resolve_contact(channel, inbound.sender)
     html = sanitize_html(inbound.html) if inbound.html else ""
     text = inbound.text.strip() or (html_to_text(html) if html else "")
-    conversation = (
-        Conversation.objects.filter(contact=contact, channel=channel, status__in=ACTIVE_STATUSES)
-        .order_by("-created_at")
-        .first()
-    )
-    created = conversation is None
+    preview = _preview(text or _("(attachment)"))
+    contact = do_resolve_contact(channel, inbound.sender)
+    conversation = _active_conversation(contact, channel)
+    events: list[tuple[str, dict[str, Any] | None]] = []
     if conversation is None:
+        # Born with the message's summary: no second write to the new row.
         conversation = Conversation.objects.create(
             organization_id=channel.organization_id, channel=channel, contact=contact,
-            language=contact.language, created_at=now, updated_at=now,
+            language=contact.language, created_at=now, updated_at=now, waiting_since=now,
+            last_customer_message_at=now, last_message_preview=preview,
         )
-        record_event(conversation, EventKind.CREATED, data={"channel": channel.code})
+        events.append((EventKind.CREATED, {"channel": channel.code}))
+    else:
+        fields = ["last_customer_message_at", "last_message_preview", "updated_at"]
+        conversation.last_customer_message_at = now
+        conversation.last_message_preview = preview
+        conversation.updated_at = now
+        if conversation.waiting_since is None:
+            conversation.waiting_since = now
+            fields.append("waiting_since")
+        if conversation.status != Status.OPEN:
+            # The customer wrote again: whatever we were waiting for, it is our turn.
+            events.append((EventKind.STATUS_CHANGED,
+                           {"from": conversation.status, "to": Status.OPEN, "reason": "customer_message"}))
+            conversation.status = Status.OPEN
+            conversation.snoozed_until = None
+            fields += ["status", "snoozed_until"]
+        conversation.save(update_fields=fields)
+    # A repeated external id fails here, on the unique constraint, and rolls back
+    # everything above (see do_receive_message).
     message = Message.objects.create(
         organization_id=channel.organization_id, conversation=conversation, channel=channel,
         direction=Direction.INCOMING, external_id=inbound.external_id, text=text, html=html,
@@ -109,24 +142,8 @@ def _receive(channel: Channel, inbound: InboundMessage) -> Received:
         )
         attachment.file.save(item.filename, ContentFile(item.content), save=False)
         attachment.save()
-    fields = ["last_customer_message_at", "last_message_preview", "updated_at"]
-    conversation.last_customer_message_at = now
-    conversation.last_message_preview = _preview(text or _("(attachment)"))
-    conversation.updated_at = now
-    if conversation.waiting_since is None:
-        conversation.waiting_since = now
-        fields.append("waiting_since")
-    if not created and conversation.status != Status.OPEN:
-        # The customer wrote again: whatever we were waiting for, it is our turn.
-        record_event(
-            conversation, EventKind.STATUS_CHANGED,
-            data={"from": conversation.status, "to": Status.OPEN, "reason": "customer_message"},
-        )
-        conversation.status = Status.OPEN
-        conversation.snoozed_until = None
-        fields += ["status", "snoozed_until"]
-    conversation.save(update_fields=fields)
-    record_event(conversation, EventKind.MESSAGE_RECEIVED, data={"message": message.code})
+    events.append((EventKind.MESSAGE_RECEIVED, {"message": message.code}))
+    record_events(conversation, events)
     return Received(conversation, message, created=True)
 
 
@@ -172,10 +189,9 @@ def do_send_reply(
             {"message": message.code},
         )
         if not internal:
-            from adesso.conversations.tasks import deliver_message
+            from adesso.outbox.actions import do_enqueue_delivery
 
-            message_id = message.pk
-            transaction.on_commit(lambda: deliver_message.enqueue(message_id))
+            do_enqueue_delivery(message)
     return message
 
 

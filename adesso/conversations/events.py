@@ -18,12 +18,26 @@ def record_event(
     data: dict[str, Any] | None = None,
 ) -> ConversationEvent:
     """Append an event and, once the transaction commits, notify the organisation's pages."""
-    event = ConversationEvent.objects.create(
-        organization_id=conversation.organization_id, conversation=conversation, kind=kind,
-        actor=actor, data=data or {},
+    return record_events(conversation, [(kind, data)], actor)[0]
+
+
+def record_events(
+    conversation: Conversation, events: list[tuple[str, dict[str, Any] | None]],
+    actor: User | None = None,
+) -> list[ConversationEvent]:
+    """Append several events of one action in one INSERT, in order, and notify after commit."""
+    rows = ConversationEvent.objects.bulk_create(
+        [
+            ConversationEvent(
+                organization_id=conversation.organization_id, conversation=conversation, kind=kind,
+                actor=actor, data=data or {},
+            )
+            for kind, data in events
+        ]
     )
-    notify_after_commit(conversation, kind)
-    return event
+    for kind, _ in events:
+        notify_after_commit(conversation, kind)
+    return rows
 
 
 def notify_after_commit(conversation: Conversation, kind: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django.conf import settings
 from django.db import models
@@ -92,6 +93,8 @@ class DeliveryStatus(models.TextChoices):
     PENDING = "pending", _("Sending")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
+    # The provider may or may not have it: see adesso.outbox.
+    UNKNOWN = "unknown", _("Not confirmed")
 
 
 class Message(models.Model):
@@ -131,7 +134,12 @@ class Message(models.Model):
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:
-    return f"attachments/{instance.organization_id}/{new_code(16)}/{filename}"
+    """Where an attachment is stored. The sender's file name is kept as `filename` for
+    display; on disk only a plain ASCII form of it, since storage refuses names such as
+    "..", "a/../b" or one made only of symbols (a 500 for the sender otherwise)."""
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", name).strip("._")[:100] or "attachment"
+    return f"attachments/{instance.organization_id}/{new_code(16)}/{name}"
 
 
 class Attachment(models.Model):
@@ -156,6 +164,7 @@ class EventKind(models.TextChoices):
     PRIORITY_CHANGED = "priority_changed", _("Priority changed")
     CONTACT_MERGED = "contact_merged", _("Contact merged")
     CONTACT_UNMERGED = "contact_unmerged", _("Contact merge undone")
+    DELIVERY_FAILED = "delivery_failed", _("Delivery failed")
 
 
 class ConversationEvent(models.Model):

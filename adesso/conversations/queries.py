@@ -32,8 +32,13 @@ class FilterError(ValueError):
 
 
 def inbox(
-    user: User, *, status: str | None = "open", assignee: str | None = None,
-    team: str | None = None, channel: str | None = None, ordering: str = "waiting",
+    user: User,
+    *,
+    status: str | None = "open",
+    assignee: str | None = None,
+    team: str | None = None,
+    channel: str | None = None,
+    ordering: str = "waiting",
 ) -> QuerySet[Conversation]:
     """Conversations the agent may see, filtered.
 
@@ -74,9 +79,7 @@ def conversation_messages(conversation: Conversation) -> list[Message]:
 
 def contact_history(contact: Contact, exclude: Conversation | None = None, limit: int = 200) -> list[Message]:
     """The contact's messages on every channel, oldest first (the latest `limit`)."""
-    qs = messages_with_details().select_related("conversation", "channel").filter(
-        conversation__contact=contact
-    )
+    qs = messages_with_details().select_related("conversation", "channel").filter(conversation__contact=contact)
     if exclude is not None:
         qs = qs.exclude(conversation=exclude)
     latest = list(qs.order_by("-created_at", "-pk")[:limit])
@@ -86,9 +89,7 @@ def contact_history(contact: Contact, exclude: Conversation | None = None, limit
 
 def conversation_events(conversation: Conversation) -> list[ConversationEvent]:
     return list(
-        ConversationEvent.objects.select_related("actor")
-        .filter(conversation=conversation)
-        .order_by("created_at", "pk")
+        ConversationEvent.objects.select_related("actor").filter(conversation=conversation).order_by("created_at", "pk")
     )
 
 

@@ -1,11 +1,29 @@
 from django.urls import path
 
-from adesso.front import views
+from adesso.front.views import attachments, auth, contacts, conversation, inbox, search
 
 app_name = "front"
 
 urlpatterns = [
-    path("", views.inbox, name="inbox"),
-    path("login/", views.LoginView.as_view(), name="login"),
-    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("", inbox.inbox, name="inbox"),
+    path("inbox/list", inbox.inbox_list, name="inbox_list"),
+    path("inbox/tabs", inbox.inbox_tabs, name="inbox_tabs"),
+    path("login/", auth.LoginView.as_view(), name="login"),
+    path("logout/", auth.LogoutView.as_view(), name="logout"),
+    path("language", auth.set_language, name="language"),
+    path("c/<str:code>/", conversation.conversation, name="conversation"),
+    path("c/<str:code>/header", conversation.header, name="conversation_header"),
+    path("c/<str:code>/timeline", conversation.timeline, name="conversation_timeline"),
+    path("c/<str:code>/reply", conversation.reply, name="reply"),
+    path("c/<str:code>/assign", conversation.assign, name="assign"),
+    path("c/<str:code>/status", conversation.change_status, name="status"),
+    path("c/<str:code>/snooze", conversation.snooze, name="snooze"),
+    path("c/<str:code>/priority", conversation.set_priority, name="priority"),
+    path("contacts/", contacts.contact_list, name="contacts"),
+    path("contacts/<str:code>/", contacts.contact, name="contact"),
+    path("contacts/<str:code>/edit", contacts.edit, name="contact_edit"),
+    path("contacts/<str:code>/merge", contacts.merge, name="contact_merge"),
+    path("merges/<int:merge_id>/undo", contacts.undo_merge, name="merge_undo"),
+    path("search", search.search, name="search"),
+    path("attachments/<str:code>", attachments.attachment, name="attachment"),
 ]

@@ -1,7 +1,6 @@
 """Sanitising HTML that comes from customers, before any agent sees it."""
 
 import html as std_html
-
 import re
 
 import nh3

@@ -5,11 +5,18 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import email.utils
+import hashlib
+import hmac
+import json
+import time
 from typing import TYPE_CHECKING, Any
 
+import httpx
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
-from pydantic import BaseModel, Field, HttpUrl, field_validator
+from pydantic import BaseModel, Field, HttpUrl, ValidationError, field_validator
 
 from adesso.channels.base import (
     ChannelKind,
@@ -17,16 +24,28 @@ from adesso.channels.base import (
     InboundError,
     InboundMessage,
     InboundSender,
+    PermanentChannelError,
+    PermanentDeliveryError,
+    TemporaryDeliveryError,
+    UnknownDeliveryResult,
 )
+from adesso.lib.codes import new_secret
 
 if TYPE_CHECKING:
     from adesso.channels.models import Channel
     from adesso.conversations.models import Message
 
 
+def new_signing_secret() -> str:
+    return "whsec_" + new_secret()
+
+
 class ApiChannelConfig(BaseModel):
     # Where replies are POSTed (signed); without it, clients read replies through the API.
     webhook_url: HttpUrl | None = None
+    # Key of the X-Adesso-Signature HMAC, generated with the channel (see
+    # signing_secret() for older channels). repr=False keeps it out of logs and tracebacks.
+    signing_secret: str = Field(default_factory=new_signing_secret, min_length=24, max_length=200, repr=False)
 
 
 def _clean_text(value: Any) -> Any:
@@ -72,6 +91,9 @@ class ApiChannel(ChannelKind):
     label = "API"
     identity_kind = "api"
     config_schema = ApiChannelConfig
+    # Every webhook call carries Idempotency-Key = the message code, so the client
+    # can drop a repeat: a send whose result is unknown may be retried.
+    idempotent_send = True
 
     def identity_value(self, channel: Channel, external_id: str) -> str:
         # API senders' ids are only meaningful inside the client system that
@@ -85,6 +107,11 @@ class ApiChannel(ChannelKind):
         sent_at = data.sent_at
         if sent_at is not None and timezone.is_naive(sent_at):
             raise InboundError("sent_at must carry a time zone, e.g. 2026-11-24T10:00:00+01:00")
+        if sent_at is not None:
+            try:
+                sent_at.astimezone(dt.UTC)  # stored as UTC: year 9999 at -14:00 has none
+            except OverflowError:
+                raise InboundError("sent_at is out of range") from None
         limit = settings.ADESSO_MAX_ATTACHMENT_BYTES
         attachments = []
         for item in data.attachments:
@@ -112,7 +139,154 @@ class ApiChannel(ChannelKind):
             attachments=attachments,
         )
 
-    def send(self, channel: Channel, message: Message) -> None:
-        # Delivery to webhook_url is the outbox's job (a later slice); without a
-        # webhook the client polls the conversation through the API.
+    def send(self, channel: Channel, message: Message) -> str | None:
+        """POST the reply, signed, to the channel's webhook_url (nothing to do without one:
+        the client reads replies through the API). Returns the `id` the client answered with.
+
+        2xx is delivered; 408, 429, 5xx and connection failures are temporary; 410 Gone
+        disables the channel; any other answer fails the message. No answer after the
+        request left is an unknown result.
+        """
+        try:
+            config = ApiChannelConfig.model_validate(channel.config)
+        except ValidationError:
+            raise PermanentChannelError("The channel's configuration is invalid") from None
+        if config.webhook_url is None:
+            return None
+        body = json.dumps(webhook_payload(channel, message), ensure_ascii=False, separators=(",", ":")).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "Adesso-Webhook/1",
+            "X-Adesso-Signature": "sha256=" + sign(signing_secret(channel), body),
+            "X-Adesso-Timestamp": str(int(time.time())),
+            "Idempotency-Key": message.code,
+        }
+        seconds = float(getattr(settings, "ADESSO_WEBHOOK_TIMEOUT", 10.0))
+        timeout = httpx.Timeout(seconds, connect=min(seconds, 5.0))
+        try:
+            with (
+                httpx.Client(timeout=timeout, follow_redirects=False) as client,
+                client.stream("POST", str(config.webhook_url), content=body, headers=headers) as response,
+            ):
+                head = _read_head(response)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError) as exc:
+            # The request never left: trying again is safe.
+            raise TemporaryDeliveryError(f"Could not connect to the webhook ({type(exc).__name__})") from exc
+        except httpx.TransportError as exc:
+            raise UnknownDeliveryResult(f"No answer from the webhook after sending ({type(exc).__name__})") from exc
+        return _outcome(response.status_code, response.headers, head)
+
+
+def webhook_payload(channel: Channel, message: Message) -> dict[str, Any]:
+    conversation = message.conversation
+    return {
+        "event": "message.created",
+        "channel": channel.code,
+        "conversation": conversation.code,
+        "message": message.code,
+        "text": message.text,
+        "created_at": message.created_at.isoformat(),
+        "recipient": {"external_id": _recipient_external_id(channel, conversation.contact_id)},
+    }
+
+
+def _recipient_external_id(channel: Channel, contact_id: int) -> str | None:
+    """The id the client system knows the contact by: the contact's `api` identity on
+    this channel (the oldest, if a merge brought several)."""
+    from adesso.contacts.models import ContactIdentity
+
+    prefix = f"{channel.code}/"
+    value = (
+        ContactIdentity.objects.filter(
+            organization_id=channel.organization_id,
+            contact_id=contact_id,
+            kind=ApiChannel.identity_kind,
+            value__startswith=prefix,
+        )
+        .order_by("created_at", "pk")
+        .values_list("value", flat=True)
+        .first()
+    )
+    return value.removeprefix(prefix) if value else None
+
+
+def sign(secret: str, body: bytes) -> str:
+    """Hex HMAC-SHA256 of the raw body: what X-Adesso-Signature carries after `sha256=`."""
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def signing_secret(channel: Channel) -> str:
+    """The key of the channel's webhook signatures. Channels created before signing
+    existed get one on first use, stored in their config (locked, so two workers agree)."""
+    secret = channel.config.get("signing_secret")
+    if secret:
+        return str(secret)
+    from adesso.channels.models import Channel as ChannelModel
+
+    with transaction.atomic():
+        row = ChannelModel.objects.select_for_update().get(pk=channel.pk)
+        secret = row.config.get("signing_secret")
+        if not secret:
+            secret = new_signing_secret()
+            row.config = {**row.config, "signing_secret": secret}
+            row.save(update_fields=["config"])
+    channel.config = row.config
+    return str(secret)
+
+
+# Enough of an answer to show an admin why it failed, without reading a huge body.
+_HEAD_BYTES = 4096
+
+
+def _read_head(response: httpx.Response) -> bytes:
+    head = b""
+    try:
+        for chunk in response.iter_bytes():
+            head += chunk
+            if len(head) >= _HEAD_BYTES:
+                break
+    except httpx.TransportError:
+        pass  # the status line arrived: that is the answer, the body is a detail
+    return head[:_HEAD_BYTES]
+
+
+def _outcome(status: int, headers: httpx.Headers, head: bytes) -> str | None:
+    if 200 <= status < 300:
+        return _provider_id(head)
+    detail = f"The webhook answered {status}"
+    snippet = " ".join(head.decode("utf-8", "replace").split())[:200]
+    if snippet:
+        detail += f": {snippet}"
+    if status == 410:
+        raise PermanentChannelError(f"{detail} (Gone: the client removed the webhook)")
+    if status in (408, 429) or status >= 500:
+        raise TemporaryDeliveryError(detail, retry_after=_retry_after(headers.get("Retry-After")))
+    if 300 <= status < 400:
+        detail += " (redirects are not followed: configure the final URL)"
+    raise PermanentDeliveryError(detail)
+
+
+def _provider_id(head: bytes) -> str | None:
+    """The client's id for the message, if it answered with JSON {"id": ...}."""
+    try:
+        data = json.loads(head)
+    except ValueError:
         return None
+    if isinstance(data, dict) and isinstance(data.get("id"), str | int):
+        return str(data["id"])[:255]
+    return None
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (seconds or an HTTP date)."""
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - timezone.now()).total_seconds())

@@ -4,7 +4,7 @@ import json
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema, Status
+from ninja import Router, Schema
 from pydantic import ValidationError as PydanticValidationError
 
 from adesso.channels.api.adapter import InboundIn
@@ -27,9 +27,21 @@ class ErrorOut(Schema):
     message: str
 
 
+def _json(status: int, data: dict[str, object]) -> HttpResponse:
+    # Rendered here rather than by ninja: the schemas above document the answers,
+    # and skipping their validation on the way out is measurably cheaper.
+    return HttpResponse(json.dumps(data), status=status, content_type="application/json")
+
+
 def _error(status: int, code: str, message: str, **extra: object) -> HttpResponse:
-    body = json.dumps({"error": code, "message": message, **extra})
-    return HttpResponse(body, status=status, content_type="application/json")
+    return _json(status, {"error": code, "message": message, **extra})
+
+
+def _api_channel(code: str) -> Channel | None:
+    # Hand-written SQL: the intake's hottest lookup, a unique-index hit, costs a
+    # quarter of what the ORM spends compiling the same query (docs/performance.md).
+    found = list(Channel.objects.raw("SELECT * FROM channels_channel WHERE code = %s AND kind = %s", [code, "api"]))
+    return found[0] if found else None
 
 
 @router.post(
@@ -46,14 +58,14 @@ def _error(status: int, code: str, message: str, **extra: object) -> HttpRespons
     },
     summary="Receive a customer's message on an API channel",
 )
-def inbound(request: HttpRequest, channel_code: str) -> HttpResponse | Status:
+def inbound(request: HttpRequest, channel_code: str) -> HttpResponse:
     """Authenticated by the channel's token. Idempotent on `external_id`:
     sending the same message again returns the same codes and stores nothing."""
     length = int(request.META.get("CONTENT_LENGTH") or 0)
     if length > settings.ADESSO_MAX_BODY_BYTES:
         return _error(413, "too_large", f"The body is {length} bytes; the limit is "
                       f"{settings.ADESSO_MAX_BODY_BYTES}")
-    channel = Channel.objects.filter(code=channel_code, kind="api").first()
+    channel = _api_channel(channel_code)
     if channel is None:
         return _error(404, "unknown_channel", f"No API channel with code {channel_code!r}")
     auth = request.headers.get("Authorization", "")
@@ -85,7 +97,7 @@ def inbound(request: HttpRequest, channel_code: str) -> HttpResponse | Status:
     except InboundError as exc:
         return _error(422, "invalid", str(exc))
     received = do_receive_message(channel, parsed)
-    return Status(202, {
+    return _json(202, {
         "conversation": received.conversation.code,
         "message": received.message.code,
         "duplicate": not received.created,

@@ -11,6 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from adesso.conversations.actions import do_wake_snoozed
+from adesso.outbox.actions import do_retry_due_deliveries
 
 
 class Command(BaseCommand):
@@ -33,6 +34,9 @@ class Command(BaseCommand):
             woken = do_wake_snoozed()
             if woken or not loop:
                 self.stdout.write(f"woke {woken} snoozed conversation(s)")
+            retried = do_retry_due_deliveries()
+            if retried or not loop:
+                self.stdout.write(f"dispatched {retried} due delivery(ies)")
             if not loop or stopping:
                 return
             time.sleep(interval)

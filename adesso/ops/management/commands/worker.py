@@ -16,7 +16,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, batch: bool, **options: Any) -> None:
         backend = str(settings.TASKS["default"]["BACKEND"])
         if backend.startswith("django_tasks_rq"):
-            call_command("rqworker", "default", burst=batch, with_scheduler=False)
+            call_command(
+                "rqworker", "default", burst=batch, with_scheduler=False,
+                # django-tasks-rq's Job records results the task interface reads.
+                job_class="django_tasks_rq.backend.Job",
+            )
         elif backend.startswith("django_tasks_db"):
             call_command("db_worker", queue_name="*", interval=0.5, batch=batch, no_startup_delay=True)
         else:

@@ -1,0 +1,82 @@
+"""Template filters of the agent UI: waiting times and dates, localised."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import template
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+register = template.Library()
+
+
+def duration_text(seconds: int) -> str:
+    """A short human duration: "just now", "12 min", "3 h 5 min", "2 days"."""
+    minutes = seconds // 60
+    if minutes < 1:
+        return _("just now")
+    if minutes < 60:
+        return _("%(minutes)d min") % {"minutes": minutes}
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        if minutes == 0:
+            return _("%(hours)d h") % {"hours": hours}
+        return _("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": minutes}
+    days = hours // 24
+    return ngettext("%(days)d day", "%(days)d days", days) % {"days": days}
+
+
+@register.filter
+def waited(since: dt.datetime | None) -> str:
+    """How long ago `since` was, as a short duration; empty when None."""
+    if since is None:
+        return ""
+    return duration_text(max(0, int((timezone.now() - since).total_seconds())))
+
+
+@register.filter
+def waiting_level(since: dt.datetime | None) -> str:
+    """A CSS class for a wait: over an hour breaks the promise (PRINCIPLES 1)."""
+    if since is None:
+        return ""
+    seconds = (timezone.now() - since).total_seconds()
+    if seconds >= 3600:
+        return "wait-late"
+    if seconds >= 900:
+        return "wait-warn"
+    return "wait-ok"
+
+
+@register.filter
+def when(value: dt.datetime | None) -> str:
+    """A compact local time: "14:05" today, "24 nov, 14:05" this year, else with the year."""
+    if value is None:
+        return ""
+    local = timezone.localtime(value)
+    today = timezone.localdate()
+    if local.date() == today:
+        return date_format(local, "H:i")
+    if local.year == today.year:
+        return date_format(local, "j M, H:i")
+    return date_format(local, "j M Y, H:i")
+
+
+@register.filter
+def full_when(value: dt.datetime | None) -> str:
+    if value is None:
+        return ""
+    return date_format(timezone.localtime(value), "DATETIME_FORMAT")
+
+
+@register.filter
+def identity_label(kind: str) -> str:
+    """The translated name of an identity kind; a channel's own kinds stay as they are."""
+    from adesso.contacts.models import IdentityKind
+
+    try:
+        return str(IdentityKind(kind).label)
+    except ValueError:
+        return kind
