@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "adesso.channels",
     "adesso.contacts",
     "adesso.conversations",
+    "adesso.sla",
     "adesso.outbox",
     "adesso.api",
     "adesso.front",

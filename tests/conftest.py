@@ -9,3 +9,14 @@ os.environ.setdefault("ADESSO_TESTING", "1")
 def _media_root(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Per-organisation caches (SLA policies) must not outlive a test's rolled-back rows,
+    # whose ids the next test may reuse.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -49,6 +49,10 @@ def test_admin_creates_an_api_channel_whose_token_then_works_for_intake():
     channel = Channel.objects.get(code=body["code"])
     assert channel.organization == org
     assert body["token"] not in channel.token_hash
+    # The webhook signing key is shown once, here, and is the one replies are signed with.
+    assert len(body["signing_secret"]) >= 24
+    assert body["signing_secret"] == channel.config["signing_secret"]
+    assert "signing_secret" not in anna.get("/channels").json()[0]
     intake = post_inbound(Client(), BuiltChannel(channel, body["token"]), inbound_payload())
     assert intake.status_code == 202, intake.content
     assert Message.objects.get().channel == channel

@@ -17,6 +17,9 @@ def do_create_organization(name: str, admin_email: str, admin_name: str = "") ->
             email=admin_email, password=password, organization=org, role=Role.ADMIN,
             name=admin_name,
         )
+        from adesso.sla.actions import do_create_default_policy
+
+        do_create_default_policy(org)
     return admin, password
 
 

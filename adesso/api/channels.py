@@ -46,6 +46,7 @@ def create_channel(request: AgentRequest, payload: ChannelIn) -> Status:
         {
             **serialize.channel(channel),
             "token": token,
+            "signing_secret": channel.config.get("signing_secret"),
             "inbound_url": f"{settings.SITE_URL}/api/v1/inbound/{channel.code}",
         },
     )

@@ -31,7 +31,10 @@ class ListFilters(Schema):
     assignee: str | None = Field(None, max_length=64, description="me, none or an agent's code")
     team: str | None = Field(None, max_length=64, description="a team's code, or mine")
     channel: str | None = Field(None, max_length=64, description="a channel's code")
-    ordering: str = Field("waiting", description="waiting (longest first), -updated, updated, -created, created")
+    ordering: str = Field(
+        "waiting",
+        description="waiting (longest first), sla (least time left first), -updated, updated, -created, created",
+    )
     limit: int = Field(50, ge=1, le=200)
     offset: int = Field(0, ge=0, le=MAX_OFFSET)
 

@@ -37,6 +37,8 @@ class ChannelOut(Schema):
 class ChannelCreated(ChannelOut):
     inbound_url: str
     token: str
+    # Key of the HMAC on outgoing webhooks (X-Adesso-Signature), when the kind signs them.
+    signing_secret: str | None = None
 
 
 class IdentityOut(Schema):
@@ -104,6 +106,10 @@ class ConversationOut(Schema):
     first_response_at: dt.datetime | None
     snoozed_until: dt.datetime | None
     resolved_at: dt.datetime | None
+    first_response_due_at: dt.datetime | None
+    next_response_due_at: dt.datetime | None
+    resolution_due_at: dt.datetime | None
+    sla_breached: bool
 
 
 class EventOut(Schema):

@@ -73,6 +73,10 @@ def conversation(c: Conversation) -> dict[str, Any]:
         "first_response_at": c.first_response_at,
         "snoozed_until": c.snoozed_until,
         "resolved_at": c.resolved_at,
+        "first_response_due_at": c.first_response_due_at,
+        "next_response_due_at": c.next_response_due_at,
+        "resolution_due_at": c.resolution_due_at,
+        "sla_breached": c.sla_breached,
     }
 
 

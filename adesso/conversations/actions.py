@@ -30,6 +30,7 @@ from adesso.conversations.models import (
 )
 from adesso.lib.errors import ActionError
 from adesso.lib.html import html_to_text, sanitize_html
+from adesso.sla import engine as sla
 
 if TYPE_CHECKING:
     from adesso.accounts.models import Team, User
@@ -105,12 +106,14 @@ def _receive(channel: Channel, inbound: InboundMessage) -> Received:
     conversation = _active_conversation(contact, channel)
     events: list[tuple[str, dict[str, Any] | None]] = []
     if conversation is None:
-        # Born with the message's summary: no second write to the new row.
-        conversation = Conversation.objects.create(
+        # Born with the message's summary and its SLA clock: no second write to the new row.
+        conversation = Conversation(
             organization_id=channel.organization_id, channel=channel, contact=contact,
             language=contact.language, created_at=now, updated_at=now, waiting_since=now,
             last_customer_message_at=now, last_message_preview=preview,
         )
+        sla.refresh(conversation, now, reselect=True)
+        conversation.save(force_insert=True)
         events.append((EventKind.CREATED, {"channel": channel.code}))
     else:
         fields = ["last_customer_message_at", "last_message_preview", "updated_at"]
@@ -127,6 +130,7 @@ def _receive(channel: Channel, inbound: InboundMessage) -> Received:
             conversation.status = Status.OPEN
             conversation.snoozed_until = None
             fields += ["status", "snoozed_until"]
+        fields += sla.refresh(conversation, now)
         conversation.save(update_fields=fields)
     # A repeated external id fails here, on the unique constraint, and rolls back
     # everything above (see do_receive_message).
@@ -183,6 +187,7 @@ def do_send_reply(
             fields.append("assignee")
             record_event(conversation, EventKind.ASSIGNED, agent,
                          {"to": agent.code, "reason": "replied"})
+        fields += sla.refresh(conversation, now)
         conversation.save(update_fields=fields)
         record_event(
             conversation, EventKind.NOTE_ADDED if internal else EventKind.MESSAGE_SENT, agent,
@@ -223,6 +228,8 @@ def do_assign(
             conversation.team = team
             fields.append("team")
         conversation.updated_at = timezone.now()
+        if team_changed:
+            fields += sla.refresh(conversation, conversation.updated_at, reselect=True)
         conversation.save(update_fields=fields)
         data = {
             "from": previous.code if previous else None,
@@ -252,7 +259,8 @@ def do_change_status(
         conversation.snoozed_until = None
         conversation.updated_at = now
         conversation.resolved_at = now if status == Status.RESOLVED else None
-        conversation.save(update_fields=["status", "snoozed_until", "updated_at", "resolved_at"])
+        fields = ["status", "snoozed_until", "updated_at", "resolved_at"]
+        conversation.save(update_fields=fields + sla.refresh(conversation, now))
         data = {"from": previous, "to": status}
         if reason:
             data["reason"] = reason
@@ -271,7 +279,8 @@ def do_snooze(actor: User, conversation: Conversation, until: dt.datetime) -> Co
         conversation.status = Status.SNOOZED
         conversation.snoozed_until = until
         conversation.updated_at = now
-        conversation.save(update_fields=["status", "snoozed_until", "updated_at"])
+        fields = ["status", "snoozed_until", "updated_at"]
+        conversation.save(update_fields=fields + sla.refresh(conversation, now))
         record_event(conversation, EventKind.SNOOZED, actor,
                      {"from": previous, "until": until.isoformat()})
     return conversation
@@ -309,7 +318,8 @@ def do_set_priority(actor: User, conversation: Conversation, priority: int) -> C
         previous = conversation.priority
         conversation.priority = priority
         conversation.updated_at = timezone.now()
-        conversation.save(update_fields=["priority", "updated_at"])
+        fields = ["priority", "updated_at"]
+        conversation.save(update_fields=fields + sla.refresh(conversation, conversation.updated_at, reselect=True))
         record_event(conversation, EventKind.PRIORITY_CHANGED, actor,
                      {"from": previous, "to": priority})
     return conversation

@@ -60,6 +60,18 @@ class Conversation(models.Model):
     first_response_at = models.DateTimeField(null=True, blank=True)
     snoozed_until = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # Service level (adesso.sla.engine keeps these; due columns, indexed).
+    sla_policy = models.ForeignKey(
+        "sla.SlaPolicy", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    first_response_due_at = models.DateTimeField(null=True, blank=True)
+    next_response_due_at = models.DateTimeField(null=True, blank=True)
+    resolution_due_at = models.DateTimeField(null=True, blank=True)
+    sla_due_at = models.DateTimeField(null=True, blank=True)  # the earliest of the three
+    sla_breached = models.BooleanField(default=False)
+    # When the timer loop must look at this conversation next (a warning or a breach).
+    sla_check_at = models.DateTimeField(null=True, blank=True)
+    sla_state = models.JSONField(default=dict, blank=True)  # the clocks, see adesso.sla.engine
 
     class Meta:
         indexes = [
@@ -72,6 +84,11 @@ class Conversation(models.Model):
                 fields=["snoozed_until"], name="conv_snoozed_due",
                 condition=Q(snoozed_until__isnull=False),
             ),
+            models.Index(
+                fields=["sla_check_at"], name="conv_sla_check_due",
+                condition=Q(sla_check_at__isnull=False),
+            ),
+            models.Index(fields=["organization", "status", "sla_due_at"], name="conv_sla_due"),
         ]
 
     def __str__(self) -> str:
@@ -165,6 +182,8 @@ class EventKind(models.TextChoices):
     CONTACT_MERGED = "contact_merged", _("Contact merged")
     CONTACT_UNMERGED = "contact_unmerged", _("Contact merge undone")
     DELIVERY_FAILED = "delivery_failed", _("Delivery failed")
+    SLA_WARNING = "sla_warning", _("SLA warning")
+    SLA_BREACHED = "sla_breached", _("SLA breached")
 
 
 class ConversationEvent(models.Model):

@@ -20,6 +20,8 @@ from adesso.conversations.models import (
 ORDERINGS = {
     # Longest waiting first; those not waiting after, most recently active first.
     "waiting": (F("waiting_since").asc(nulls_last=True), F("updated_at").desc()),
+    # Least time left on the service level first; those without a clock after.
+    "sla": (F("sla_due_at").asc(nulls_last=True), F("waiting_since").asc(nulls_last=True)),
     "-updated": (F("updated_at").desc(),),
     "updated": (F("updated_at").asc(),),
     "-created": (F("created_at").desc(),),

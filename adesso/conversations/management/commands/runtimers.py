@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from adesso.conversations.actions import do_wake_snoozed
 from adesso.outbox.actions import do_retry_due_deliveries
+from adesso.sla.actions import do_check_sla
 
 
 class Command(BaseCommand):
@@ -34,6 +35,9 @@ class Command(BaseCommand):
             woken = do_wake_snoozed()
             if woken or not loop:
                 self.stdout.write(f"woke {woken} snoozed conversation(s)")
+            checked = do_check_sla()
+            if checked or not loop:
+                self.stdout.write(f"checked {checked} SLA timer(s)")
             retried = do_retry_due_deliveries()
             if retried or not loop:
                 self.stdout.write(f"dispatched {retried} due delivery(ies)")
