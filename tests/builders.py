@@ -18,8 +18,14 @@ from adesso.channels.models import Channel
 _seq = itertools.count(1)
 
 
-def make_org(name: str = "Pasticceria Rossi") -> Organization:
-    return Organization.objects.create(name=f"{name} {next(_seq)}")
+def make_org(name: str = "Pasticceria Rossi", sla: bool = True) -> Organization:
+    """An organisation as `createorg` makes it: with the default 60-minute, 24/7 policy."""
+    org = Organization.objects.create(name=f"{name} {next(_seq)}")
+    if sla:
+        from adesso.sla.actions import do_create_default_policy
+
+        do_create_default_policy(org)
+    return org
 
 
 def make_agent(

@@ -136,9 +136,17 @@ def test_query_count_does_not_grow_with_the_results(django_assert_num_queries):
     assert len(r.json()["contacts"]) == 20
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="GIN indexes exist on PostgreSQL only")
 def test_search_uses_the_gin_indexes_on_a_big_table():
-    """The SQL must repeat the indexed expression exactly, or PostgreSQL reads every message."""
+    """The SQL must repeat the indexed expression exactly, or PostgreSQL reads every message.
+
+    SQLite has no such index (the migration creates it on PostgreSQL only) and
+    searches by substring.
+    """
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'message_text_%'")
+            assert cursor.fetchall() == []
+        return
     org = make_org()
     received = customer_writes(make_api_channel(org), "Vorrei il rimborso")
     agent = User.objects.get(pk=make_agent(org).pk)

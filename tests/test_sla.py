@@ -146,7 +146,7 @@ def test_runtimers_runs_the_sla_tick(monkeypatch):
 
 
 def test_no_policy_no_clock():
-    org = make_org()
+    org = make_org(sla=False)
     conversation = customer_writes(make_api_channel(org))
     assert conversation.first_response_due_at is None
     assert conversation.sla_policy_id is None
@@ -154,7 +154,6 @@ def test_no_policy_no_clock():
 
 def test_inbox_sorts_by_time_left():
     org = make_org()
-    do_create_default_policy(org)
     agent = make_agent(org)
     ch = make_api_channel(org)
     first = customer_writes(ch, sender="a")
@@ -163,3 +162,20 @@ def test_inbox_sorts_by_time_left():
     Conversation.objects.filter(pk=second.pk).update(sla_due_at=timezone.now() + dt.timedelta(minutes=5))
     codes = [c["code"] for c in AgentApi(agent).get("/conversations", ordering="sla").json()["items"]]
     assert codes == [second.code, first.code]
+
+
+def test_inbox_page_shows_time_left_and_sorts_by_it(client):
+    org = make_org()
+    agent = make_agent(org, language="en")
+    ch = make_api_channel(org)
+    calm = customer_writes(ch, "Nessuna fretta", sender="calm")
+    late = customer_writes(ch, "Sono in ritardo", sender="late")
+    Conversation.objects.filter(pk=calm.pk).update(sla_due_at=timezone.now() + dt.timedelta(minutes=50, seconds=30))
+    Conversation.objects.filter(pk=late.pk).update(sla_due_at=timezone.now() - dt.timedelta(minutes=5, seconds=30))
+    client.force_login(agent)
+    page = client.get("/", {"sort": "sla"}).content.decode()
+    assert "5 min late" in page
+    assert "50 min" in page
+    assert page.index("Sono in ritardo") < page.index("Nessuna fretta")
+    page = client.get("/", {"sort": "waiting"}).content.decode()
+    assert page.index("Nessuna fretta") < page.index("Sono in ritardo")

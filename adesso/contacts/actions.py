@@ -49,8 +49,9 @@ def do_resolve_contact(channel: Channel, sender: InboundSender) -> Contact:
         " FROM contacts_contactidentity i JOIN contacts_contact c ON c.id = i.contact_id"
         f" WHERE i.organization_id = %s AND ({pairs})"
     )
-    rows = Contact.objects.raw(sql, [channel.organization_id, *(part for pair in wanted for part in pair)])
-    found = {(c.identity_kind, c.identity_value): c for c in rows}
+    # Any: each row is a Contact carrying the matched identity's kind and value.
+    rows: Any = Contact.objects.raw(sql, [channel.organization_id, *(part for pair in wanted for part in pair)])
+    found: dict[tuple[str, str], Contact] = {(c.identity_kind, c.identity_value): c for c in rows}
     contact = next((found[w] for w in wanted if w in found), None)
     if contact is None:
         contact = Contact.objects.create(

@@ -14,7 +14,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from asgiref.sync import SyncToAsync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +42,18 @@ def publish(organization_id: int, payload: dict[str, Any]) -> None:
     if layer is None:
         return
     try:
+        server_loop = _server_loop()
+        if server_loop is None and isinstance(layer, InMemoryChannelLayer):
+            # The in-memory layer reaches only consumers of this process, and they
+            # live in an ASGI server's loop: a WSGI worker, the task worker or a
+            # command has none, so there is nobody to tell.
+            return
         coroutine = layer.group_send(org_group(organization_id), {"type": "adesso.event", "payload": payload})
         # Under ASGI the server's own loop owns the in-memory layer's queues, so
         # the send must run there; elsewhere (WSGI threads, the task worker,
         # commands) one long-lived loop per process, rather than async_to_sync's
         # new thread and event loop (and, with Redis, new connection) per call.
-        _submit(coroutine, _server_loop() or _background_loop())
+        _submit(coroutine, server_loop or _background_loop())
     except Exception:  # a live update must never break the action that caused it
         log.exception("realtime publish failed")
 

@@ -51,6 +51,31 @@ def waiting_level(since: dt.datetime | None) -> str:
 
 
 @register.filter
+def time_left(due: dt.datetime | None) -> str:
+    """Time until a service-level due time: "25 min", or "5 min late" once past."""
+    if due is None:
+        return ""
+    seconds = int((due - timezone.now()).total_seconds())
+    if seconds < 0:
+        return _("%(duration)s late") % {"duration": duration_text(-seconds)}
+    return duration_text(seconds)
+
+
+@register.filter
+def sla_level(conversation: object) -> str:
+    """A CSS class for the time left: green, amber under 25% of the wait's hour, red when late."""
+    due = getattr(conversation, "sla_due_at", None)
+    if due is None:
+        return ""
+    seconds = (due - timezone.now()).total_seconds()
+    if seconds <= 0:
+        return "wait-late"
+    if seconds <= 15 * 60:
+        return "wait-warn"
+    return "wait-ok"
+
+
+@register.filter
 def when(value: dt.datetime | None) -> str:
     """A compact local time: "14:05" today, "24 nov, 14:05" this year, else with the year."""
     if value is None:

@@ -33,6 +33,7 @@ class Filters:
     status: str
     channel: str
     team: str
+    sort: str
 
     @classmethod
     def from_request(cls, request: AgentRequest) -> Filters:
@@ -44,6 +45,7 @@ class Filters:
             status=status if status in STATUSES else Status.OPEN,
             channel=request.GET.get("channel", "")[:16],
             team=request.GET.get("team", "")[:16],
+            sort="sla" if request.GET.get("sort") == "sla" else "waiting",
         )
 
 
@@ -53,7 +55,7 @@ def _context(request: AgentRequest) -> dict[str, Any]:
     assignee = {"mine": "me", "unassigned": "none"}.get(f.tab)
     team = f.team or ("mine" if f.tab == "team" else None)
     qs = inbox_query(user, status=f.status, assignee=assignee, team=team,
-                     channel=f.channel or None, ordering="waiting")
+                     channel=f.channel or None, ordering=f.sort)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return {"filters": f, "page": page, "conversations": list(page.object_list)}
 
