@@ -12,7 +12,7 @@ from adesso.accounts.actions import do_create_organization
 from adesso.accounts.models import Role
 from adesso.conversations.actions import do_change_status, do_send_reply
 from adesso.conversations.models import Conversation, ConversationEvent
-from adesso.sla.actions import do_check_sla, do_create_default_policy
+from adesso.sla.actions import do_check_sla
 from adesso.sla.models import BusinessCalendar, SlaPolicy
 from tests.builders import AgentApi, inbound_payload, make_agent, make_api_channel, make_org, post_inbound
 
