@@ -61,6 +61,7 @@ def test_status_filter():
     resolved = customer_writes(ch, sender_id="d")["conversation"]
     api.post(f"/conversations/{pending}/status", {"status": "pending"})
     api.post(f"/conversations/{snoozed}/snooze", {"until": (timezone.now() + dt.timedelta(days=1)).isoformat()})
+    api.post(f"/conversations/{resolved}/messages", {"text": "Fatto: rimborso emesso oggi."})
     api.post(f"/conversations/{resolved}/status", {"status": "resolved"})
 
     assert codes(api.get("/conversations")) == [open_]

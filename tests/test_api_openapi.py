@@ -24,6 +24,7 @@ AGENT_ENDPOINTS = {
     ("get", "/api/v1/channels"),
     ("post", "/api/v1/channels"),
     ("get", "/api/v1/search"),
+    ("get", "/api/v1/silence"),
     ("get", "/api/v1/me"),
     ("get", "/api/v1/agents"),
     ("get", "/api/v1/teams"),

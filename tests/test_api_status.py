@@ -36,7 +36,8 @@ def test_resolve_and_reopen():
     assert resolved.json()["resolved_at"] is not None
     event = last_event(code)
     assert (event.kind, event.actor) == ("status_changed", api.agent)
-    assert event.data == {"from": "open", "to": "resolved", "reason": "Rimborso fatto"}
+    # The customer's message was unanswered: the reason is what lets it close.
+    assert event.data == {"from": "open", "to": "resolved", "reason": "Rimborso fatto", "unanswered": True}
 
     reopened = api.post(f"/conversations/{code}/status", {"status": "open"})
 

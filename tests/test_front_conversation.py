@@ -136,7 +136,12 @@ def test_resolve_reopen_and_priority(shop):
     giulia, web = shop.giulia, shop.web
     c = receive(web)
     client = logged_in(giulia)
-    assert client.post(f"/c/{c.code}/status", {"status": "resolved"}).status_code == 302
+    page = client.get(f"/c/{c.code}/").content.decode()
+    assert 'name="reason"' in page  # unanswered: resolving asks why
+    refused = client.post(f"/c/{c.code}/status", {"status": "resolved"})
+    assert refused.status_code == 400
+    assert "has no answer yet" in refused.content.decode()
+    assert client.post(f"/c/{c.code}/status", {"status": "resolved", "reason": "Solo un grazie"}).status_code == 302
     c.refresh_from_db()
     assert c.status == "resolved" and c.resolved_at is not None
     page = client.get(f"/c/{c.code}/").content.decode()

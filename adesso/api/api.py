@@ -140,13 +140,14 @@ def unknown_route(request: HttpRequest, rest: str) -> HttpResponse:
 
 
 def _register_routers() -> None:
-    from adesso.api import channels, contacts, conversations, search
+    from adesso.api import channels, contacts, conversations, search, silence
     from adesso.channels.api.views import router as inbound_router
 
     api.add_router("/inbound", inbound_router, tags=["intake"])
     api.add_router("/conversations", conversations.router, tags=["conversations"])
     api.add_router("/contacts", contacts.router, tags=["contacts"])
     api.add_router("/channels", channels.router, tags=["channels"])
+    api.add_router("/silence", silence.router, tags=["conversations"])
     api.add_router("/", search.router, tags=["search", "agents"])
     api.add_router("/", unknown)  # last: its pattern matches every path
 

@@ -200,6 +200,26 @@ def do_send_reply(
     return message
 
 
+def do_send_auto_message(conversation: Conversation, text: str, purpose: str) -> Message:
+    """Adesso itself writes to the customer (an acknowledgement, an update).
+
+    Delivered like a reply, but never a human answer: the wait, the SLA clocks
+    and the silence guard are untouched.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        message = Message.objects.create(
+            organization_id=conversation.organization_id, conversation=conversation,
+            channel_id=conversation.channel_id, direction=Direction.OUTGOING, auto=True,
+            text=text, created_at=now, delivery_status=DeliveryStatus.PENDING,
+        )
+        record_event(conversation, EventKind.AUTO_SENT, None, {"message": message.code, "purpose": purpose})
+        from adesso.outbox.actions import do_enqueue_delivery
+
+        do_enqueue_delivery(message)
+    return message
+
+
 def do_assign(
     actor: User, conversation: Conversation, assignee: User | None, team: Team | None = None,
     note: str = "",
@@ -252,6 +272,14 @@ def do_change_status(
         raise ActionError(_("Use snooze with a time to snooze a conversation."), "invalid_status")
     if status == conversation.status:
         return conversation
+    reason = reason.strip()
+    unanswered = status == Status.RESOLVED and conversation.waiting_since is not None
+    if unanswered and not reason:
+        # The silence guard: nobody leaves without an answer unless a person says why.
+        raise ActionError(
+            _("The customer's last message has no answer yet: reply, or say why it needs none."),
+            "unanswered",
+        )
     now = timezone.now()
     with transaction.atomic():
         previous = conversation.status
@@ -260,10 +288,16 @@ def do_change_status(
         conversation.updated_at = now
         conversation.resolved_at = now if status == Status.RESOLVED else None
         fields = ["status", "snoozed_until", "updated_at", "resolved_at"]
+        if unanswered:
+            # A person decided the message needs no answer: it is no longer a silence.
+            conversation.waiting_since = None
+            fields.append("waiting_since")
         conversation.save(update_fields=fields + sla.refresh(conversation, now))
-        data = {"from": previous, "to": status}
+        data: dict[str, Any] = {"from": previous, "to": status}
         if reason:
             data["reason"] = reason
+        if unanswered:
+            data["unanswered"] = True
         record_event(conversation, EventKind.STATUS_CHANGED, actor, data)
     return conversation
 

@@ -182,6 +182,7 @@ class EventKind(models.TextChoices):
     CONTACT_MERGED = "contact_merged", _("Contact merged")
     CONTACT_UNMERGED = "contact_unmerged", _("Contact merge undone")
     DELIVERY_FAILED = "delivery_failed", _("Delivery failed")
+    AUTO_SENT = "auto_sent", _("Automatic message sent")
     SLA_WARNING = "sla_warning", _("SLA warning")
     SLA_BREACHED = "sla_breached", _("SLA breached")
 

@@ -69,6 +69,22 @@ def inbox(
     return qs.order_by(*ORDERINGS[ordering], "pk")
 
 
+def silent(user: User) -> QuerySet[Conversation]:
+    """The silence guard: every conversation whose customer's last message has no
+    human answer yet, whatever its status, oldest wait first.
+
+    `waiting_since` is set by a customer's message and cleared only by a human,
+    public reply (automatic acknowledgements and internal notes leave it), or by a
+    person resolving with a recorded reason.
+    """
+    return (
+        conversations_for(user)
+        .filter(waiting_since__isnull=False)
+        .select_related("channel", "contact", "assignee", "team")
+        .order_by("waiting_since", "pk")
+    )
+
+
 def messages_with_details() -> QuerySet[Message]:
     return Message.objects.select_related("author").prefetch_related(
         Prefetch("attachments", queryset=Attachment.objects.order_by("pk"))

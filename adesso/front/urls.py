@@ -1,6 +1,6 @@
 from django.urls import path
 
-from adesso.front.views import attachments, auth, contacts, conversation, inbox, search
+from adesso.front.views import attachments, auth, contacts, conversation, inbox, search, silence
 
 app_name = "front"
 
@@ -25,5 +25,6 @@ urlpatterns = [
     path("contacts/<str:code>/merge", contacts.merge, name="contact_merge"),
     path("merges/<int:merge_id>/undo", contacts.undo_merge, name="merge_undo"),
     path("search", search.search, name="search"),
+    path("silence", silence.silence, name="silence"),
     path("attachments/<str:code>", attachments.attachment, name="attachment"),
 ]
