@@ -24,7 +24,7 @@ setup: $(VENV)/.installed
 
 run: setup
 	$(ADESSO) seeddemo
-	$(BIN)/honcho start -f Procfile
+	ADESSO_LIVE_PORT=8001 $(BIN)/honcho start -f Procfile
 
 test: $(VENV)/.installed
 	bash scripts/ensure-chromium

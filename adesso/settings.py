@@ -43,6 +43,9 @@ CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# When websockets are served by a separate process on its own port (the Procfile's
+# `live`), the pages connect there; empty: same origin (a proxy routes /ws/).
+LIVE_PORT = os.environ.get("ADESSO_LIVE_PORT", "")
 
 INSTALLED_APPS = [
     "daphne",
@@ -95,6 +98,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "adesso.front.context.live",
             ],
         },
     },

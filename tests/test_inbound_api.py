@@ -2,8 +2,12 @@
 
 import base64
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from django.db import connection
+from django.test import Client
 
 from adesso.contacts.models import Contact
 from adesso.conversations.models import Attachment, Conversation, ConversationEvent, Message
@@ -163,3 +167,27 @@ def test_wrong_content_type(client):
     r = client.post(ch.url, "external_id=1", content_type="application/x-www-form-urlencoded",
                     headers={"Authorization": f"Bearer {ch.token}"})
     assert r.status_code == 415
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_messages_of_one_contact_open_one_conversation():
+    # A returning customer whose conversation was resolved writes several messages
+    # at once: they all land in one new conversation (on PostgreSQL the contact's
+    # row lock queues them; on SQLite the write lock does).
+    ch = make_api_channel(make_org())
+    first = post_inbound(Client(), ch, inbound_payload(sender_id="c-race")).json()
+    Conversation.objects.filter(code=first["conversation"]).update(status="resolved")
+    barrier = threading.Barrier(6)
+
+    def send(_: int) -> int:
+        barrier.wait()
+        try:
+            return post_inbound(Client(), ch, inbound_payload(sender_id="c-race")).status_code
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(6) as pool:
+        statuses = list(pool.map(send, range(6)))
+    assert statuses == [202] * 6
+    assert Conversation.objects.filter(status="open").count() == 1
+    assert Message.objects.filter(conversation__status="open").count() == 6

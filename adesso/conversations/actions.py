@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -90,6 +90,16 @@ _ACTIVE_CONVERSATION_SQL = (
 )
 
 
+def _lock_contact(contact: Contact) -> None:
+    """Queue the contact's concurrent messages here, so that of two arriving together
+    for a contact with no open conversation, the second joins the one the first
+    opens instead of opening another. PostgreSQL only: SQLite's IMMEDIATE
+    transactions already hold the database's write lock from BEGIN."""
+    if connection.features.has_select_for_update:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM contacts_contact WHERE id = %s FOR UPDATE", [contact.pk])
+
+
 def _active_conversation(contact: Contact, channel: Channel) -> Conversation | None:
     """The contact's conversation on this channel that a new message joins, if any."""
     found = list(Conversation.objects.raw(_ACTIVE_CONVERSATION_SQL, [contact.pk, channel.pk, *ACTIVE_STATUSES]))
@@ -103,6 +113,7 @@ def _receive(channel: Channel, inbound: InboundMessage) -> Received:
     text = inbound.text.strip() or (html_to_text(html) if html else "")
     preview = _preview(text or _("(attachment)"))
     contact = do_resolve_contact(channel, inbound.sender)
+    _lock_contact(contact)
     conversation = _active_conversation(contact, channel)
     events: list[tuple[str, dict[str, Any] | None]] = []
     if conversation is None:

@@ -3,7 +3,9 @@
 from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import InMemoryChannelLayer
 
+from adesso.realtime import relay
 from adesso.realtime.publish import org_group
 
 
@@ -21,6 +23,8 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=4401)
             return
+        if isinstance(self.channel_layer, InMemoryChannelLayer):
+            relay.ensure_running()
         self.group = org_group(user.organization_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()

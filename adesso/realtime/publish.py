@@ -1,7 +1,9 @@
 """Telling the agents' open pages that something changed.
 
-Publishing goes through the Channels layer: in-memory on a laptop (one web
-process), Redis when REDIS_URL is set (many processes and machines).
+With REDIS_URL, actions publish to the Redis channel layer, which reaches every
+websocket process. With the default in-memory layer nothing is published here:
+the websocket process tails the event table itself (adesso.realtime.relay), so
+HTTP workers, the task worker and the timers reach the pages all the same.
 """
 
 import asyncio
@@ -13,7 +15,6 @@ import threading
 from collections.abc import Coroutine
 from typing import Any
 
-from asgiref.sync import SyncToAsync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 log = logging.getLogger(__name__)
@@ -41,19 +42,13 @@ def publish(organization_id: int, payload: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+    if isinstance(layer, InMemoryChannelLayer):
+        return  # the relay in the websocket process reads the event instead
     try:
-        server_loop = _server_loop()
-        if server_loop is None and isinstance(layer, InMemoryChannelLayer):
-            # The in-memory layer reaches only consumers of this process, and they
-            # live in an ASGI server's loop: a WSGI worker, the task worker or a
-            # command has none, so there is nobody to tell.
-            return
         coroutine = layer.group_send(org_group(organization_id), {"type": "adesso.event", "payload": payload})
-        # Under ASGI the server's own loop owns the in-memory layer's queues, so
-        # the send must run there; elsewhere (WSGI threads, the task worker,
-        # commands) one long-lived loop per process, rather than async_to_sync's
-        # new thread and event loop (and, with Redis, new connection) per call.
-        _submit(coroutine, server_loop or _background_loop())
+        # One long-lived loop per process, rather than async_to_sync's new thread,
+        # event loop and Redis connection per call.
+        _submit(coroutine, _background_loop())
     except Exception:  # a live update must never break the action that caused it
         log.exception("realtime publish failed")
 
@@ -70,14 +65,6 @@ def _done(future: concurrent.futures.Future[Any]) -> None:
         _pending.discard(future)
     if not future.cancelled() and future.exception() is not None:
         log.error("realtime publish failed", exc_info=future.exception())
-
-
-def _server_loop() -> asyncio.AbstractEventLoop | None:
-    """The ASGI server's running loop when this thread was started from it."""
-    if getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) != os.getpid():
-        return None
-    loop: asyncio.AbstractEventLoop | None = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
-    return loop if loop is not None and loop.is_running() else None
 
 
 def _background_loop() -> asyncio.AbstractEventLoop:

@@ -1,5 +1,6 @@
-"""The real ASGI app (HTTP and websockets) in a daphne subprocess, on the test database,
-driven by Debian's Chromium through Playwright.
+"""Adesso served as the Procfile serves it (granian: WSGI for HTTP, ASGI for the
+websockets on their own port, live updates relayed from the event table), on the
+test database, driven by Debian's Chromium through Playwright.
 
 The server shares the test database with the test process: SQLite's test database is
 a file (var/test.sqlite3), PostgreSQL's is test_<name>. Tests use `transactional_db`
@@ -46,13 +47,32 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _start(args: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    granian = str(Path(sys.executable).with_name("granian"))
+    with log_path.open("w") as log:
+        return subprocess.Popen([granian, *args], env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def _wait(url: str, servers: list[subprocess.Popen[bytes]], logs: list[Path]) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(url, timeout=1).status_code < 500:
+                return
+        except httpx.TransportError:
+            pass
+        if any(s.poll() is not None for s in servers) or time.monotonic() > deadline:
+            for s in servers:
+                s.kill()
+            pytest.fail("the servers did not start:\n" + "\n".join(p.read_text() for p in logs))
+        time.sleep(0.1)
+
+
 @pytest.fixture
 def live_server_url(transactional_db, tmp_path, settings):
-    """Start daphne serving adesso.asgi on a free port; yield its base URL."""
-    # Live events reach pages only from the server process; actions the test itself
-    # runs to set up data publish nowhere (and need no event loop here).
+    """Start the Procfile's `web` and `live` processes on free ports; yield the web URL."""
     settings.CHANNEL_LAYERS = {}
-    port = free_port()
+    web_port, live_port = free_port(), free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url(),
@@ -60,33 +80,29 @@ def live_server_url(transactional_db, tmp_path, settings):
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "ADESSO_TASKS_BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
         "DJANGO_SETTINGS_MODULE": "adesso.settings",
+        "ADESSO_LIVE_PORT": str(live_port),
     }
-    env.pop("REDIS_URL", None)  # in-memory channel layer: one server process
-    log = (tmp_path / "daphne.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "adesso.asgi:application"],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{url}/login/", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            pytest.fail("daphne did not start:\n" + (tmp_path / "daphne.log").read_text())
-        time.sleep(0.1)
+    env.pop("REDIS_URL", None)  # the default, broker-free setup
+    common = ["--host", "127.0.0.1", "--workers", "1", "--log-level", "warning", "--no-access-log"]
+    logs = [tmp_path / "web.log", tmp_path / "live.log"]
+    servers = [
+        _start(["--interface", "wsgi", "--port", str(web_port), "--blocking-threads", "1", *common,
+                "adesso.wsgi:application"], env, logs[0]),
+        _start(["--interface", "asginl", "--port", str(live_port), *common, "adesso.asgi:application"],
+               env, logs[1]),
+    ]
+    url = f"http://127.0.0.1:{web_port}"
+    _wait(f"{url}/login/", servers, logs)
+    _wait(f"http://127.0.0.1:{live_port}/login/", servers, logs)
     yield url
-    server.terminate()
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
-    log.close()
+    for server in servers:
+        server.terminate()
+    for server in servers:
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
 
 @pytest.fixture(scope="session")

@@ -30,7 +30,10 @@
 
   function connect() {
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    var socket = new WebSocket(scheme + window.location.host + "/ws/agent/");
+    // The websocket server may listen on its own port (make run: 8001); else same origin.
+    var port = document.body.getAttribute("data-live-port");
+    var host = port ? window.location.hostname + ":" + port : window.location.host;
+    var socket = new WebSocket(scheme + host + "/ws/agent/");
     socket.onopen = function () {
       delay = MIN_DELAY;
       setStatus(true);

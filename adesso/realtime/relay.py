@@ -1,0 +1,78 @@
+"""Live updates across processes without a broker: tail the event table.
+
+Every change is already an append-only ConversationEvent row. A websocket
+process with the in-memory channel layer runs one relay task that reads new
+rows every `INTERVAL` seconds and hands them to its own sockets. So the HTTP
+processes (WSGI, any number), the task worker and the timers need no channel
+layer to reach the agents' pages, on SQLite as on PostgreSQL. With REDIS_URL,
+actions publish straight to the Redis layer and no relay runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+
+from adesso.realtime.publish import org_group
+
+log = logging.getLogger(__name__)
+INTERVAL = 0.4
+# Ids are handed out before commit: a later id can be visible before an earlier
+# one. Re-reading a window below the highest id seen, and remembering what was
+# sent, catches the late ones without sending anything twice.
+WINDOW = 200
+SEEN = 5000
+
+_task: asyncio.Task[None] | None = None
+
+
+def _rows(after: int) -> list[tuple[Any, ...]]:
+    from adesso.conversations.models import ConversationEvent
+
+    return list(
+        ConversationEvent.objects.filter(pk__gt=after)
+        .order_by("pk")
+        .values_list("pk", "organization_id", "conversation__code", "kind", "conversation__status")[:1000]
+    )
+
+
+def _highest() -> int:
+    from adesso.conversations.models import ConversationEvent
+
+    last = ConversationEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
+    return last or 0
+
+
+async def _run() -> None:
+    layer = get_channel_layer()
+    assert layer is not None
+    top = await sync_to_async(_highest)()
+    seen: deque[int] = deque(maxlen=SEEN)
+    seen_set: set[int] = set()
+    while True:
+        try:
+            for pk, org_id, code, kind, status in await sync_to_async(_rows)(max(0, top - WINDOW)):
+                if pk in seen_set:
+                    continue
+                if len(seen) == seen.maxlen:
+                    seen_set.discard(seen[0])
+                seen.append(pk)
+                seen_set.add(pk)
+                top = max(top, pk)
+                payload = {"conversation": code, "kind": kind, "status": status}
+                await layer.group_send(org_group(org_id), {"type": "adesso.event", "payload": payload})
+        except Exception:  # the relay must outlive a database hiccup
+            log.exception("live update relay failed; retrying")
+        await asyncio.sleep(INTERVAL)
+
+
+def ensure_running() -> None:
+    """Start this process's relay once (call from the event loop)."""
+    global _task
+    if _task is None or _task.done():
+        _task = asyncio.get_running_loop().create_task(_run())
