@@ -28,7 +28,7 @@ run: setup
 
 test: $(VENV)/.installed
 	bash scripts/ensure-chromium
-	$(BIN)/ruff check adesso tests bench
+	$(BIN)/ruff check adesso tests $(wildcard bench)
 	$(BIN)/mypy adesso
 	$(BIN)/pytest tests
 
@@ -36,8 +36,8 @@ test-fast: $(VENV)/.installed
 	$(BIN)/pytest tests -m "not browser" -x
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check adesso tests bench
-	$(BIN)/ruff format --check adesso tests bench
+	$(BIN)/ruff check adesso tests $(wildcard bench)
+	$(BIN)/ruff format --check adesso tests $(wildcard bench)
 	$(BIN)/mypy adesso
 
 bench: setup
