@@ -103,7 +103,12 @@ def _lock_contact(contact: Contact) -> None:
 def _active_conversation(contact: Contact, channel: Channel) -> Conversation | None:
     """The contact's conversation on this channel that a new message joins, if any."""
     found = list(Conversation.objects.raw(_ACTIVE_CONVERSATION_SQL, [contact.pk, channel.pk, *ACTIVE_STATUSES]))
-    return found[0] if found else None
+    if not found:
+        return None
+    conversation = found[0]
+    # Already loaded: reading them later (SLA, events) costs no query.
+    conversation.contact, conversation.channel = contact, channel
+    return conversation
 
 
 @transaction.atomic

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# `make bench`: intake and inbox benchmarks on SQLite and PostgreSQL, about 9 minutes
+# on a 2-core machine (more while other processes keep it busy: see BENCH_WAIT_QUIET).
+# Results: bench/results/*.json; their summary: `.venv/bin/python -m bench.report`.
+#
+#   BENCH_PG_URL      PostgreSQL server to create adesso_bench on
+#                     (default postgres://postgres@127.0.0.1:5432/postgres)
+#   BENCH_WAIT_QUIET  seconds to wait, before each measurement, for other processes
+#                     to leave the CPU idle (default 15; 0 to measure at once)
+#   BENCH_QUICK=1     fewer requests and 20,000 conversations: a smoke test in ~3 min
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PYTHON:-.venv/bin/python}
+PG_URL=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+QUIET=${BENCH_WAIT_QUIET:-15}
+if [[ ${BENCH_QUICK:-0} == 1 ]]; then
+    INTAKE=(--requests 1500 --seconds 4 --wait-quiet "$QUIET")
+    INBOX=(--conversations 20000 --requests 60 --wait-quiet "$QUIET")
+else
+    INTAKE=(--requests 8000 --seconds 8 --wait-quiet "$QUIET")
+    INBOX=(--conversations 100000 --requests 300 --wait-quiet "$QUIET")
+fi
+started=$(date +%s)
+
+failed=()
+step() { echo; echo "== [$(date -u +%H:%M:%S)] $*"; }
+# A failed measurement is reported at the end; the others still run.
+run() { "$@" || failed+=("$*"); }
+
+step "intake, SQLite, served as the Procfile's web process (granian wsgi, 2 workers, 1 thread each)"
+run "$PY" -m bench.intake --db sqlite "${INTAKE[@]}"
+step "intake, SQLite, granian wsgi, 1 worker (SQLite has one writer: does a second worker help?)"
+run "$PY" -m bench.intake --db sqlite --workers 1 "${INTAKE[@]}"
+step "intake, SQLite, granian asginl, 1 worker (the former setup: ASGI for everything)"
+run "$PY" -m bench.intake --db sqlite --interface asginl --workers 1 "${INTAKE[@]}"
+
+if "$PY" -c "import psycopg, sys; psycopg.connect(sys.argv[1], connect_timeout=3).close()" "$PG_URL" 2>/dev/null; then
+    step "intake, PostgreSQL, served as the Procfile's web process"
+    run "$PY" -m bench.intake --db postgres --pg-url "$PG_URL" "${INTAKE[@]}"
+    step "intake, PostgreSQL, granian asginl, 1 worker (the former setup: ASGI for everything)"
+    run "$PY" -m bench.intake --db postgres --pg-url "$PG_URL" --interface asginl --workers 1 "${INTAKE[@]}"
+else
+    step "PostgreSQL is not reachable at $PG_URL: skipping its intake and inbox runs"
+    PG_URL=""
+fi
+
+step "inbox, SQLite"
+run "$PY" -m bench.inbox --db sqlite "${INBOX[@]}"
+if [[ -n $PG_URL ]]; then
+    step "inbox, PostgreSQL"
+    run "$PY" -m bench.inbox --db postgres --pg-url "$PG_URL" "${INBOX[@]}"
+fi
+
+step "summary of this run ($(( $(date +%s) - started )) s)"
+"$PY" -m bench.report --since "$started"
+if (( ${#failed[@]} )); then
+    printf '\nFailed:\n'
+    printf '  %s\n' "${failed[@]}"
+    exit 1
+fi
