@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench`: intake and inbox benchmarks on SQLite and PostgreSQL, about 9 minutes
+# `make bench`: intake, inbox and SLA timer benchmarks on SQLite and PostgreSQL, about 14 minutes
 # on a 2-core machine (more while other processes keep it busy: see BENCH_WAIT_QUIET).
 # Results: bench/results/*.json; their summary: `.venv/bin/python -m bench.report`.
 #
@@ -50,6 +50,14 @@ run "$PY" -m bench.inbox --db sqlite "${INBOX[@]}"
 if [[ -n $PG_URL ]]; then
     step "inbox, PostgreSQL"
     run "$PY" -m bench.inbox --db postgres --pg-url "$PG_URL" "${INBOX[@]}"
+fi
+
+if [[ ${BENCH_QUICK:-0} == 1 ]]; then TIMERS=(--conversations 20000 --ticks 20); else TIMERS=(--conversations 100000 --ticks 60); fi
+step "SLA timer tick, SQLite"
+run "$PY" -m bench.timers --db sqlite "${TIMERS[@]}"
+if [[ -n $PG_URL ]]; then
+    step "SLA timer tick, PostgreSQL"
+    run "$PY" -m bench.timers --db postgres --pg-url "$PG_URL" "${TIMERS[@]}"
 fi
 
 step "summary of this run ($(( $(date +%s) - started )) s)"
