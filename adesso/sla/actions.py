@@ -73,6 +73,13 @@ def _handle_due(pk: int, now: dt.datetime) -> None:
     )
     events: list[tuple[str, dict[str, Any] | None]] = []
     fields = ["sla_state"]
+    supervisors: list[str] = []  # read once, when a stage first needs them
+
+    def supervisor_codes() -> list[str]:
+        if not supervisors:
+            supervisors.extend(u.code for u in _supervisors(conversation))
+        return supervisors
+
     for _name, kind, stage in reached_stages(conversation, now):
         share = STAGES[stage]
         notify = [conversation.assignee.code] if conversation.assignee else []
@@ -83,7 +90,7 @@ def _handle_due(pk: int, now: dt.datetime) -> None:
                 conversation.sla_breached = True
                 fields.append("sla_breached")
             if policy and policy.escalate_notify_supervisors:
-                data["notify"] = sorted({*notify, *(u.code for u in _supervisors(conversation))})
+                data["notify"] = sorted({*notify, *supervisor_codes()})
             if policy and policy.escalate_raise_priority and conversation.priority < Priority.URGENT:
                 data["priority"] = {"from": conversation.priority, "to": conversation.priority + 1}
                 conversation.priority += 1
@@ -95,7 +102,7 @@ def _handle_due(pk: int, now: dt.datetime) -> None:
             events.append((EventKind.SLA_BREACHED, data))
         else:
             if stage >= SUPERVISOR_STAGE:
-                notify = sorted({*notify, *(u.code for u in _supervisors(conversation))})
+                notify = sorted({*notify, *supervisor_codes()})
             events.append((EventKind.SLA_WARNING, {"clock": kind, "percent": round(share * 100),
                                                    "notify": notify}))
     fields += refresh(conversation, now)

@@ -130,11 +130,15 @@ def _advance(
     return state
 
 
+def _attname(field: str) -> str:
+    return "sla_policy_id" if field == "sla_policy" else field
+
+
 def refresh(conversation: Conversation, now: dt.datetime, reselect: bool = False) -> list[str]:
     """Recompute the SLA columns of `conversation` in memory; return the changed field names."""
     from adesso.conversations.models import Status
 
-    before = {f: getattr(conversation, f + ("_id" if f == "sla_policy" else "")) for f in SLA_FIELDS}
+    before = {f: getattr(conversation, _attname(f)) for f in SLA_FIELDS}
     policy = None
     if conversation.sla_policy_id is None or reselect:
         policy = select_policy(conversation)
@@ -179,7 +183,7 @@ def refresh(conversation: Conversation, now: dt.datetime, reselect: bool = False
     conversation.sla_due_at = min(present) if present else None
     conversation.sla_check_at = min(checks) if checks else None
     conversation.sla_state = state
-    return [f for f in SLA_FIELDS if getattr(conversation, f + ("_id" if f == "sla_policy" else "")) != before[f]]
+    return [f for f in SLA_FIELDS if getattr(conversation, _attname(f)) != before[f]]
 
 
 def reached_stages(conversation: Conversation, now: dt.datetime) -> list[tuple[str, str, int]]:
