@@ -72,10 +72,10 @@ def test_runtimers_wakes_due_snoozes_once():
     code = post_inbound(__import__("django.test").test.Client(), ch, inbound_payload()).json()["conversation"]
     conversation = Conversation.objects.get(code=code)
     do_snooze(agent, conversation, timezone.now() + dt.timedelta(hours=1))
-    assert "woke 0" in run("runtimers")
+    assert "snoozes=0" in run("runtimers")
     Conversation.objects.filter(pk=conversation.pk).update(snoozed_until=timezone.now() - dt.timedelta(seconds=1))
-    assert "woke 1" in run("runtimers")
-    assert "woke 0" in run("runtimers")
+    assert "snoozes=1" in run("runtimers")
+    assert "snoozes=0" in run("runtimers")
     conversation.refresh_from_db()
     assert conversation.status == "open"
     assert conversation.snoozed_until is None

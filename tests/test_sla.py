@@ -142,7 +142,7 @@ def test_runtimers_runs_the_sla_tick(monkeypatch):
 
     out = StringIO()
     call_command("runtimers", stdout=out)
-    assert "checked 1 SLA" in out.getvalue()
+    assert "sla=1" in out.getvalue()
 
 
 def test_no_policy_no_clock():

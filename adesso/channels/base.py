@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 if TYPE_CHECKING:
     from adesso.channels.models import Channel
-    from adesso.conversations.models import Message
+    from adesso.conversations.models import Conversation, Message
 
 
 class InboundError(ValueError):
@@ -76,6 +76,16 @@ class InboundMessage:
     html: str = ""
     sent_at: dt.datetime | None = None
     attachments: list[InboundAttachment] = field(default_factory=list)
+    # The subject of a new conversation (email), if the channel has one.
+    subject: str = ""
+    # The code of the conversation this message answers, when the channel can tell
+    # (email threading). Filed there, reopened if needed, when it exists in the same
+    # organisation and channel; otherwise ignored.
+    thread: str = ""
+    # Start a new conversation instead of joining the contact's open one.
+    new_thread: bool = False
+    # Sent by a machine (auto-reply, mailing list, bulk): stored, never acknowledged.
+    automated: bool = False
 
 
 class ChannelKind:
@@ -90,6 +100,11 @@ class ChannelKind:
 
     def identity_value(self, channel: Channel, external_id: str) -> str:
         return external_id
+
+    def may_auto_reply(self, channel: Channel, conversation: Conversation) -> bool:
+        """Whether Adesso may write an automatic message (an acknowledgement, an
+        update) in this conversation now; a kind may rate-limit per sender."""
+        return True
 
     def parse_inbound(self, channel: Channel, payload: Any) -> InboundMessage:
         raise NotImplementedError

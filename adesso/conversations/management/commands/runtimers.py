@@ -10,13 +10,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from adesso.conversations.actions import do_wake_snoozed
-from adesso.outbox.actions import do_retry_due_deliveries
-from adesso.sla.actions import do_check_sla
+from adesso.ops.timers import tick
 
 
 class Command(BaseCommand):
-    help = "Process due timers (snoozes). With --loop, keep doing it every --interval seconds."
+    help = "Process due timers (snoozes, SLA, promises, deliveries, digests). With --loop, keep doing it every --interval seconds."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--loop", action="store_true", help="run until stopped")
@@ -32,15 +30,9 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         while True:
-            woken = do_wake_snoozed()
-            if woken or not loop:
-                self.stdout.write(f"woke {woken} snoozed conversation(s)")
-            checked = do_check_sla()
-            if checked or not loop:
-                self.stdout.write(f"checked {checked} SLA timer(s)")
-            retried = do_retry_due_deliveries()
-            if retried or not loop:
-                self.stdout.write(f"dispatched {retried} due delivery(ies)")
+            done = tick()
+            if any(done.values()) or not loop:
+                self.stdout.write(" ".join(f"{name}={count}" for name, count in done.items()))
             if not loop or stopping:
                 return
             time.sleep(interval)

@@ -1,0 +1,28 @@
+"""One tick of every timer: the work of `adesso runtimers` (and of `adesso simulate`).
+
+Each step claims due rows through indexed due columns with compare-and-set, so
+several timer processes may run at once and a tick never rescans all open
+conversations.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+
+from adesso.conversations.actions import do_wake_snoozed
+from adesso.outbox.actions import do_retry_due_deliveries
+from adesso.sla.actions import do_check_sla
+
+
+def tick(now: dt.datetime | None = None, deliveries: bool = True) -> dict[str, int]:
+    """Run every due timer once; returns how many rows each step handled."""
+    now = now or timezone.now()
+    done = {
+        "snoozes": do_wake_snoozed(now),
+        "sla": do_check_sla(now),
+    }
+    if deliveries:
+        done["deliveries"] = do_retry_due_deliveries(now)
+    return done
