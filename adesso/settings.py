@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "adesso.contacts",
     "adesso.conversations",
     "adesso.sla",
+    "adesso.routing",
+    "adesso.autoreply",
     "adesso.outbox",
     "adesso.api",
     "adesso.front",

@@ -18,9 +18,15 @@ from adesso.channels.models import Channel
 _seq = itertools.count(1)
 
 
-def make_org(name: str = "Pasticceria Rossi", sla: bool = True) -> Organization:
-    """An organisation as `createorg` makes it: with the default 60-minute, 24/7 policy."""
-    org = Organization.objects.create(name=f"{name} {next(_seq)}")
+def make_org(
+    name: str = "Pasticceria Rossi", sla: bool = True, ack: bool = False, auto_assign: bool = False
+) -> Organization:
+    """An organisation as `createorg` makes it: with the default 60-minute, 24/7 policy.
+    Acknowledgements are on for new organisations; tests about other things turn them
+    off (ack=False) so that the messages they count are their own; routing likewise."""
+    org = Organization.objects.create(
+        name=f"{name} {next(_seq)}", acknowledge=ack, auto_assign=auto_assign
+    )
     if sla:
         from adesso.sla.actions import do_create_default_policy
 

@@ -28,6 +28,12 @@ AGENT_ENDPOINTS = {
     ("get", "/api/v1/me"),
     ("get", "/api/v1/agents"),
     ("get", "/api/v1/teams"),
+    ("put", "/api/v1/me/presence"),
+    ("get", "/api/v1/routing/agents"),
+    ("patch", "/api/v1/agents/{code}"),
+    ("get", "/api/v1/routing/queue"),
+    ("get", "/api/v1/autoreplies"),
+    ("put", "/api/v1/autoreplies/{purpose}/{language}"),
 }
 INBOUND = ("post", "/api/v1/inbound/{channel_code}")
 

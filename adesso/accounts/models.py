@@ -18,6 +18,12 @@ class Organization(models.Model):
     code = models.CharField(max_length=16, unique=True, default=new_code)
     name = models.CharField(max_length=200)
     created_at = models.DateTimeField(default=timezone.now)
+    # Routing: new conversations go to an agent by themselves (sticky, language, load).
+    auto_assign = models.BooleanField(default=True)
+    # Every customer turn gets an instant acknowledgement with an honest estimate.
+    acknowledge = models.BooleanField(default=True)
+    # The handling time assumed until there are enough real answers to measure it.
+    default_handle_seconds = models.PositiveIntegerField(default=360)
 
     def __str__(self) -> str:
         return self.name
@@ -27,6 +33,12 @@ class Role(models.TextChoices):
     AGENT = "agent", _("Agent")
     SUPERVISOR = "supervisor", _("Supervisor")
     ADMIN = "admin", _("Admin")
+
+
+class Presence(models.TextChoices):
+    ONLINE = "online", _("Online")
+    AWAY = "away", _("Away")
+    OFFLINE = "offline", _("Offline")
 
 
 class UserManager(BaseUserManager["User"]):
@@ -51,6 +63,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     language = models.CharField(max_length=8, default="it", choices=[("it", "Italiano"), ("en", "English")])
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Routing: only online agents get new conversations, up to their capacity.
+    presence = models.CharField(max_length=8, choices=Presence.choices, default=Presence.OFFLINE)
+    presence_changed_at = models.DateTimeField(null=True, blank=True)
+    capacity = models.PositiveSmallIntegerField(default=5)
+    # Languages spoken (codes) and skills: what routing matches a conversation against.
+    languages = models.JSONField(default=list, blank=True)
+    skills = models.JSONField(default=list, blank=True)
+    last_assigned_at = models.DateTimeField(null=True, blank=True)
+    last_reply_at = models.DateTimeField(null=True, blank=True)
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -64,6 +85,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def display_name(self) -> str:
         return self.name or self.email.split("@")[0]
+
+    @property
+    def speaks(self) -> list[str]:
+        return list(self.languages) or [self.language]
 
     @property
     def is_admin(self) -> bool:

@@ -140,7 +140,7 @@ def unknown_route(request: HttpRequest, rest: str) -> HttpResponse:
 
 
 def _register_routers() -> None:
-    from adesso.api import channels, contacts, conversations, search, silence
+    from adesso.api import channels, contacts, conversations, routing, search, silence
     from adesso.channels.api.views import router as inbound_router
 
     api.add_router("/inbound", inbound_router, tags=["intake"])
@@ -149,6 +149,7 @@ def _register_routers() -> None:
     api.add_router("/channels", channels.router, tags=["channels"])
     api.add_router("/silence", silence.router, tags=["conversations"])
     api.add_router("/", search.router, tags=["search", "agents"])
+    api.add_router("/", routing.router, tags=["routing"])
     api.add_router("/", unknown)  # last: its pattern matches every path
 
 

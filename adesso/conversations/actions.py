@@ -15,6 +15,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from adesso.accounts.models import User
+from adesso.autoreply.actions import acknowledge
 from adesso.contacts.actions import do_resolve_contact
 from adesso.conversations.events import record_event, record_events
 from adesso.conversations.models import (
@@ -30,10 +32,12 @@ from adesso.conversations.models import (
 )
 from adesso.lib.errors import ActionError
 from adesso.lib.html import html_to_text, sanitize_html
+from adesso.lib.language import detect_language
+from adesso.routing import actions as routing
 from adesso.sla import engine as sla
 
 if TYPE_CHECKING:
-    from adesso.accounts.models import Team, User
+    from adesso.accounts.models import Team
     from adesso.channels.base import InboundMessage
     from adesso.channels.models import Channel
     from adesso.contacts.models import Contact
@@ -100,6 +104,19 @@ def _lock_contact(contact: Contact) -> None:
             cursor.execute("SELECT 1 FROM contacts_contact WHERE id = %s FOR UPDATE", [contact.pk])
 
 
+def _threaded_conversation(contact: Contact, channel: Channel, code: str) -> Conversation | None:
+    """The conversation a channel says this message answers (email threading), if it
+    is in this channel; a resolved one is reopened by the message."""
+    conversation = (
+        Conversation.objects.select_related("assignee")
+        .filter(code=code, channel_id=channel.pk, organization_id=channel.organization_id)
+        .first()
+    )
+    if conversation is not None:
+        conversation.channel = channel
+    return conversation
+
+
 def _active_conversation(contact: Contact, channel: Channel) -> Conversation | None:
     """The contact's conversation on this channel that a new message joins, if any."""
     found = list(Conversation.objects.raw(_ACTIVE_CONVERSATION_SQL, [contact.pk, channel.pk, *ACTIVE_STATUSES]))
@@ -119,18 +136,28 @@ def _receive(channel: Channel, inbound: InboundMessage) -> Received:
     preview = _preview(text or _("(attachment)"))
     contact = do_resolve_contact(channel, inbound.sender)
     _lock_contact(contact)
-    conversation = _active_conversation(contact, channel)
+    conversation = _threaded_conversation(contact, channel, inbound.thread) if inbound.thread else None
+    if conversation is None and not inbound.new_thread:
+        conversation = _active_conversation(contact, channel)
     events: list[tuple[str, dict[str, Any] | None]] = []
+    turn_starts = conversation is None or conversation.waiting_since is None
+    auto_assign = routing.auto_assign_enabled(channel.organization_id)
     if conversation is None:
-        # Born with the message's summary and its SLA clock: no second write to the new row.
+        # Born with the message's summary, its SLA clock and its agent (or its place in
+        # the queue): no second write to the new row.
         conversation = Conversation(
             organization_id=channel.organization_id, channel=channel, contact=contact,
-            language=contact.language, created_at=now, updated_at=now, waiting_since=now,
-            last_customer_message_at=now, last_message_preview=preview,
+            language=contact.language or detect_language(text), created_at=now, updated_at=now,
+            waiting_since=now, last_customer_message_at=now, last_message_preview=preview,
+            subject=inbound.subject[:300],
         )
         sla.refresh(conversation, now, reselect=True)
+        routed: list[tuple[str, dict[str, Any] | None]] = []
+        if auto_assign:
+            routed = routing.route(conversation, now)[1]
         conversation.save(force_insert=True)
         events.append((EventKind.CREATED, {"channel": channel.code}))
+        events += routed
     else:
         fields = ["last_customer_message_at", "last_message_preview", "updated_at"]
         conversation.last_customer_message_at = now
@@ -139,13 +166,20 @@ def _receive(channel: Channel, inbound: InboundMessage) -> Received:
         if conversation.waiting_since is None:
             conversation.waiting_since = now
             fields.append("waiting_since")
-        if conversation.status != Status.OPEN:
+        reopened = conversation.status != Status.OPEN
+        if reopened:
             # The customer wrote again: whatever we were waiting for, it is our turn.
             events.append((EventKind.STATUS_CHANGED,
                            {"from": conversation.status, "to": Status.OPEN, "reason": "customer_message"}))
             conversation.status = Status.OPEN
             conversation.snoozed_until = None
             fields += ["status", "snoozed_until"]
+        if auto_assign and (conversation.assignee_id is None or reopened):
+            # A reopened conversation goes back to the agent who had it when they are
+            # online with room; else to whoever routing finds (or the queue).
+            changed, routed = routing.route(conversation, now)
+            fields += changed
+            events += routed
         fields += sla.refresh(conversation, now)
         conversation.save(update_fields=fields)
     # A repeated external id fails here, on the unique constraint, and rolls back
@@ -164,6 +198,8 @@ def _receive(channel: Channel, inbound: InboundMessage) -> Received:
         attachment.save()
     events.append((EventKind.MESSAGE_RECEIVED, {"message": message.code}))
     record_events(conversation, events)
+    if turn_starts:
+        acknowledge(conversation, text, now, automated=inbound.automated)
     return Received(conversation, message, created=True)
 
 
@@ -190,7 +226,16 @@ def do_send_reply(
         )
         fields = ["updated_at"]
         conversation.updated_at = now
+        if not internal and conversation.waiting_since is not None:
+            # The time this answer took its author, for the live estimates.
+            began = max(conversation.waiting_since, agent.last_reply_at or conversation.waiting_since)
+            message.handle_seconds = max(0, int((now - began).total_seconds()))
+            message.save(update_fields=["handle_seconds"])
         if not internal:
+            User.objects.filter(pk=agent.pk).update(last_reply_at=now)
+            agent.last_reply_at = now
+            conversation.promise_at = conversation.promise_check_at = None
+            fields += ["promise_at", "promise_check_at"]
             conversation.last_agent_message_at = now
             conversation.waiting_since = None
             conversation.last_message_preview = _preview(text)
@@ -200,7 +245,8 @@ def do_send_reply(
                 fields.append("first_response_at")
         if conversation.assignee_id is None and not internal:
             conversation.assignee = agent
-            fields.append("assignee")
+            conversation.queued_at = None
+            fields += ["assignee", "queued_at"]
             record_event(conversation, EventKind.ASSIGNED, agent,
                          {"to": agent.code, "reason": "replied"})
         fields += sla.refresh(conversation, now)
@@ -216,7 +262,9 @@ def do_send_reply(
     return message
 
 
-def do_send_auto_message(conversation: Conversation, text: str, purpose: str) -> Message:
+def do_send_auto_message(
+    conversation: Conversation, text: str, purpose: str, data: dict[str, Any] | None = None
+) -> Message:
     """Adesso itself writes to the customer (an acknowledgement, an update).
 
     Delivered like a reply, but never a human answer: the wait, the SLA clocks
@@ -229,7 +277,8 @@ def do_send_auto_message(conversation: Conversation, text: str, purpose: str) ->
             channel_id=conversation.channel_id, direction=Direction.OUTGOING, auto=True,
             text=text, created_at=now, delivery_status=DeliveryStatus.PENDING,
         )
-        record_event(conversation, EventKind.AUTO_SENT, None, {"message": message.code, "purpose": purpose})
+        record_event(conversation, EventKind.AUTO_SENT, None,
+                     {**(data or {}), "message": message.code, "purpose": purpose})
         from adesso.outbox.actions import do_enqueue_delivery
 
         do_enqueue_delivery(message)
@@ -259,7 +308,14 @@ def do_assign(
         )
     with transaction.atomic():
         conversation.assignee = assignee
-        fields = ["assignee", "updated_at"]
+        fields = ["assignee", "updated_at", "queued_at"]
+        if assignee is not None:
+            conversation.queued_at = None
+        elif conversation.status == Status.OPEN and routing.auto_assign_enabled(conversation.organization_id):
+            # Nobody's now: it waits in the queue for the next free agent.
+            conversation.queued_at = conversation.waiting_since or timezone.now()
+        if previous is not None or assignee is None:
+            routing.assign_queued_after_commit(conversation.organization_id)
         if team_changed:
             conversation.team = team
             fields.append("team")
@@ -304,6 +360,11 @@ def do_change_status(
         conversation.updated_at = now
         conversation.resolved_at = now if status == Status.RESOLVED else None
         fields = ["status", "snoozed_until", "updated_at", "resolved_at"]
+        if status != Status.OPEN:
+            # Off the queue, and its agent has room for the next one.
+            conversation.queued_at = None
+            fields.append("queued_at")
+            routing.assign_queued_after_commit(conversation.organization_id)
         if unanswered:
             # A person decided the message needs no answer: it is no longer a silence.
             conversation.waiting_since = None
@@ -329,7 +390,9 @@ def do_snooze(actor: User, conversation: Conversation, until: dt.datetime) -> Co
         conversation.status = Status.SNOOZED
         conversation.snoozed_until = until
         conversation.updated_at = now
-        fields = ["status", "snoozed_until", "updated_at"]
+        conversation.queued_at = None
+        fields = ["status", "snoozed_until", "updated_at", "queued_at"]
+        routing.assign_queued_after_commit(conversation.organization_id)
         conversation.save(update_fields=fields + sla.refresh(conversation, now))
         record_event(conversation, EventKind.SNOOZED, actor,
                      {"from": previous, "until": until.isoformat()})

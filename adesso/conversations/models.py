@@ -72,6 +72,14 @@ class Conversation(models.Model):
     # When the timer loop must look at this conversation next (a warning or a breach).
     sla_check_at = models.DateTimeField(null=True, blank=True)
     sla_state = models.JSONField(default=dict, blank=True)  # the clocks, see adesso.sla.engine
+    # Routing: set while the conversation waits in the queue for a free agent.
+    queued_at = models.DateTimeField(null=True, blank=True)
+    # A skill the assignee must have (e.g. "billing"); empty: anyone.
+    skill = models.CharField(max_length=40, blank=True)
+    # What the last acknowledgement promised: a human answer by `promise_at`. The
+    # timer looks again at `promise_check_at`, before the promise can break.
+    promise_at = models.DateTimeField(null=True, blank=True)
+    promise_check_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -89,6 +97,10 @@ class Conversation(models.Model):
                 condition=Q(sla_check_at__isnull=False),
             ),
             models.Index(fields=["organization", "status", "sla_due_at"], name="conv_sla_due"),
+            models.Index(fields=["organization", "queued_at"], name="conv_queue",
+                         condition=Q(queued_at__isnull=False)),
+            models.Index(fields=["promise_check_at"], name="conv_promise_check",
+                         condition=Q(promise_check_at__isnull=False)),
         ]
 
     def __str__(self) -> str:
@@ -131,6 +143,9 @@ class Message(models.Model):
     external_id = models.CharField(max_length=200, null=True, blank=True)
     text = models.TextField(blank=True)
     html = models.TextField(blank=True)  # sanitised before it is stored
+    # For a human answer: the seconds its author spent on it (since the customer's turn
+    # began or the author's previous answer, whichever is later). Feeds the estimates.
+    handle_seconds = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)  # the provider's time, if given
     delivery_status = models.CharField(
@@ -144,7 +159,11 @@ class Message(models.Model):
                 condition=Q(external_id__isnull=False),
             )
         ]
-        indexes = [models.Index(fields=["conversation", "created_at"])]
+        indexes = [
+            models.Index(fields=["conversation", "created_at"]),
+            models.Index(fields=["organization", "-created_at"], name="msg_handled",
+                         condition=Q(handle_seconds__isnull=False)),
+        ]
 
     def __str__(self) -> str:
         return f"{self.direction} {self.code}"
@@ -185,6 +204,7 @@ class EventKind(models.TextChoices):
     AUTO_SENT = "auto_sent", _("Automatic message sent")
     SLA_WARNING = "sla_warning", _("SLA warning")
     SLA_BREACHED = "sla_breached", _("SLA breached")
+    QUEUED = "queued", _("Waiting for a free agent")
 
 
 class ConversationEvent(models.Model):

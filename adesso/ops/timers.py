@@ -11,8 +11,10 @@ import datetime as dt
 
 from django.utils import timezone
 
+from adesso.autoreply.actions import do_check_promises
 from adesso.conversations.actions import do_wake_snoozed
 from adesso.outbox.actions import do_retry_due_deliveries
+from adesso.routing.actions import do_assign_all_queued
 from adesso.sla.actions import do_check_sla
 
 
@@ -22,6 +24,8 @@ def tick(now: dt.datetime | None = None, deliveries: bool = True) -> dict[str, i
     done = {
         "snoozes": do_wake_snoozed(now),
         "sla": do_check_sla(now),
+        "promises": do_check_promises(now),
+        "queue": do_assign_all_queued(now),
     }
     if deliveries:
         done["deliveries"] = do_retry_due_deliveries(now)

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AutoreplyConfig(AppConfig):
+    name = "adesso.autoreply"
+    label = "autoreply"
+    verbose_name = "Automatic replies"

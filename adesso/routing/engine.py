@@ -1,0 +1,123 @@
+"""Who gets a conversation: pure choice over the online agents, and the queue order.
+
+Order (issue 3): the agent who last helped this contact, if online and under
+capacity (sticky); else an agent with the conversation's skill and, when one
+is free, its language; the least loaded first, then the one who waited longest
+for work. Nobody free: the conversation waits in the queue, VIP and loyal
+contacts first, then by arrival.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
+
+from adesso.accounts.models import Presence, TeamMembership, User
+from adesso.contacts.models import Tier
+from adesso.conversations.models import Conversation, Status
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+# Queue order: lower first.
+TIER_RANK = Case(
+    When(contact__tier=Tier.VIP, then=Value(0)),
+    When(contact__tier=Tier.LOYAL, then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+
+
+@dataclass
+class Candidate:
+    agent_id: int
+    code: str
+    capacity: int
+    load: int
+    languages: list[str]
+    skills: list[str]
+    last_assigned_at: dt.datetime
+    teams: set[int]
+
+    @property
+    def free(self) -> bool:
+        return self.load < self.capacity
+
+
+def candidates(organization_id: int) -> list[Candidate]:
+    """The organisation's online agents with their open conversations: two queries."""
+    open_load = (
+        Conversation.objects.filter(organization_id=organization_id, assignee=OuterRef("pk"), status=Status.OPEN)
+        .values("assignee").annotate(n=Count("pk")).values("n")
+    )
+    agents = list(
+        User.objects.filter(organization_id=organization_id, is_active=True, presence=Presence.ONLINE)
+        .annotate(load=Coalesce(Subquery(open_load), 0))
+        .values("id", "code", "capacity", "load", "languages", "language", "skills", "last_assigned_at")
+    )
+    teams: dict[int, set[int]] = {a["id"]: set() for a in agents}
+    if agents:
+        for user_id, team_id in TeamMembership.objects.filter(user_id__in=teams).values_list("user_id", "team_id"):
+            teams[user_id].add(team_id)
+    return [
+        Candidate(
+            agent_id=a["id"], code=a["code"], capacity=a["capacity"], load=a["load"],
+            languages=list(a["languages"] or []) or [a["language"]], skills=list(a["skills"] or []),
+            last_assigned_at=a["last_assigned_at"] or EPOCH, teams=teams[a["id"]],
+        )
+        for a in agents
+    ]
+
+
+def last_agent_id(conversation: Conversation) -> int | None:
+    """The agent who last helped this contact, on any channel (one person per customer)."""
+    if conversation.assignee_id is not None:
+        return conversation.assignee_id
+    return (
+        Conversation.objects.filter(contact_id=conversation.contact_id, assignee__isnull=False)
+        .exclude(pk=conversation.pk)
+        .order_by("-updated_at")
+        .values_list("assignee_id", flat=True)
+        .first()
+    )
+
+
+def choose(conversation: Conversation, pool: list[Candidate], sticky_id: int | None) -> tuple[Candidate, str] | None:
+    """The agent for this conversation from `pool`, and why; None when nobody fits now."""
+    able = [c for c in pool if c.free]
+    if conversation.team_id is not None:
+        able = [c for c in able if conversation.team_id in c.teams]
+    if conversation.skill:
+        able = [c for c in able if conversation.skill in c.skills]
+    if not able:
+        return None
+    if sticky_id is not None:
+        for c in able:
+            if c.agent_id == sticky_id:
+                return c, "sticky"
+    speaking = [c for c in able if conversation.language in c.languages] if conversation.language else []
+    best = min(speaking or able, key=lambda c: (c.load, c.last_assigned_at, c.agent_id))
+    return best, ("language" if speaking else "available")
+
+
+def queue(organization_id: int) -> QuerySet[Conversation]:
+    """The conversations waiting for a free agent, in the order they will be assigned."""
+    return (
+        Conversation.objects.filter(organization_id=organization_id, queued_at__isnull=False, status=Status.OPEN)
+        .annotate(tier_rank=TIER_RANK)
+        .order_by("tier_rank", "queued_at", "pk")
+    )
+
+
+def queue_position(conversation: Conversation) -> int:
+    """1 for the head of the queue; 0 when the conversation is not queued."""
+    if conversation.queued_at is None:
+        return 0
+    rank = {Tier.VIP.value: 0, Tier.LOYAL.value: 1}.get(str(conversation.contact.tier), 2)
+    ahead = queue(conversation.organization_id).filter(
+        Q(tier_rank__lt=rank) | Q(tier_rank=rank, queued_at__lt=conversation.queued_at)
+        | Q(tier_rank=rank, queued_at=conversation.queued_at, pk__lt=conversation.pk)
+    ).count()
+    return ahead + 1
