@@ -3,7 +3,7 @@
 import datetime as dt
 from typing import Annotated
 
-from ninja import Path, Schema
+from ninja import Field, Path, Schema
 
 # A public code in a URL. Codes are short and plain; anything else (NUL, slashes,
 # kilobytes of text) is refused before it reaches a query.
@@ -19,6 +19,7 @@ class AgentOut(Schema):
     email: str
     role: str
     language: str
+    presence: str = "offline"
 
 
 class TeamOut(Schema):
@@ -110,6 +111,10 @@ class ConversationOut(Schema):
     next_response_due_at: dt.datetime | None
     resolution_due_at: dt.datetime | None
     sla_breached: bool
+    queued_at: dt.datetime | None = Field(None, description="Set while waiting in the queue for a free agent.")
+    skill: str = ""
+    promise_at: dt.datetime | None = Field(
+        None, description="When the last automatic message promised a human answer by.")
 
 
 class EventOut(Schema):

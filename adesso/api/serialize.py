@@ -19,6 +19,7 @@ def agent(user: User | None) -> dict[str, Any] | None:
         "email": user.email,
         "role": user.role,
         "language": user.language,
+        "presence": user.presence,
     }
 
 
@@ -77,6 +78,9 @@ def conversation(c: Conversation) -> dict[str, Any]:
         "next_response_due_at": c.next_response_due_at,
         "resolution_due_at": c.resolution_due_at,
         "sla_breached": c.sla_breached,
+        "queued_at": c.queued_at,
+        "skill": c.skill,
+        "promise_at": c.promise_at,
     }
 
 

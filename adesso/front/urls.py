@@ -1,6 +1,6 @@
 from django.urls import path
 
-from adesso.front.views import attachments, auth, contacts, conversation, inbox, search, silence
+from adesso.front.views import attachments, auth, contacts, conversation, inbox, search, silence, team
 
 app_name = "front"
 
@@ -26,5 +26,9 @@ urlpatterns = [
     path("merges/<int:merge_id>/undo", contacts.undo_merge, name="merge_undo"),
     path("search", search.search, name="search"),
     path("silence", silence.silence, name="silence"),
+    path("presence", team.presence, name="presence"),
+    path("team", team.team, name="team"),
+    path("team/<str:code>", team.team_agent, name="team_agent"),
+    path("settings/autoreplies", team.autoreplies, name="autoreplies"),
     path("attachments/<str:code>", attachments.attachment, name="attachment"),
 ]

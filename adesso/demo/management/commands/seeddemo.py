@@ -13,13 +13,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from adesso.accounts.actions import do_create_agent, do_create_organization, do_create_team
-from adesso.accounts.models import Organization, Role, User
+from adesso.accounts.models import Organization, Presence, Role, User
 from adesso.channels.actions import do_create_channel
 from adesso.channels.base import InboundMessage, InboundSender
 from adesso.channels.models import Channel
 from adesso.conversations.actions import do_assign, do_change_status, do_receive_message, do_send_reply
 from adesso.conversations.models import Conversation, Message
 from adesso.lib.codes import hash_secret, new_secret
+from adesso.routing.actions import do_set_presence
 
 ORG_NAME = "Pasticceria Dolce Vita"
 ADMIN_EMAIL = "admin@dolcevita.example"
@@ -121,4 +122,7 @@ class Command(BaseCommand):
         do_change_status(sarah, john, "resolved")
         do_send_reply(marco, received[4], "Internal: check the gluten-free list with the lab",
                       internal=True)
+        # Giulia and Marco are at work: once this commits, routing hands them the queue.
+        for agent in (giulia, marco):
+            do_set_presence(agent, Presence.ONLINE)
         return org

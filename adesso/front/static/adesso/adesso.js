@@ -89,6 +89,11 @@
     }
   });
 
+  // Presence: choosing it in the top bar saves it at once.
+  document.addEventListener("change", function (e) {
+    if (e.target.id === "presence-select") e.target.form.requestSubmit();
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     var hash = window.location.hash;
     var target = hash && document.getElementById(hash.slice(1));
