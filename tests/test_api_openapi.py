@@ -34,6 +34,8 @@ AGENT_ENDPOINTS = {
     ("get", "/api/v1/routing/queue"),
     ("get", "/api/v1/autoreplies"),
     ("put", "/api/v1/autoreplies/{purpose}/{language}"),
+    ("get", "/api/v1/notifications"),
+    ("post", "/api/v1/notifications/read"),
 }
 INBOUND = ("post", "/api/v1/inbound/{channel_code}")
 

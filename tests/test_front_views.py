@@ -161,12 +161,12 @@ def test_inbox_query_count_does_not_grow_with_page_size(shop, django_assert_num_
     client = logged_in(giulia)
     keep = list(Conversation.objects.order_by("pk").values_list("pk", flat=True)[:3])
     Conversation.objects.exclude(pk__in=keep).update(status="pending")
-    # session, agent, teams, my teams, channels, tab counts, page count, page rows
-    with django_assert_num_queries(8):
+    # session, agent, teams, my teams, channels, tab counts, page count, page rows, the bell
+    with django_assert_num_queries(9):
         r = client.get("/")
     assert len(codes_in(r.content.decode())) == 3
     Conversation.objects.update(status="open")
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         r = client.get("/")
     assert len(codes_in(r.content.decode())) == 25
     with django_assert_num_queries(4):  # session, agent, page count, page rows
@@ -183,12 +183,12 @@ def test_contact_list_query_count_does_not_grow_with_page_size(shop, django_asse
     for i in range(3):
         receive(web, f"c-{i}")
     client = logged_in(giulia)
-    with django_assert_num_queries(4):  # session, agent, count, page
+    with django_assert_num_queries(5):  # session, agent, count, page, the bell
         r = client.get("/contacts/")
     assert r.content.decode().count('data-contact=') == 3
     for i in range(3, 30):
         receive(app, f"c-{i}")
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         r = client.get("/contacts/")
     assert r.content.decode().count('data-contact=') == 25
     r = client.get("/contacts/", {"q": "nobody-like-this"})

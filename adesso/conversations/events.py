@@ -35,6 +35,9 @@ def record_events(
             for kind, data in events
         ]
     )
+    from adesso.notifications.actions import notify_for_events
+
+    notify_for_events(rows)
     for kind, _ in events:
         notify_after_commit(conversation, kind)
     return rows

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from adesso.front.views import attachments, auth, contacts, conversation, inbox, search, silence, team
+from adesso.front.views import attachments, auth, contacts, conversation, inbox, notifications, search, silence, team
 
 app_name = "front"
 
@@ -27,6 +27,10 @@ urlpatterns = [
     path("search", search.search, name="search"),
     path("silence", silence.silence, name="silence"),
     path("presence", team.presence, name="presence"),
+    path("notifications", notifications.notifications, name="notifications"),
+    path("notifications/bell", notifications.bell, name="bell"),
+    path("notifications/read", notifications.read_all, name="notifications_read_all"),
+    path("notifications/<int:notification_id>/read", notifications.read, name="notification_read"),
     path("team", team.team, name="team"),
     path("team/<str:code>", team.team_agent, name="team_agent"),
     path("settings/autoreplies", team.autoreplies, name="autoreplies"),

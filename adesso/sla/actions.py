@@ -76,6 +76,9 @@ def do_check_sla(now: dt.datetime | None = None, limit: int = 500) -> int:
         Conversation.objects.bulk_update(batch, sorted(fields), batch_size=limit)
         if events:
             ConversationEvent.objects.bulk_create(events, batch_size=limit)
+            from adesso.notifications.actions import notify_for_events
+
+            notify_for_events(events)
             for event in events:
                 notify_after_commit(event.conversation, event.kind)
     return len(batch)

@@ -14,7 +14,10 @@ from adesso.ops.timers import tick
 
 
 class Command(BaseCommand):
-    help = "Process due timers (snoozes, SLA, promises, deliveries, digests). With --loop, keep doing it every --interval seconds."
+    help = (
+        "Process due timers (snoozes, SLA, promises, the queue, deliveries, digests). "
+        "With --loop, keep doing it every --interval seconds."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--loop", action="store_true", help="run until stopped")
