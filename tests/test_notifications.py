@@ -19,7 +19,7 @@ def test_routing_transfers_and_sla_warnings_notify_the_right_people(client):
     org = make_org(auto_assign=True)
     ch = make_api_channel(org)
     giulia, marco = make_agent(org, "Giulia"), make_agent(org, "Marco")
-    boss = make_agent(org, "Capo", role="supervisor")
+    make_agent(org, "Capo", role="supervisor")
     do_set_presence(giulia, Presence.ONLINE)
     c = Conversation.objects.get(code=customer_writes(ch, "Aiuto")["conversation"])
     assert list(Notification.objects.filter(user=giulia).values_list("kind", flat=True)) == ["assigned"]
