@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from adesso.accounts.models import Organization
+from adesso.accounts.cached import TTL, org_settings
 from adesso.autoreply.models import AutoReplyTemplate, Purpose
 from adesso.autoreply.texts import ASKS_POSITION, DEFAULTS, Filling, render, validate_template
 from adesso.conversations.models import Conversation, Message, Status
@@ -33,11 +34,22 @@ def check_time(now: dt.datetime, promise_at: dt.datetime) -> dt.datetime:
     return max(now, promise_at - margin)
 
 
+def _own_templates(organization_id: int) -> dict[str, str]:
+    """The organisation's own wording, keyed "purpose:language"; cached like its settings."""
+    key = f"adesso:autoreplies:{organization_id}"
+    found = cache.get(key)
+    if found is None:
+        found = {
+            f"{purpose}:{language}": text
+            for purpose, language, text in AutoReplyTemplate.objects.filter(
+                organization_id=organization_id).values_list("purpose", "language", "text")
+        }
+        cache.set(key, found, TTL)
+    return found  # type: ignore[no-any-return]
+
+
 def template_text(organization_id: int, purpose: str, language: str) -> str:
-    own = AutoReplyTemplate.objects.filter(
-        organization_id=organization_id, purpose=purpose, language=language
-    ).values_list("text", flat=True).first()
-    return own or DEFAULTS[(purpose, language)]
+    return _own_templates(organization_id).get(f"{purpose}:{language}") or DEFAULTS[(purpose, language)]
 
 
 def _language(conversation: Conversation, text: str) -> str:
@@ -45,18 +57,22 @@ def _language(conversation: Conversation, text: str) -> str:
     return detected or conversation.language or conversation.contact.language or "it"
 
 
-def _send(conversation: Conversation, purpose: str, asked: bool, now: dt.datetime) -> Message:
+def _send(
+    conversation: Conversation, purpose: str, asked: bool, now: dt.datetime, assignee_online: bool | None = None
+) -> Message:
     """Write the automatic message and the new promise; inside the caller's transaction."""
     from adesso.conversations.actions import do_send_auto_message
 
     language = conversation.language if conversation.language in ("it", "en") else "it"
-    estimate = estimate_wait(conversation, now)
+    estimate = estimate_wait(conversation, now, assignee_online)
     minutes = friendly_minutes(estimate.seconds)
     if purpose == Purpose.UPDATE:
         minutes = max(minutes, MIN_UPDATE_MINUTES)
     promise_at = now + dt.timedelta(minutes=minutes)
-    org_name = Organization.objects.filter(pk=conversation.organization_id).values_list("name", flat=True).first()
-    agent = conversation.assignee.display_name if conversation.assignee_id and conversation.assignee else ""
+    org_name = org_settings(conversation.organization_id).name
+    agent = ""
+    if asked and estimate.position == 0 and conversation.assignee_id:
+        agent = conversation.assignee.display_name if conversation.assignee else ""
     filling = Filling(
         name=(conversation.contact.name or "").split(" ")[0], minutes=minutes, at=promise_at,
         position=estimate.position, agent=agent, organization=org_name or "", asked_position=asked,
@@ -74,14 +90,17 @@ def _send(conversation: Conversation, purpose: str, asked: bool, now: dt.datetim
     return message
 
 
-def acknowledge(conversation: Conversation, text: str, now: dt.datetime, automated: bool = False) -> Message | None:
+def acknowledge(
+    conversation: Conversation, text: str, now: dt.datetime, automated: bool = False,
+    assignee_online: bool | None = None,
+) -> Message | None:
     """Called by intake, in its transaction, when a customer's message starts a turn:
     one acknowledgement per turn, in the customer's language, saying when a person
     will answer. None when the organisation turned it off, the sender is a machine,
     or the channel holds automatic mail back (e.g. a sender's rate limit)."""
     if automated or conversation.status != Status.OPEN:
         return None
-    if not Organization.objects.filter(pk=conversation.organization_id, acknowledge=True).exists():
+    if not org_settings(conversation.organization_id).acknowledge:
         return None
     from adesso.channels.registry import get_kind
 
@@ -91,7 +110,7 @@ def acknowledge(conversation: Conversation, text: str, now: dt.datetime, automat
     if language != conversation.language:
         conversation.language = language
         Conversation.objects.filter(pk=conversation.pk).update(language=language)
-    return _send(conversation, Purpose.ACK, bool(ASKS_POSITION.search(text)), now)
+    return _send(conversation, Purpose.ACK, bool(ASKS_POSITION.search(text)), now, assignee_online)
 
 
 def do_check_promises(now: dt.datetime | None = None, limit: int = 500) -> int:
@@ -150,8 +169,10 @@ def do_save_template(actor: User, purpose: str, language: str, text: str) -> Aut
     if not text.strip():
         AutoReplyTemplate.objects.filter(
             organization_id=actor.organization_id, purpose=purpose, language=language).delete()
+        cache.delete(f"adesso:autoreplies:{actor.organization_id}")
         return None
     text = validate_template(text)
+    cache.delete(f"adesso:autoreplies:{actor.organization_id}")
     row, _created = AutoReplyTemplate.objects.update_or_create(
         organization_id=actor.organization_id, purpose=purpose, language=language,
         defaults={"text": text, "updated_at": timezone.now(), "updated_by": actor},

@@ -199,7 +199,9 @@ def _receive(channel: Channel, inbound: InboundMessage) -> Received:
     events.append((EventKind.MESSAGE_RECEIVED, {"message": message.code}))
     record_events(conversation, events)
     if turn_starts:
-        acknowledge(conversation, text, now, automated=inbound.automated)
+        # Routing just handed it to an online agent: the estimate need not ask again.
+        routed_online = any(kind == EventKind.ASSIGNED for kind, _data in events) or None
+        acknowledge(conversation, text, now, automated=inbound.automated, assignee_online=routed_online)
     return Received(conversation, message, created=True)
 
 

@@ -14,7 +14,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from adesso.accounts.models import Organization, Presence, User
+from adesso.accounts.cached import org_settings
+from adesso.accounts.models import Presence, User
 from adesso.conversations.events import record_event, record_events
 from adesso.conversations.models import Conversation, EventKind, Status
 from adesso.lib.errors import ActionError
@@ -24,7 +25,7 @@ Events = list[tuple[str, dict[str, Any] | None]]
 
 
 def auto_assign_enabled(organization_id: int) -> bool:
-    return bool(Organization.objects.filter(pk=organization_id).values_list("auto_assign", flat=True).first())
+    return org_settings(organization_id).auto_assign
 
 
 def route(
@@ -32,7 +33,8 @@ def route(
 ) -> tuple[list[str], Events]:
     """Assign the conversation to the right agent, or queue it. Sets the fields on the
     instance (the caller saves them) and returns their names and the events to record."""
-    pool = candidates(conversation.organization_id) if pool is None else pool
+    if pool is None:
+        pool = candidates(conversation.organization_id, with_teams=conversation.team_id is not None)
     pick = choose(conversation, pool, last_agent_id(conversation))
     if pick is None:
         conversation.assignee_id = None
@@ -43,6 +45,11 @@ def route(
     chosen, reason = pick
     if conversation.queued_at is not None and reason != "sticky":
         reason = "queue"
+    if chosen.agent_id == conversation.assignee_id:
+        # Back with the agent who had it (a reopened conversation): nothing changes hands.
+        chosen.load += 1
+        conversation.queued_at = None
+        return ["queued_at"], []
     previous = conversation.assignee.code if conversation.assignee_id and conversation.assignee else None
     conversation.assignee_id = chosen.agent_id
     conversation.queued_at = None

@@ -46,8 +46,9 @@ class Candidate:
         return self.load < self.capacity
 
 
-def candidates(organization_id: int) -> list[Candidate]:
-    """The organisation's online agents with their open conversations: two queries."""
+def candidates(organization_id: int, with_teams: bool = True) -> list[Candidate]:
+    """The organisation's online agents with their open conversations (and, when asked,
+    their teams: only conversations of a team need them)."""
     open_load = (
         Conversation.objects.filter(organization_id=organization_id, assignee=OuterRef("pk"), status=Status.OPEN)
         .values("assignee").annotate(n=Count("pk")).values("n")
@@ -58,7 +59,7 @@ def candidates(organization_id: int) -> list[Candidate]:
         .values("id", "code", "capacity", "load", "languages", "language", "skills", "last_assigned_at")
     )
     teams: dict[int, set[int]] = {a["id"]: set() for a in agents}
-    if agents:
+    if agents and with_teams:
         for user_id, team_id in TeamMembership.objects.filter(user_id__in=teams).values_list("user_id", "team_id"):
             teams[user_id].add(team_id)
     return [

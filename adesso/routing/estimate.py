@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 
-from adesso.accounts.models import Organization, Presence, User
+from adesso.accounts.cached import org_settings
+from adesso.accounts.models import Presence, User
 from adesso.conversations.models import Conversation, Message, Status
 from adesso.routing.engine import queue_position
 
@@ -52,20 +53,22 @@ def handle_seconds(organization_id: int, now: dt.datetime) -> int:
     if len(values) >= MIN_SAMPLE:
         value = round(sum(min(v, MAX_HANDLE) for v in values) / len(values))
     else:
-        value = Organization.objects.filter(pk=organization_id).values_list(
-            "default_handle_seconds", flat=True).first() or 360
+        value = org_settings(organization_id).default_handle_seconds
     value = max(30, int(value))
     cache.set(key, value, 30)
     return value
 
 
-def estimate_wait(conversation: Conversation, now: dt.datetime) -> Estimate:
-    """Seconds from `now` until a person answers this conversation, and why."""
+def estimate_wait(conversation: Conversation, now: dt.datetime, assignee_online: bool | None = None) -> Estimate:
+    """Seconds from `now` until a person answers this conversation, and why.
+    `assignee_online`: the caller knows (routing just chose an online agent)."""
     org_id = conversation.organization_id
     h = handle_seconds(org_id, now)
     online = User.objects.filter(organization_id=org_id, is_active=True, presence=Presence.ONLINE)
     since = conversation.waiting_since or now
-    if conversation.assignee_id is not None and online.filter(pk=conversation.assignee_id).exists():
+    if conversation.assignee_id is not None and assignee_online is None:
+        assignee_online = online.filter(pk=conversation.assignee_id).exists()
+    if conversation.assignee_id is not None and assignee_online:
         ahead = Conversation.objects.filter(
             organization_id=org_id, assignee_id=conversation.assignee_id, status=Status.OPEN,
             waiting_since__lt=since,
