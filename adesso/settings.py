@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "adesso.accounts",
     "adesso.channels",
+    "adesso.channels.email",
     "adesso.contacts",
     "adesso.conversations",
     "adesso.sla",
@@ -190,6 +191,19 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+
+# Outgoing mail of email channels that have no SMTP server of their own (docs/email.md):
+# Django's SMTP settings, or an anymail backend (EMAIL_BACKEND=anymail.backends.mailgun.EmailBackend
+# with ANYMAIL_MAILGUN_API_KEY=...: every ANYMAIL_<NAME> variable becomes ANYMAIL["<NAME>"]).
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+ANYMAIL = {k.removeprefix("ANYMAIL_"): v for k, v in os.environ.items() if k.startswith("ANYMAIL_")}
 
 # Limits on what a customer or a client may send us.
 ADESSO_MAX_BODY_BYTES = env_int("ADESSO_MAX_BODY_BYTES", 10 * 1024 * 1024)

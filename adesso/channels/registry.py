@@ -8,6 +8,7 @@ from adesso.channels.base import ChannelKind
 
 KINDS: dict[str, str] = {
     "api": "adesso.channels.api.adapter.ApiChannel",
+    "email": "adesso.channels.email.adapter.EmailChannel",
 }
 
 

@@ -36,9 +36,10 @@ def do_resolve_contact(channel: Channel, sender: InboundSender) -> Contact:
     ]
     email = normalize_email(sender.email)
     phone = normalize_phone(sender.phone)
-    if email:
+    # A kind whose identity is the address itself (email) names it once, not twice.
+    if email and (IdentityKind.EMAIL, email) not in wanted:
         wanted.append((IdentityKind.EMAIL, email))
-    if phone:
+    if phone and (IdentityKind.PHONE, phone) not in wanted:
         wanted.append((IdentityKind.PHONE, phone))
     # Hand-written SQL: this runs for every message received, and the ORM spends
     # four times longer compiling the same join than the database takes to answer

@@ -24,7 +24,7 @@ from adesso.front.templatetags.adesso_front import full_when
 SHOWN_EVENTS = {
     EventKind.CREATED, EventKind.ASSIGNED, EventKind.TRANSFERRED, EventKind.STATUS_CHANGED,
     EventKind.SNOOZED, EventKind.PRIORITY_CHANGED, EventKind.CONTACT_MERGED,
-    EventKind.CONTACT_UNMERGED,
+    EventKind.CONTACT_UNMERGED, EventKind.DELIVERY_FAILED,
 }
 
 
@@ -124,6 +124,11 @@ def describe(event: ConversationEvent, names: dict[str, str], teams: dict[str, s
             "actor": actor, "priority": _label(Priority, data.get("to"))}
     if event.kind == EventKind.CONTACT_MERGED:
         return _("%(actor)s merged this contact with another one") % {"actor": actor}
+    if event.kind == EventKind.DELIVERY_FAILED:
+        reason = str(data.get("error") or data.get("reason") or "")[:300]
+        if reason:
+            return _("A message could not be delivered: %(reason)s") % {"reason": reason}
+        return _("A message could not be delivered")
     if event.kind == EventKind.CONTACT_UNMERGED:
         return _("%(actor)s undid a merge of this contact") % {"actor": actor}
     return _label(EventKind, event.kind)

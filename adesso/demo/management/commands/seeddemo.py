@@ -21,6 +21,7 @@ from adesso.conversations.actions import do_assign, do_change_status, do_receive
 from adesso.conversations.models import Conversation, Message
 from adesso.lib.codes import hash_secret, new_secret
 from adesso.routing.actions import do_set_presence
+from adesso.sla import engine as sla
 
 ORG_NAME = "Pasticceria Dolce Vita"
 ADMIN_EMAIL = "admin@dolcevita.example"
@@ -104,6 +105,9 @@ class Command(BaseCommand):
                 created_at=at, updated_at=at, waiting_since=at, last_customer_message_at=at
             )
             got.conversation.refresh_from_db()
+            # The SLA clocks start when the customer wrote, as they would have.
+            got.conversation.sla_state = {}
+            got.conversation.save(update_fields=["sla_state", *sla.refresh(got.conversation, at, reselect=True)])
             received.append(got.conversation)
         # Mario wrote from the web site (email) and from the app (phone): one person.
         from adesso.contacts.actions import do_merge_contacts
