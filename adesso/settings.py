@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "adesso.realtime",
     "adesso.demo",
     "adesso.ops",
+    "adesso.simulation",
 ]
 
 MIDDLEWARE = [

@@ -22,6 +22,7 @@ from adesso.routing.estimate import estimate_wait, friendly_minutes
 if TYPE_CHECKING:
     from adesso.accounts.models import User
 
+PROMISE_MARGIN = 1.5
 # An update promises at least this much more time: no drip of one-minute promises.
 MIN_UPDATE_MINUTES = 10
 # How long a claimed promise check is leased to the process that claimed it.
@@ -65,7 +66,11 @@ def _send(
 
     language = conversation.language if conversation.language in ("it", "en") else "it"
     estimate = estimate_wait(conversation, now, assignee_online)
-    minutes = friendly_minutes(estimate.seconds)
+    # The estimate is a mean; what we promise is "within", so it leaves room for an
+    # answer that takes longer than the average one (about 1 in 7 at the usual spread).
+    # With nobody online the estimate is already the SLA's own limit.
+    margin = 1.0 if estimate.basis == "sla" else PROMISE_MARGIN
+    minutes = friendly_minutes(round(estimate.seconds * margin))
     if purpose == Purpose.UPDATE:
         minutes = max(minutes, MIN_UPDATE_MINUTES)
     promise_at = now + dt.timedelta(minutes=minutes)

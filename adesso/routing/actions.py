@@ -69,13 +69,15 @@ def do_assign_queued(organization_id: int, now: dt.datetime | None = None, limit
     now = now or timezone.now()
     with transaction.atomic():
         pool = candidates(organization_id)
-        if not any(c.free for c in pool):
+        room = sum(max(0, c.capacity - c.load) for c in pool)
+        if not room:
             return 0
         rows = queue(organization_id).select_related("contact")
         if connection.features.has_select_for_update_skip_locked:
             rows = rows.select_for_update(skip_locked=True, of=("self",))
         assigned = 0
-        for conversation in rows[:limit]:
+        # Skills, teams and stickiness may pass some over: look a little further than the room.
+        for conversation in rows[: min(limit, room * 4)]:
             if not any(c.free for c in pool):
                 break
             fields, events = route(conversation, now, pool)
