@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "adesso.contacts",
     "adesso.conversations",
     "adesso.sla",
+    "adesso.coach",
     "adesso.routing",
     "adesso.autoreply",
     "adesso.notifications",

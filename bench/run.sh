@@ -60,6 +60,9 @@ if [[ -n $PG_URL ]]; then
     run "$PY" -m bench.timers --db postgres --pg-url "$PG_URL" "${TIMERS[@]}"
 fi
 
+step "reply coach: latency for a 1,000-character draft (engine, similarity, the UI's request)"
+run "$PY" -m bench.coach
+
 step "summary of this run ($(( $(date +%s) - started )) s)"
 "$PY" -m bench.report --since "$started"
 if (( ${#failed[@]} )); then

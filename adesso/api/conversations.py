@@ -18,6 +18,7 @@ from adesso.api.schemas import (
     ErrorOut,
     MessageOut,
 )
+from adesso.coach.actions import send_checked_reply
 from adesso.conversations import actions, queries
 from adesso.conversations.access import access_conversation_by_code
 from adesso.conversations.models import Conversation
@@ -85,13 +86,16 @@ def get_conversation(request: AgentRequest, code: Code) -> dict[str, Any]:
 class ReplyIn(Schema):
     text: str = Field(..., min_length=1, max_length=100_000)
     internal: bool = False
+    confirmed: bool = Field(False, description="send although the reply coach found a serious pattern")
 
 
 @router.post("/{code}/messages", response={201: MessageOut, 400: ErrorOut, 404: ErrorOut})
 def reply(request: AgentRequest, code: Code, payload: ReplyIn) -> Status:
-    """Answer the customer, or with `internal: true` write a note only agents see."""
+    """Answer the customer, or with `internal: true` write a note only agents see. A public
+    reply the coach finds serious fault with answers 400 `coach_confirm` (send again with
+    `confirmed: true`) or `coach_blocked` (see POST /coach)."""
     conversation = access_conversation_by_code(request.auth, code)
-    message = actions.do_send_reply(request.auth, conversation, payload.text, payload.internal)
+    message = send_checked_reply(request.auth, conversation, payload.text, payload.internal, payload.confirmed)
     return Status(201, serialize.message(message, conversation.code, conversation.channel))
 
 

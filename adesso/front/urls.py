@@ -1,6 +1,7 @@
 from django.urls import path
 
 from adesso.front.views import attachments, auth, contacts, conversation, inbox, notifications, search, silence, team
+from adesso.front.views import coach as coach_views
 
 app_name = "front"
 
@@ -19,6 +20,9 @@ urlpatterns = [
     path("c/<str:code>/status", conversation.change_status, name="status"),
     path("c/<str:code>/snooze", conversation.snooze, name="snooze"),
     path("c/<str:code>/priority", conversation.set_priority, name="priority"),
+    path("c/<str:code>/coach", coach_views.coach_check, name="coach_check"),
+    path("coach/", coach_views.coach_stats, name="coach_stats"),
+    path("coach/rules", coach_views.coach_rules, name="coach_rules"),
     path("contacts/", contacts.contact_list, name="contacts"),
     path("contacts/<str:code>/", contacts.contact, name="contact"),
     path("contacts/<str:code>/edit", contacts.edit, name="contact_edit"),

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from adesso.accounts.access import access_agent_by_code, access_team_by_code
 from adesso.accounts.models import User
+from adesso.coach.actions import send_checked_reply
 from adesso.conversations import actions
 from adesso.conversations.access import access_conversation_by_code
 from adesso.conversations.models import Conversation, ConversationEvent, Priority, Status
@@ -107,10 +108,12 @@ def reply(request: AgentRequest, code: str) -> HttpResponse:
     conversation = access_conversation_by_code(request.user, code)
     text = request.POST.get("text", "")
     internal = request.POST.get("internal") == "1"
+    confirmed = request.POST.get("coach_confirmed") == "1"
     try:
-        actions.do_send_reply(request.user, conversation, text, internal=internal)
+        send_checked_reply(request.user, conversation, text, internal, confirmed)
     except ActionError as e:
-        return _page(request, conversation, {"reply": e.message}, {"text": text}, status=400)
+        values = {"text": text, "coach_confirm": "1" if e.code == "coach_confirm" else ""}
+        return _page(request, conversation, {"reply": e.message}, values, status=400)
     messages.success(request, _("Internal note added.") if internal else _("Reply sent."))
     return _back(conversation)
 

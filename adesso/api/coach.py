@@ -1,0 +1,168 @@
+"""The reply coach: coach a draft; an organisation's own rules (admins); statistics
+(supervisors)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from django.core.exceptions import PermissionDenied
+from ninja import Field, Query, Router, Schema, Status
+
+from adesso.api.request import AgentRequest
+from adesso.api.schemas import Code, ErrorOut
+from adesso.coach import actions, stats
+from adesso.coach.access import access_rule_by_code
+from adesso.coach.models import CoachRule
+from adesso.conversations.access import access_conversation_by_code
+
+router = Router()
+
+
+class CoachIn(Schema):
+    text: str = Field(..., max_length=20_000)
+    language: Literal["it", "en"] | None = Field(None, description="the draft's language; detected when missing")
+    conversation: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,64}$",
+                                     description="a conversation's code, for the customer's context")
+
+
+class FindingOut(Schema):
+    pattern: str
+    start: int
+    end: int
+    reason: str
+    suggestion: str
+    severity: str
+    label: str
+    words: str
+    rule: str
+    layer: str
+
+
+class CheckOut(Schema):
+    id: str
+    label: str
+    met: bool
+    expected: bool
+    hint: str
+    words: str
+
+
+class ScoreOut(Schema):
+    total: int = Field(..., description="0-100: expected good practices met, less 15 per serious finding")
+    checks: list[CheckOut]
+    context: dict[str, Any]
+
+
+class CoachOut(Schema):
+    language: str
+    findings: list[FindingOut]
+    score: ScoreOut
+
+
+@router.post("", response={200: CoachOut, 400: ErrorOut, 404: ErrorOut})
+def coach_draft(request: AgentRequest, payload: CoachIn) -> dict[str, Any]:
+    """What in a draft customers never want to hear, why, and a rewrite; and a score for
+    what good replies do. `start`/`end` are character offsets in `text`."""
+    conversation = (access_conversation_by_code(request.auth, payload.conversation)
+                    if payload.conversation else None)
+    report = actions.coach_draft(request.auth, payload.text, payload.language, conversation)
+    return report.as_dict()
+
+
+class RuleIn(Schema):
+    pattern: str = Field(..., max_length=40, description="a new id of your own, or a built-in id to extend")
+    language: Literal["it", "en"]
+    phrases: list[str] = Field(..., max_length=actions.MAX_PHRASES)
+    reason: str = Field("", max_length=1000)
+    suggestion: str = Field("", max_length=1000)
+    severity: Literal["serious", "warning"] = "serious"
+    is_active: bool = True
+
+
+class RuleOut(Schema):
+    code: str
+    pattern: str
+    language: str
+    phrases: list[str]
+    reason: str
+    suggestion: str
+    severity: str
+    is_active: bool
+    updated_at: dt.datetime
+
+
+def _rule(r: CoachRule) -> dict[str, Any]:
+    return {"code": r.code, "pattern": r.pattern, "language": r.language, "phrases": r.phrases,
+            "reason": r.reason, "suggestion": r.suggestion, "severity": r.severity,
+            "is_active": r.is_active, "updated_at": r.updated_at}
+
+
+def _admin(request: AgentRequest) -> None:
+    if not request.auth.is_admin:
+        raise PermissionDenied("Only admins can manage the reply coach's rules")
+
+
+@router.get("/rules", response={200: list[RuleOut], 403: ErrorOut})
+def list_rules(request: AgentRequest) -> list[dict[str, Any]]:
+    """Your organisation's own rules (admins)."""
+    _admin(request)
+    return [_rule(r) for r in CoachRule.objects.filter(organization_id=request.auth.organization_id).order_by("id")]
+
+
+@router.post("/rules", response={201: RuleOut, 400: ErrorOut, 403: ErrorOut})
+def create_rule(request: AgentRequest, payload: RuleIn) -> Status:
+    _admin(request)
+    return Status(201, _rule(actions.do_save_rule(request.auth, None, payload.dict())))
+
+
+@router.put("/rules/{code}", response={200: RuleOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut})
+def update_rule(request: AgentRequest, code: Code, payload: RuleIn) -> dict[str, Any]:
+    _admin(request)
+    return _rule(actions.do_save_rule(request.auth, access_rule_by_code(request.auth, code), payload.dict()))
+
+
+@router.delete("/rules/{code}", response={204: None, 403: ErrorOut, 404: ErrorOut})
+def delete_rule(request: AgentRequest, code: Code) -> Status:
+    _admin(request)
+    actions.do_delete_rule(request.auth, access_rule_by_code(request.auth, code))
+    return Status(204, None)
+
+
+class SettingsIn(Schema):
+    on_send: Literal["warn", "block", "off"]
+
+
+class SettingsOut(Schema):
+    on_send: str
+
+
+@router.get("/settings", response={200: SettingsOut, 403: ErrorOut})
+def get_settings(request: AgentRequest) -> dict[str, Any]:
+    _admin(request)
+    return {"on_send": actions.on_send_setting(request.auth.organization_id)}
+
+
+@router.put("/settings", response={200: SettingsOut, 400: ErrorOut, 403: ErrorOut})
+def put_settings(request: AgentRequest, payload: SettingsIn) -> dict[str, Any]:
+    """What happens on send when a serious finding remains: warn (confirm), block, off."""
+    _admin(request)
+    return {"on_send": actions.do_set_on_send(request.auth, payload.on_send).on_send}
+
+
+class StatsFilters(Schema):
+    days: int = Field(56, ge=7, le=366, description="how far back")
+    bucket: Literal["day", "week"] = "week"
+    agent: str | None = Field(None, max_length=64, description="an agent's code")
+    team: str | None = Field(None, max_length=64, description="a team's code")
+
+
+@router.get("/stats", response={200: dict[str, Any], 403: ErrorOut, 404: ErrorOut})
+def get_stats(request: AgentRequest, filters: Query[StatsFilters]) -> dict[str, Any]:
+    """How often each pattern appears in sent replies, per period, by agent or team
+    (supervisors): `periods`, `replies` per period, `patterns` {id: counts per period},
+    `agents` [{code, name, replies, findings, per_100}]."""
+    if not request.auth.is_supervisor:
+        raise PermissionDenied("Only supervisors can see coaching statistics")
+    return stats.coaching_stats(request.auth, days=filters.days, bucket=filters.bucket,
+                                agent_code=filters.agent, team_code=filters.team)

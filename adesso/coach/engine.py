@@ -1,0 +1,380 @@
+"""The reply coach: what in a draft customers never want to hear, why, a better way to
+say it, and a score for what good replies do. Pure and fast, no Django, no network.
+
+Layers, each explainable (every finding names its rule and the words):
+1. patterns: regular expressions on the draft's words and lemmas (rules/builtin.yaml,
+   plus an organisation's own rules);
+2. shapes: a reply that is mostly a link; shouting (capitals, "!!!");
+3. similarity (`adesso.coach.similarity`, passed in by the caller): a sentence close
+   in meaning to a rule's example sentences, to catch paraphrases no pattern names.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from adesso.coach.rules import Check, Pattern, Rule, builtin_rules, practice
+from adesso.coach.text import LANGUAGES, URL, Draft, detect_language, read
+
+MAX_CHARS = 20_000  # drafts beyond this are coached on their first MAX_CHARS characters
+# A link with fewer words than this around it is a link instead of an answer.
+LINK_ONLY_WORDS = 12
+# A "find it here" sentence is fine when the rest of the reply explains this much.
+EXPLAINED_WORDS = 15
+# A link-only reply that asks the customer for something (a DM, a form) is not a deflection.
+_ASKS = re.compile(
+    r"\b(?:dm|dms|direct message|private message|messaggio privato|in privato|in direct|tell us|let us know|"
+    r"send us|reply|provide|fill|share|feedback|ci dica|ci scriva|ci invii|ci mandi|scrivici|inviaci|mandaci|"
+    r"compili|compila|indicaci|ci indichi)\b", re.I
+)
+# ...and one with a few words is a deflection when they point at the link.
+_POINTER = re.compile(
+    r"\b(?:info|information|details|link|check|visit|see|faq|faqs|learn|read|answer|"
+    r"informazioni|dettagli|guida|consulti|consulta|trova|trovi|veda|vedi|pagina|risposta|sito)\b", re.I
+)
+_ACRONYMS = frozenset(
+    "DM DMS FAQ FAQS PDF IBAN SMS USB WIFI ADSL VDSL IVA SPID PIN PUK OK TV PC IT USA UK EU UE ID URL "
+    "CEO VIP GDPR API APP IOS PNR ETA ASAP FYI CAP CF NB PS PPS HTTP HTTPS WWW RMA SKU IMEI SIM ESIM "
+    "ATM GPS LTE ISP DHL UPS TNT GLS BRT SDA USPS FEDEX EST PST GMT UTC CET AM PM NY NYC LA SF".split()
+)
+_CAPS_WORD = re.compile(r"\b[A-ZÀ-Ý]{2,}\b")
+_BANGS = re.compile(r"[!?]*!{3,}[!?]*|(?:\?!|!\?){2,}")
+
+
+@dataclass
+class Finding:
+    pattern: str
+    start: int
+    end: int
+    reason: str
+    suggestion: str
+    severity: str
+    label: str = ""
+    words: str = ""  # the flagged words, as written
+    rule: str = ""  # which rule matched: "pattern: <regex>", "shape: ...", "similar to: ..."
+    layer: str = "pattern"
+
+
+@dataclass
+class CheckResult:
+    id: str
+    label: str
+    met: bool
+    expected: bool
+    hint: str = ""
+    words: str = ""
+
+
+@dataclass
+class Context:
+    """What the conversation tells the coach (all optional)."""
+
+    customer_language: str = ""
+    customer_messages: Sequence[str] = ()  # the customer's latest messages, oldest first
+    tier: str = ""  # standard, loyal, vip
+    name: str = ""
+
+
+@dataclass
+class Report:
+    language: str
+    findings: list[Finding]
+    checks: list[CheckResult]
+    context: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def serious(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "serious"]
+
+    @property
+    def total(self) -> int:
+        """0-100: the share of expected good practices met, less 15 per serious finding
+        and 5 per warning."""
+        expected = [c for c in self.checks if c.expected]
+        base = 100 * sum(c.met for c in expected) / len(expected) if expected else 100
+        penalty = 15 * len(self.serious) + 5 * (len(self.findings) - len(self.serious))
+        return max(0, min(100, round(base - penalty)))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "language": self.language,
+            "findings": [asdict(f) for f in self.findings],
+            "score": {
+                "total": self.total,
+                "checks": [asdict(c) for c in self.checks],
+                "context": self.context,
+            },
+        }
+
+
+Similarity = Callable[[Draft, Sequence[Rule], set[int], str], list[Finding]]
+
+
+def coach(
+    text: str, language: str | None = None, context: Context | None = None,
+    rules: Sequence[Rule] = (), ui_language: str = "en", similarity: Similarity | None = None,
+) -> Report:
+    """Coach one draft. `language` is the draft's (detected when None); reasons and
+    labels are in `ui_language`, suggestions in the draft's language; `rules` are an
+    organisation's own, added to the built-in ones."""
+    context = context or Context()
+    text = text[:MAX_CHARS]
+    default = context.customer_language if context.customer_language in LANGUAGES else "it"
+    if language not in LANGUAGES:
+        language = detect_language(text, default)
+    ui = ui_language if ui_language in LANGUAGES else "en"
+    draft = read(text, language)
+    all_rules = (*builtin_rules(), *rules)
+    reading = customer_reading(context)
+    checks = _checks(draft, context, reading, ui)
+    # A supplier's slip stated with an apology or a fix is a fact, not blame.
+    owned = any(c.met for c in checks if c.id in ("ownership", "next_step", "apology"))
+    findings = [*_pattern_findings(draft, all_rules, owned, ui), *_shape_findings(draft, all_rules, ui)]
+    if similarity is not None:
+        covered = {draft.sentence_of[i] for f in findings for i, t in enumerate(draft.tokens)
+                   if f.start <= t.start < f.end}
+        findings += similarity(draft, all_rules, covered, ui)
+    return Report(language=language, findings=_merge(findings), checks=checks,
+                  context=_context_summary(context, reading))
+
+
+def warm_up() -> None:
+    """Compile the rules and load both languages' lemma dictionaries (~0.5 s, once per
+    process), so that an agent's first check is as fast as the next ones."""
+    from adesso.coach.text import lemma
+
+    builtin_rules()
+    practice()
+    for word, language in (("essere", "it"), ("be", "en")):
+        lemma(word, language)
+
+
+def _finding(rule: Rule, draft: Draft, start: int, end: int, ui: str, how: str, layer: str,
+             severity: str | None = None) -> Finding:
+    return Finding(
+        pattern=rule.id, start=start, end=end, reason=rule.text("reason", ui),
+        suggestion=rule.text("suggestion", draft.language), severity=severity or rule.severity,
+        label=rule.text("label", ui), words=draft.text[start:end], rule=how, layer=layer,
+    )
+
+
+def _pattern_findings(draft: Draft, rules: Sequence[Rule], owned: bool, ui: str) -> list[Finding]:
+    found = []
+    for rule in rules:
+        for pattern in rule.patterns.get(draft.language, ()):
+            if pattern.weak and owned:
+                continue
+            for match in pattern.finditer(draft):
+                span = draft.span(pattern.line, match.start(), match.end())
+                if span is None:
+                    continue
+                first, last, start, end = span
+                sentence = _sentence_line(draft, first, last)
+                if any(u.search(sentence) for u in rule.unless.get(draft.language, ())):
+                    continue
+                if rule.id == "link_deflection" and _explained(draft, first, last):
+                    continue
+                found.append(_finding(rule, draft, start, end, ui, _how(pattern), "pattern"))
+    return found
+
+
+def _how(pattern: Pattern) -> str:
+    return f"{'lemmas' if pattern.line == 'lemmas' else 'words'}: {pattern.source}"
+
+
+def _sentence_line(draft: Draft, first: int, last: int) -> str:
+    """The surface line of the sentences spanning tokens first..last."""
+    numbers = {draft.sentence_of[first], draft.sentence_of[last]}
+    lo, hi = min(numbers), max(numbers)
+    return " ".join(t.surface for t, s in zip(draft.tokens, draft.sentence_of, strict=True) if lo <= s <= hi)
+
+
+def _explained(draft: Draft, first: int, last: int) -> bool:
+    """Does the reply explain, beyond the "find it here" sentence?"""
+    numbers = {draft.sentence_of[first], draft.sentence_of[last]}
+    words = [t for t, s in zip(draft.tokens, draft.sentence_of, strict=True)
+             if s not in numbers and t.surface[:1].isalnum()]
+    return len(words) >= EXPLAINED_WORDS
+
+
+def _shape_findings(draft: Draft, rules: Sequence[Rule], ui: str) -> list[Finding]:
+    by_id = {r.id: r for r in rules if r.builtin}
+    found = []
+    urls = list(URL.finditer(draft.text))
+    if urls and not _ASKS.search(draft.text):
+        words = [t for t in draft.words() if t.surface != "<url>" and not _is_handle(draft.text, t)]
+        if len(words) <= 3 or (len(words) < LINK_ONLY_WORDS and _POINTER.search(draft.text)):
+            found.append(_finding(by_id["link_deflection"], draft, urls[0].start(), urls[0].end(), ui,
+                                  f"shape: a link with only {len(words)} words around it", "shape"))
+    for start, end in _shouting(draft.text):
+        found.append(_finding(by_id["rudeness"], draft, start, end, ui,
+                              "shape: capitals (shouting)", "shape"))
+    for m in _BANGS.finditer(draft.text):
+        found.append(_finding(by_id["rudeness"], draft, m.start(), m.end(), ui,
+                              "shape: repeated exclamation marks", "shape", severity="warning"))
+    return found
+
+
+def _is_handle(text: str, token: Any) -> bool:
+    """@mentions, #hashtags and a signature like "^JB" or "/PB" are not words of the reply."""
+    before = text[token.start - 1 : token.start] if token.start else ""
+    return before in ("@", "#", "^", "/", "*") or (token.text.isupper() and len(token.text) <= 3 and before == "-")
+
+
+def _shouting(text: str) -> list[tuple[int, int]]:
+    """Runs of two or more words in capitals (at least one of 4+ letters) that are not
+    acronyms: one word in capitals is more often a brand or a code than a shout."""
+    spans: list[tuple[int, int]] = []
+    run: list[re.Match[str]] = []
+
+    def close() -> None:
+        if len(run) >= 2 and max(len(m.group()) for m in run) >= 4:
+            spans.append((run[0].start(), run[-1].end()))
+
+    # Placeholders such as <PER> or <URL> in anonymised text are not shouting.
+    text = re.sub(r"<[^<>\n]{1,40}>", lambda m: " " * len(m.group()), text)
+    for m in _CAPS_WORD.finditer(text):
+        if m.group() in _ACRONYMS or text[m.start() - 1 : m.start()] in ("#", "@", "^", "/", "*"):
+            close()
+            run = []
+            continue
+        if run and not re.fullmatch(r"[\s,.!?'\u2019-]*", text[run[-1].end() : m.start()]):
+            close()
+            run = []
+        run.append(m)
+    close()
+    return spans
+
+
+def _merge(findings: list[Finding]) -> list[Finding]:
+    """One finding per rule per place: overlapping findings of the same rule become the
+    widest one; different rules on the same words all stay."""
+    findings.sort(key=lambda f: (f.start, -(f.end - f.start)))
+    kept: list[Finding] = []
+    for f in findings:
+        same = next((k for k in kept if k.pattern == f.pattern and f.start < k.end and k.start < f.end), None)
+        if same is None:
+            kept.append(f)
+        elif f.end > same.end:
+            same.end, same.words = f.end, same.words + f.words[same.end - f.start :]
+    return kept
+
+
+# -- the score ----------------------------------------------------------------------------
+
+
+def _matches(patterns: dict[str, tuple[Pattern, ...]], draft: Draft) -> str:
+    for pattern in patterns.get(draft.language, ()):
+        m = next(iter(pattern.finditer(draft)), None)
+        if m is not None:
+            span = draft.span(pattern.line, m.start(), m.end())
+            if span:
+                return draft.text[span[2] : span[3]]
+    return ""
+
+
+def _next_step(check: Check, draft: Draft) -> str:
+    """A time and a commitment in the same sentence."""
+    for number, start, end in draft.sentences():
+        sentence = read(draft.text[start:end], draft.language)
+        time = _matches(check.patterns, sentence)
+        if time and _matches(check.commitment, sentence):
+            return draft.sentence_text(number)
+    return ""
+
+
+def customer_reading(context: Context) -> dict[str, Any]:
+    """Sentiment, a company mistake and a direct question in the customer's messages."""
+    text = "\n".join(context.customer_messages[-3:])
+    if not text.strip():
+        return {"sentiment": "", "mistake": False, "question": ""}
+    language = context.customer_language if context.customer_language in LANGUAGES else detect_language(text)
+    lowered = text.lower()
+    p = practice()
+    negative = sum(lowered.count(w) for w in p.negative.get(language, ()))
+    positive = sum(lowered.count(w) for w in p.positive.get(language, ()))
+    negative += lowered.count("!!") + len(re.findall(r"\b[A-Z]{4,}\b", text))
+    sentiment = "negative" if negative > positive else "positive" if positive > negative else "neutral"
+    last = read(context.customer_messages[-1], language)
+    mistake = bool(_matches(p.mistake, read(text, language)))
+    question = ""
+    for _number, start, end in last.sentences():
+        if "?" in last.text[end : end + 2]:
+            question = last.text[start : end + 1].strip()
+    return {"sentiment": sentiment, "mistake": mistake, "question": question, "language": language}
+
+
+_STOPWORDS = re.compile(r"^(?:\w{1,3}|questo|questa|quello|quella|sono|essere|avere|fare|potere|volere|"
+                        r"dovere|this|that|have|what|when|where|with|would|could|there|their|about|your|"
+                        r"please|grazie|thanks|buongiorno|salve|hello)$")
+
+
+def _answers(question: str, draft: Draft) -> bool:
+    """At least: the draft shares a content word (by lemma) with the question."""
+    q = read(question, draft.language)
+    wanted = {t.lemma for t in q.words() if not _STOPWORDS.match(t.lemma)}
+    have = {t.lemma for t in draft.words()}
+    return not wanted or bool(wanted & have)
+
+
+def _checks(draft: Draft, context: Context, reading: dict[str, Any], ui: str) -> list[CheckResult]:
+    p = practice()
+    bad_day = reading["mistake"] or reading["sentiment"] == "negative"
+    results = []
+    for check in p.checks.values():
+        words, expected, met = "", False, False
+        if check.id == "apology":
+            words = _matches(check.patterns, draft)
+            boiler = _matches(check.boilerplate, draft)
+            met, expected = bool(words), bool(reading["mistake"])
+            if boiler and not words:
+                words = boiler
+        elif check.id == "ownership":
+            words = _matches(check.patterns, draft)
+            met, expected = bool(words), bool(reading["mistake"])
+        elif check.id == "next_step":
+            words = _next_step(check, draft)
+            met, expected = bool(words), bool(reading["mistake"] or reading["question"])
+        elif check.id == "empathy":
+            words = _matches(check.patterns, draft)
+            met, expected = bool(words), bad_day
+        elif check.id == "thanks_loyal":
+            words = _matches(check.patterns, draft)
+            met, expected = bool(words), context.tier in ("loyal", "vip")
+            if not expected and not met:
+                continue
+        elif check.id == "greeting_name":
+            first = context.name.split()[0] if context.name.strip() else ""
+            expected = bool(first) and "@" not in first and not first.isdigit()
+            if not expected:
+                continue
+            m = re.search(rf"(?<!\w){re.escape(first)}(?!\w)", draft.text, re.IGNORECASE)
+            met, words = bool(m), m.group() if m else ""
+        elif check.id == "language":
+            expected = context.customer_language in LANGUAGES
+            if not expected:
+                continue
+            met = draft.language == context.customer_language
+        elif check.id == "answers_question":
+            expected = bool(reading["question"])
+            if not expected:
+                continue
+            met = _answers(reading["question"], draft)
+            words = reading["question"]
+        results.append(CheckResult(id=check.id, label=check.text("label", ui), met=met, expected=expected,
+                                   hint="" if met else check.text("hint", ui), words=words))
+    return results
+
+
+def _context_summary(context: Context, reading: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "customer_language": context.customer_language or reading.get("language", ""),
+        "sentiment": reading["sentiment"],
+        "company_mistake": reading["mistake"],
+        "question": reading["question"],
+        "tier": context.tier,
+        "name": context.name,
+    }
