@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "adesso.autoreply",
     "adesso.notifications",
     "adesso.outbox",
+    "adesso.reports",
     "adesso.api",
     "adesso.front",
     "adesso.realtime",

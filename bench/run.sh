@@ -60,6 +60,13 @@ if [[ -n $PG_URL ]]; then
     run "$PY" -m bench.timers --db postgres --pg-url "$PG_URL" "${TIMERS[@]}"
 fi
 
+step "reports, planner and digest at 100,000 conversations, SQLite"
+run "$PY" -m bench.reports --db sqlite
+if [[ -n $PG_URL ]]; then
+    step "reports, planner and digest at 100,000 conversations, PostgreSQL"
+    run "$PY" -m bench.reports --db postgres --pg-url "$PG_URL"
+fi
+
 step "reply coach: latency for a 1,000-character draft (engine, similarity, the UI's request)"
 run "$PY" -m bench.coach
 

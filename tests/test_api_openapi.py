@@ -25,6 +25,8 @@ AGENT_ENDPOINTS = {
     ("post", "/api/v1/channels"),
     ("get", "/api/v1/search"),
     ("get", "/api/v1/silence"),
+    ("get", "/api/v1/reports"),
+    ("get", "/api/v1/reports/staffing"),
     ("get", "/api/v1/me"),
     ("get", "/api/v1/agents"),
     ("get", "/api/v1/teams"),
@@ -36,14 +38,6 @@ AGENT_ENDPOINTS = {
     ("put", "/api/v1/autoreplies/{purpose}/{language}"),
     ("get", "/api/v1/notifications"),
     ("post", "/api/v1/notifications/read"),
-    ("post", "/api/v1/coach"),
-    ("get", "/api/v1/coach/rules"),
-    ("post", "/api/v1/coach/rules"),
-    ("put", "/api/v1/coach/rules/{code}"),
-    ("delete", "/api/v1/coach/rules/{code}"),
-    ("get", "/api/v1/coach/settings"),
-    ("put", "/api/v1/coach/settings"),
-    ("get", "/api/v1/coach/stats"),
 }
 INBOUND = ("post", "/api/v1/inbound/{channel_code}")
 

@@ -140,7 +140,7 @@ def unknown_route(request: HttpRequest, rest: str) -> HttpResponse:
 
 
 def _register_routers() -> None:
-    from adesso.api import channels, coach, contacts, conversations, notifications, routing, search, silence
+    from adesso.api import channels, coach, contacts, conversations, notifications, reports, routing, search, silence
     from adesso.channels.api.views import router as inbound_router
 
     api.add_router("/inbound", inbound_router, tags=["intake"])
@@ -148,6 +148,7 @@ def _register_routers() -> None:
     api.add_router("/contacts", contacts.router, tags=["contacts"])
     api.add_router("/channels", channels.router, tags=["channels"])
     api.add_router("/silence", silence.router, tags=["conversations"])
+    api.add_router("/reports", reports.router, tags=["reports"])
     api.add_router("/coach", coach.router, tags=["coach"])
     api.add_router("/", search.router, tags=["search", "agents"])
     api.add_router("/", routing.router, tags=["routing"])

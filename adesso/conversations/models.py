@@ -87,6 +87,7 @@ class Conversation(models.Model):
             models.Index(fields=["organization", "assignee", "status", "waiting_since"]),
             models.Index(fields=["organization", "team", "status", "waiting_since"]),
             models.Index(fields=["organization", "-updated_at"]),
+            models.Index(fields=["organization", "created_at"], name="conv_org_created"),  # reports
             models.Index(fields=["contact", "channel", "status"]),
             models.Index(
                 fields=["snoozed_until"], name="conv_snoozed_due",

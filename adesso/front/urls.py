@@ -2,6 +2,7 @@ from django.urls import path
 
 from adesso.front.views import attachments, auth, contacts, conversation, inbox, notifications, search, silence, team
 from adesso.front.views import coach as coach_views
+from adesso.front.views import reports as report_views
 
 app_name = "front"
 
@@ -20,9 +21,6 @@ urlpatterns = [
     path("c/<str:code>/status", conversation.change_status, name="status"),
     path("c/<str:code>/snooze", conversation.snooze, name="snooze"),
     path("c/<str:code>/priority", conversation.set_priority, name="priority"),
-    path("c/<str:code>/coach", coach_views.coach_check, name="coach_check"),
-    path("coach/", coach_views.coach_stats, name="coach_stats"),
-    path("coach/rules", coach_views.coach_rules, name="coach_rules"),
     path("contacts/", contacts.contact_list, name="contacts"),
     path("contacts/<str:code>/", contacts.contact, name="contact"),
     path("contacts/<str:code>/edit", contacts.edit, name="contact_edit"),
@@ -38,5 +36,12 @@ urlpatterns = [
     path("team", team.team, name="team"),
     path("team/<str:code>", team.team_agent, name="team_agent"),
     path("settings/autoreplies", team.autoreplies, name="autoreplies"),
+    path("c/<str:code>/coach", coach_views.coach_check, name="coach_check"),
+    path("coach/", coach_views.coach_stats, name="coach_stats"),
+    path("coach/rules", coach_views.coach_rules, name="coach_rules"),
+    path("reports/", report_views.reports, name="reports"),
+    path("reports/csv", report_views.reports_csv, name="reports_csv"),
+    path("reports/digest", report_views.digest_preview, name="digest_preview"),
+    path("planner/", report_views.staffing_planner, name="planner"),
     path("attachments/<str:code>", attachments.attachment, name="attachment"),
 ]

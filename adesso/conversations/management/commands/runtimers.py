@@ -11,6 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from adesso.ops.timers import tick
+from adesso.reports.actions import do_send_digests
 
 
 class Command(BaseCommand):
@@ -34,6 +35,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         while True:
             done = tick()
+            done["digests"] = do_send_digests()  # once a day per organisation; one query otherwise
             if any(done.values()) or not loop:
                 self.stdout.write(" ".join(f"{name}={count}" for name, count in done.items()))
             if not loop or stopping:
