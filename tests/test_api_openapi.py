@@ -38,6 +38,14 @@ AGENT_ENDPOINTS = {
     ("put", "/api/v1/autoreplies/{purpose}/{language}"),
     ("get", "/api/v1/notifications"),
     ("post", "/api/v1/notifications/read"),
+    ("post", "/api/v1/coach"),
+    ("get", "/api/v1/coach/rules"),
+    ("post", "/api/v1/coach/rules"),
+    ("put", "/api/v1/coach/rules/{code}"),
+    ("delete", "/api/v1/coach/rules/{code}"),
+    ("get", "/api/v1/coach/settings"),
+    ("put", "/api/v1/coach/settings"),
+    ("get", "/api/v1/coach/stats"),
 }
 INBOUND = ("post", "/api/v1/inbound/{channel_code}")
 
