@@ -1,5 +1,6 @@
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
@@ -16,7 +17,10 @@ class AgentLanguageMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path.startswith("/api/"):
-            return self.get_response(request)
+            # The API speaks the default language, whatever a previous request on this
+            # thread activated.
+            with translation.override(settings.LANGUAGE_CODE):
+                return self.get_response(request)
         language = None
         user = getattr(request, "user", None)
         if user is None:
@@ -29,8 +33,8 @@ class AgentLanguageMiddleware:
             language = getattr(user, "language", None)
         if not language:
             language = translation.get_language_from_request(request)
-        translation.activate(language)
-        request.LANGUAGE_CODE = translation.get_language()  # type: ignore[attr-defined]
-        response = self.get_response(request)
+        with translation.override(language):
+            request.LANGUAGE_CODE = translation.get_language()  # type: ignore[attr-defined]
+            response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         return response
