@@ -59,13 +59,14 @@ def _language(conversation: Conversation, text: str) -> str:
 
 
 def _send(
-    conversation: Conversation, purpose: str, asked: bool, now: dt.datetime, assignee_online: bool | None = None
+    conversation: Conversation, purpose: str, asked: bool, now: dt.datetime, assignee_online: bool | None = None,
+    agents_online: int | None = None,
 ) -> Message:
     """Write the automatic message and the new promise; inside the caller's transaction."""
     from adesso.conversations.actions import do_send_auto_message
 
     language = conversation.language if conversation.language in ("it", "en") else "it"
-    estimate = estimate_wait(conversation, now, assignee_online)
+    estimate = estimate_wait(conversation, now, assignee_online, agents_online, want_position=asked)
     # The estimate is a mean; what we promise is "within", so it leaves room for an
     # answer that takes longer than the average one (about 1 in 7 at the usual spread).
     # With nobody online the estimate is already the SLA's own limit.
@@ -97,7 +98,7 @@ def _send(
 
 def acknowledge(
     conversation: Conversation, text: str, now: dt.datetime, automated: bool = False,
-    assignee_online: bool | None = None,
+    assignee_online: bool | None = None, agents_online: int | None = None,
 ) -> Message | None:
     """Called by intake, in its transaction, when a customer's message starts a turn:
     one acknowledgement per turn, in the customer's language, saying when a person
@@ -115,7 +116,7 @@ def acknowledge(
     if language != conversation.language:
         conversation.language = language
         Conversation.objects.filter(pk=conversation.pk).update(language=language)
-    return _send(conversation, Purpose.ACK, bool(ASKS_POSITION.search(text)), now, assignee_online)
+    return _send(conversation, Purpose.ACK, bool(ASKS_POSITION.search(text)), now, assignee_online, agents_online)
 
 
 def do_check_promises(now: dt.datetime | None = None, limit: int = 500) -> int:

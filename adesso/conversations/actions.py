@@ -34,6 +34,7 @@ from adesso.lib.errors import ActionError
 from adesso.lib.html import html_to_text, sanitize_html
 from adesso.lib.language import detect_language
 from adesso.routing import actions as routing
+from adesso.routing.engine import Candidate, candidates
 from adesso.sla import engine as sla
 
 if TYPE_CHECKING:
@@ -141,6 +142,7 @@ def _receive(channel: Channel, inbound: InboundMessage) -> Received:
         conversation = _active_conversation(contact, channel)
     events: list[tuple[str, dict[str, Any] | None]] = []
     turn_starts = conversation is None or conversation.waiting_since is None
+    pool: list[Candidate] | None = None  # the online agents, when routing looked
     auto_assign = routing.auto_assign_enabled(channel.organization_id)
     if conversation is None:
         # Born with the message's summary, its SLA clock and its agent (or its place in
@@ -154,7 +156,8 @@ def _receive(channel: Channel, inbound: InboundMessage) -> Received:
         sla.refresh(conversation, now, reselect=True)
         routed: list[tuple[str, dict[str, Any] | None]] = []
         if auto_assign:
-            routed = routing.route(conversation, now)[1]
+            pool = candidates(channel.organization_id, with_teams=False)
+            routed = routing.route(conversation, now, pool)[1]
         conversation.save(force_insert=True)
         events.append((EventKind.CREATED, {"channel": channel.code}))
         events += routed
@@ -177,7 +180,8 @@ def _receive(channel: Channel, inbound: InboundMessage) -> Received:
         if auto_assign and (conversation.assignee_id is None or reopened):
             # A reopened conversation goes back to the agent who had it when they are
             # online with room; else to whoever routing finds (or the queue).
-            changed, routed = routing.route(conversation, now)
+            pool = candidates(channel.organization_id, with_teams=conversation.team_id is not None)
+            changed, routed = routing.route(conversation, now, pool)
             fields += changed
             events += routed
         fields += sla.refresh(conversation, now)
@@ -201,7 +205,8 @@ def _receive(channel: Channel, inbound: InboundMessage) -> Received:
     if turn_starts:
         # Routing just handed it to an online agent: the estimate need not ask again.
         routed_online = any(kind == EventKind.ASSIGNED for kind, _data in events) or None
-        acknowledge(conversation, text, now, automated=inbound.automated, assignee_online=routed_online)
+        acknowledge(conversation, text, now, automated=inbound.automated, assignee_online=routed_online,
+                    agents_online=None if pool is None else len(pool))
     return Received(conversation, message, created=True)
 
 

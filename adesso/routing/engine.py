@@ -12,8 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db import connection
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
 from adesso.accounts.models import Presence, TeamMembership, User
 from adesso.contacts.models import Tier
@@ -46,27 +46,34 @@ class Candidate:
         return self.load < self.capacity
 
 
+# Hand-written SQL: read for every message routed, and the ORM takes longer to
+# compile the subquery than the database to answer it (docs/performance.md).
+_CANDIDATES_SQL = (
+    "SELECT u.*, (SELECT COUNT(*) FROM conversations_conversation c WHERE c.organization_id = %s"
+    " AND c.assignee_id = u.id AND c.status = %s) AS open_load"
+    " FROM accounts_user u WHERE u.organization_id = %s AND u.is_active = %s AND u.presence = %s"
+)
+_LAST_AGENT_SQL = (
+    "SELECT assignee_id FROM conversations_conversation WHERE contact_id = %s AND assignee_id IS NOT NULL"
+    " AND id <> %s ORDER BY updated_at DESC LIMIT 1"
+)
+
+
 def candidates(organization_id: int, with_teams: bool = True) -> list[Candidate]:
     """The organisation's online agents with their open conversations (and, when asked,
     their teams: only conversations of a team need them)."""
-    open_load = (
-        Conversation.objects.filter(organization_id=organization_id, assignee=OuterRef("pk"), status=Status.OPEN)
-        .values("assignee").annotate(n=Count("pk")).values("n")
-    )
-    agents = list(
-        User.objects.filter(organization_id=organization_id, is_active=True, presence=Presence.ONLINE)
-        .annotate(load=Coalesce(Subquery(open_load), 0))
-        .values("id", "code", "capacity", "load", "languages", "language", "skills", "last_assigned_at")
-    )
-    teams: dict[int, set[int]] = {a["id"]: set() for a in agents}
+    agents = list(User.objects.raw(
+        _CANDIDATES_SQL, [organization_id, Status.OPEN, organization_id, True, Presence.ONLINE]
+    ))
+    teams: dict[int, set[int]] = {a.pk: set() for a in agents}
     if agents and with_teams:
         for user_id, team_id in TeamMembership.objects.filter(user_id__in=teams).values_list("user_id", "team_id"):
             teams[user_id].add(team_id)
     return [
         Candidate(
-            agent_id=a["id"], code=a["code"], capacity=a["capacity"], load=a["load"],
-            languages=list(a["languages"] or []) or [a["language"]], skills=list(a["skills"] or []),
-            last_assigned_at=a["last_assigned_at"] or EPOCH, teams=teams[a["id"]],
+            agent_id=a.pk, code=a.code, capacity=a.capacity, load=a.open_load,  # type: ignore[attr-defined]
+            languages=a.speaks, skills=list(a.skills or []),
+            last_assigned_at=a.last_assigned_at or EPOCH, teams=teams[a.pk],
         )
         for a in agents
     ]
@@ -76,13 +83,10 @@ def last_agent_id(conversation: Conversation) -> int | None:
     """The agent who last helped this contact, on any channel (one person per customer)."""
     if conversation.assignee_id is not None:
         return conversation.assignee_id
-    return (
-        Conversation.objects.filter(contact_id=conversation.contact_id, assignee__isnull=False)
-        .exclude(pk=conversation.pk)
-        .order_by("-updated_at")
-        .values_list("assignee_id", flat=True)
-        .first()
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_LAST_AGENT_SQL, [conversation.contact_id, conversation.pk or -1])
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def choose(conversation: Conversation, pool: list[Candidate], sticky_id: int | None) -> tuple[Candidate, str] | None:

@@ -59,9 +59,14 @@ def handle_seconds(organization_id: int, now: dt.datetime) -> int:
     return value
 
 
-def estimate_wait(conversation: Conversation, now: dt.datetime, assignee_online: bool | None = None) -> Estimate:
+def estimate_wait(
+    conversation: Conversation, now: dt.datetime, assignee_online: bool | None = None,
+    agents_online: int | None = None, want_position: bool = False,
+) -> Estimate:
     """Seconds from `now` until a person answers this conversation, and why.
-    `assignee_online`: the caller knows (routing just chose an online agent)."""
+    `assignee_online`, `agents_online`: what the caller knows already (routing just
+    looked). The queue position is counted when the estimate needs it or when
+    `want_position` (the customer asked)."""
     org_id = conversation.organization_id
     h = handle_seconds(org_id, now)
     online = User.objects.filter(organization_id=org_id, is_active=True, presence=Presence.ONLINE)
@@ -76,11 +81,12 @@ def estimate_wait(conversation: Conversation, now: dt.datetime, assignee_online:
         # The agent has been at it since the customer wrote (or since the ones ahead).
         elapsed = max(0, int((now - since).total_seconds()))
         return Estimate(max(60, (ahead + 1) * h - elapsed), 0, ahead, 1, h, "agent")
-    agents = online.count()
+    agents = online.count() if agents_online is None else agents_online
     if agents == 0 or (conversation.queued_at is None and conversation.assignee_id is None):
         due = [d for d in (conversation.first_response_due_at, conversation.next_response_due_at) if d]
         left = int((min(due) - now).total_seconds()) if due else 3600
-        return Estimate(max(60, left), queue_position(conversation), 0, agents, h, "sla")
+        position = queue_position(conversation) if want_position else 0
+        return Estimate(max(60, left), position, 0, agents, h, "sla")
     position = queue_position(conversation)
     # Agents answer what is already assigned to them before they take from the queue;
     # one conversation each is in hand already (counted by the residual half of `h`).
