@@ -26,6 +26,12 @@ def check_configuration(app_configs: Any = None, **kwargs: Any) -> list[Error]:
             hint="Set the SECRET_KEY environment variable to a long random string.",
             id="adesso.E001",
         ))
+    if settings.EMAIL_BACKEND.endswith("filebased.EmailBackend") and not local and not settings.DEBUG:
+        errors.append(Error(
+            "Outgoing mail is written to files on a public site: nobody would receive it.",
+            hint="Set EMAIL_HOST (and EMAIL_PORT, EMAIL_HOST_USER...) or EMAIL_BACKEND for a provider.",
+            id="adesso.E006",
+        ))
     for name in ("ADESSO_MAX_BODY_BYTES", "ADESSO_MAX_ATTACHMENT_BYTES", "ADESSO_MAX_TEXT_CHARS"):
         if getattr(settings, name) <= 0:
             errors.append(Error(f"{name} must be a positive number.", id="adesso.E005"))

@@ -198,7 +198,12 @@ WHITENOISE_USE_FINDERS = True
 # Outgoing mail of email channels that have no SMTP server of their own (docs/email.md):
 # Django's SMTP settings, or an anymail backend (EMAIL_BACKEND=anymail.backends.mailgun.EmailBackend
 # with ANYMAIL_MAILGUN_API_KEY=...: every ANYMAIL_<NAME> variable becomes ANYMAIL["<NAME>"]).
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+# On a laptop (no EMAIL_HOST), outgoing mail such as the digest is written to var/mail/.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend" if os.environ.get("EMAIL_HOST")
+    else "django.core.mail.backends.filebased.EmailBackend"
+)
+EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")

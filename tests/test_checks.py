@@ -21,6 +21,12 @@ def test_default_configuration_passes():
     assert "no issues" in result.stdout
 
 
+def test_a_public_site_with_a_mail_server_passes():
+    result = check(SITE_URL="https://help.example.com", ALLOWED_HOSTS="help.example.com",
+                   SECRET_KEY="x" * 50, EMAIL_HOST="smtp.example.com")
+    assert result.returncode == 0, result.stderr
+
+
 @pytest.mark.parametrize(
     ("env", "message"),
     [
@@ -30,6 +36,8 @@ def test_default_configuration_passes():
         ({"ADESSO_MAX_BODY_BYTES": "0"}, "adesso.E005"),
         ({"ADESSO_MAX_BODY_BYTES": "ten"}, "ADESSO_MAX_BODY_BYTES must be a whole number"),
         ({"DATABASE_URL": "mysql://root@127.0.0.1/x"}, "Adesso does not support"),
+        ({"SITE_URL": "https://help.example.com", "ALLOWED_HOSTS": "help.example.com",
+          "SECRET_KEY": "x" * 50}, "adesso.E006"),
     ],
 )
 def test_bad_configuration_is_refused(env, message):
