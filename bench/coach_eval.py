@@ -30,6 +30,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "adesso.settings")
 
 DEV = ("own_cases.jsonl", "own_cases_2.jsonl", "twcs_sample.jsonl", "luna_sample.jsonl")
 HELDOUT = ("heldout_cases.jsonl",)
+HELDOUT_2 = ("heldout_cases_2.jsonl",)
 
 
 def load_cases(files: tuple[str, ...] = DEV) -> list[dict[str, Any]]:
@@ -91,11 +92,13 @@ def main() -> None:
     parser.add_argument("--errors", action="store_true")
     parser.add_argument("--no-similarity", action="store_true", help="patterns and shapes only")
     parser.add_argument("--heldout", action="store_true", help="the held-out set instead of the development set")
+    parser.add_argument("--heldout2", action="store_true", help="the second held-out set (round 4)")
     args = parser.parse_args()
     import django
 
     django.setup()
-    result = evaluate(load_cases(HELDOUT if args.heldout else DEV), similarity=not args.no_similarity)
+    files = HELDOUT_2 if args.heldout2 else HELDOUT if args.heldout else DEV
+    result = evaluate(load_cases(files), similarity=not args.no_similarity)
     print(markdown(result))
     if args.errors:
         for e in result["errors"]:
