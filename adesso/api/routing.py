@@ -13,9 +13,8 @@ from adesso.api.request import AgentRequest
 from adesso.api.schemas import ConversationOut
 from adesso.autoreply.actions import do_save_template, template_text
 from adesso.autoreply.models import Purpose
-from adesso.conversations.models import Conversation, Status
 from adesso.routing import actions
-from adesso.routing.engine import queue
+from adesso.routing.engine import agent_loads, queue
 
 router = Router()
 
@@ -81,15 +80,9 @@ def routing_agents(request: AgentRequest) -> dict[str, Any]:
     """Every active agent with presence, capacity, and how many open conversations
     they have (and how many of those wait for an answer)."""
     org_id = request.auth.organization_id
-    counts: dict[int, list[int]] = {}
-    for assignee_id, waiting_since in Conversation.objects.filter(
-        organization_id=org_id, status=Status.OPEN, assignee__isnull=False
-    ).values_list("assignee_id", "waiting_since"):
-        row = counts.setdefault(assignee_id, [0, 0])
-        row[0] += 1
-        row[1] += waiting_since is not None
+    loads = agent_loads(org_id)
     users = User.objects.filter(organization_id=org_id, is_active=True).order_by("name", "email")
-    return {"items": [routing_agent(u, *counts.get(u.pk, [0, 0])) for u in users]}
+    return {"items": [routing_agent(u, *loads.get(u.pk, (0, 0))) for u in users]}
 
 
 @router.patch("/agents/{code}", response=RoutingAgentOut)

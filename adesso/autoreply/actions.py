@@ -108,9 +108,7 @@ def acknowledge(
         return None
     if not org_settings(conversation.organization_id).acknowledge:
         return None
-    from adesso.channels.registry import get_kind
-
-    if not get_kind(conversation.channel.kind).may_auto_reply(conversation.channel, conversation):
+    if not _channel_allows(conversation):
         return None
     language = _language(conversation, text)
     if language != conversation.language:
@@ -151,13 +149,14 @@ def _check(conversation: Conversation, now: dt.datetime) -> None:
         # Still on time by the live queue: look once more just before the promise.
         Conversation.objects.filter(pk=conversation.pk).update(promise_check_at=last_call)
         return
-    if not get_kind_allows(conversation):
+    if not _channel_allows(conversation):
         Conversation.objects.filter(pk=conversation.pk).update(promise_check_at=None)
         return
     _send(conversation, Purpose.UPDATE, False, now)
 
 
-def get_kind_allows(conversation: Conversation) -> bool:
+def _channel_allows(conversation: Conversation) -> bool:
+    """The channel's kind may hold automatic messages back (e.g. a sender's rate limit)."""
     from adesso.channels.registry import get_kind
 
     return get_kind(conversation.channel.kind).may_auto_reply(conversation.channel, conversation)

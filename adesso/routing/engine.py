@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
 from adesso.accounts.models import Presence, TeamMembership, User
 from adesso.contacts.models import Tier
@@ -77,6 +77,17 @@ def candidates(organization_id: int, with_teams: bool = True) -> list[Candidate]
         )
         for a in agents
     ]
+
+
+def agent_loads(organization_id: int) -> dict[int, tuple[int, int]]:
+    """Per agent id: (open conversations, of which waiting for an answer). One grouped query."""
+    rows = (
+        Conversation.objects.filter(organization_id=organization_id, status=Status.OPEN, assignee__isnull=False)
+        .values("assignee_id")
+        .annotate(open=Count("pk"), waiting=Count("pk", filter=Q(waiting_since__isnull=False)))
+        .order_by()
+    )
+    return {r["assignee_id"]: (r["open"], r["waiting"]) for r in rows}
 
 
 def last_agent_id(conversation: Conversation) -> int | None:

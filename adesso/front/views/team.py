@@ -21,11 +21,10 @@ from adesso.autoreply.actions import do_save_template, template_text
 from adesso.autoreply.models import Purpose
 from adesso.autoreply.texts import PLACEHOLDERS, Filling
 from adesso.autoreply.texts import render as render_template
-from adesso.conversations.models import Conversation, Status
 from adesso.front.views.common import AgentRequest, agents_of
 from adesso.lib.errors import ActionError
 from adesso.routing.actions import do_set_presence, do_update_routing
-from adesso.routing.engine import queue
+from adesso.routing.engine import agent_loads, queue
 
 
 def _back(request: AgentRequest, fallback: str) -> HttpResponseRedirect:
@@ -52,16 +51,10 @@ def _split(value: str) -> list[str]:
 @login_required
 def team(request: AgentRequest) -> HttpResponse:
     user = request.user
-    counts: dict[int, list[int]] = {}
-    for assignee_id, waiting_since in Conversation.objects.filter(
-        organization_id=user.organization_id, status=Status.OPEN, assignee__isnull=False
-    ).values_list("assignee_id", "waiting_since"):
-        row = counts.setdefault(assignee_id, [0, 0])
-        row[0] += 1
-        row[1] += waiting_since is not None
+    loads = agent_loads(user.organization_id)
     agents = []
     for agent in agents_of(user):
-        open_count, waiting = counts.get(agent.pk, [0, 0])
+        open_count, waiting = loads.get(agent.pk, (0, 0))
         agents.append({"agent": agent, "open": open_count, "waiting": waiting,
                        "full": open_count >= agent.capacity})
     queued = list(queue(user.organization_id).select_related("contact", "channel")[:100])
