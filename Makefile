@@ -27,7 +27,7 @@ run: setup
 	ADESSO_LIVE_PORT=8001 $(BIN)/honcho start -f Procfile
 
 test: $(VENV)/.installed
-	bash scripts/ensure-chromium
+	bash scripts/test-deps
 	$(BIN)/ruff check adesso tests $(wildcard bench)
 	$(BIN)/mypy adesso
 	$(BIN)/pytest tests
