@@ -23,8 +23,7 @@ setup: $(VENV)/.installed
 	$(ADESSO) collectstatic --no-input -v 0
 
 run: setup
-	$(ADESSO) seeddemo
-	ADESSO_LIVE_PORT=8001 $(BIN)/honcho start -f Procfile
+	BIN=$(BIN) bash scripts/run
 
 test: $(VENV)/.installed
 	bash scripts/test-deps
