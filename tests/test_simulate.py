@@ -25,8 +25,7 @@ from adesso.simulation import measures
 from adesso.simulation.trace import SHIPPED, build_twcs_trace, read
 from tests.builders import make_agent, make_api_channel, make_org
 
-KEYS = {"within_target_share", "first_response_p50_s", "first_response_p90_s", "first_response_max_s",
-        "max_silence_s"}
+KEYS = {"within_target_share", "first_response_p50_s", "first_response_p90_s", "first_response_max_s", "max_silence_s"}
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)  # a Monday
 
 
@@ -116,10 +115,17 @@ def test_staffing_by_the_hour_brings_agents_online_when_the_schedule_says(tmp_pa
     trace = write_trace(tmp_path / "t.csv", [(T0 + dt.timedelta(minutes=10), "x", "c1")])
     monday = T0.weekday()
     staffing = tmp_path / "plan.json"
-    staffing.write_text(json.dumps({"timezone": "UTC", "hours": [
-        {"weekday": monday, "hour": 9, "agents": 0},
-        {"weekday": monday, "hour": 10, "agents": 1},
-    ]}))
+    staffing.write_text(
+        json.dumps(
+            {
+                "timezone": "UTC",
+                "hours": [
+                    {"weekday": monday, "hour": 9, "agents": 0},
+                    {"weekday": monday, "hour": 10, "agents": 1},
+                ],
+            }
+        )
+    )
 
     result = simulate("--trace", str(trace), "--staffing", str(staffing), "--handle-spread", "0")
 
@@ -152,10 +158,16 @@ def test_the_table_for_people(tmp_path):
         ("timestamp,channel,contact,text\n", ["--agents", "1"], "no arrivals"),
         ("timestamp,channel,contact,text\n2026-03-02T09:00:00Z,x,c1,hi\n", ["--agents", "0"], "at least 1"),
         ("timestamp,channel,contact,text\n2026-03-02T09:00:00Z,x,c1,hi\n", [], "--agents N"),
-        ("timestamp,channel,contact,text\n2026-03-02T09:00:00Z,x,c1,hi\n", ["--agents", "1", "--limit", "0"],
-         "--limit"),
-        ("timestamp,channel,contact,text\n2026-03-02T09:00:00Z,x,c1,hi\n",
-         ["--agents", "1", "--from", "2027-01-01T00:00:00Z"], "No arrivals"),
+        (
+            "timestamp,channel,contact,text\n2026-03-02T09:00:00Z,x,c1,hi\n",
+            ["--agents", "1", "--limit", "0"],
+            "--limit",
+        ),
+        (
+            "timestamp,channel,contact,text\n2026-03-02T09:00:00Z,x,c1,hi\n",
+            ["--agents", "1", "--from", "2027-01-01T00:00:00Z"],
+            "No arrivals",
+        ),
     ],
 )
 def test_bad_input_is_a_clear_error(tmp_path, content, args, message):
@@ -179,7 +191,9 @@ def test_bad_staffing_is_a_clear_error(tmp_path):
 def test_the_command_line_exits_non_zero_with_the_reason(tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "adesso", "simulate", "--trace", str(tmp_path / "missing.csv"), "--agents", "2"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
     assert done.returncode != 0
@@ -234,9 +248,15 @@ def _conversation(org, channel: Channel, name: str, messages: list[tuple[int, st
     conversation = Conversation.objects.create(organization=org, channel=channel, contact=contact, created_at=T0)
     for seconds, kind in messages:
         Message.objects.create(
-            organization=org, conversation=conversation, channel=channel, created_at=T0 + dt.timedelta(seconds=seconds),
-            direction="incoming" if kind == "in" else "outgoing", auto=kind == "auto", internal=kind == "note",
-            author=None if kind in ("in", "auto") else agent, text=kind,
+            organization=org,
+            conversation=conversation,
+            channel=channel,
+            created_at=T0 + dt.timedelta(seconds=seconds),
+            direction="incoming" if kind == "in" else "outgoing",
+            auto=kind == "auto",
+            internal=kind == "note",
+            author=None if kind in ("in", "auto") else agent,
+            text=kind,
         )
 
 
@@ -250,8 +270,9 @@ def test_turns_responses_and_silences_are_read_from_the_stored_messages():
     # Never answered: silent, and waiting, up to the end.
     _conversation(org, x, "forgotten", [(0, "in")])
     # Writes twice in one turn; an internal note is no answer; then a second turn.
-    _conversation(org, x, "twice", [(0, "in"), (60, "in"), (120, "note"), (300, "reply"), (1200, "in"),
-                                    (1800, "reply")])
+    _conversation(
+        org, x, "twice", [(0, "in"), (60, "in"), (120, "note"), (300, "reply"), (1200, "in"), (1800, "reply")]
+    )
     end = T0 + dt.timedelta(hours=2)
 
     result = measures.report(org.pk, 3600, end)
@@ -263,8 +284,59 @@ def test_turns_responses_and_silences_are_read_from_the_stored_messages():
     assert result["first_response_max_s"] == 7200  # waiting still: counted up to the end
     assert result["max_silence_s"] == 7200
     assert result["per_channel"]["web"] == {
-        "within_target_share": 1.0, "first_response_p50_s": 600.0, "first_response_p90_s": 600.0,
-        "first_response_max_s": 600.0, "max_silence_s": 2.0,
+        "within_target_share": 1.0,
+        "first_response_p50_s": 600.0,
+        "first_response_p90_s": 600.0,
+        "first_response_max_s": 600.0,
+        "max_silence_s": 2.0,
     }
     assert result["per_channel"]["x"]["first_response_p50_s"] == 600.0  # of 300, 600, 7200
     assert result["acknowledgements"] == 0  # no acknowledgement events recorded here
+
+
+SAME = {
+    "turns",
+    "turns_per_channel",
+    "unanswered_at_end",
+    "acknowledgements",
+    "acknowledged_share",
+    "estimates_compared",
+    "estimate_within_2x_share",
+    "arrivals",
+    "agents",
+    "offered_load",
+    "drained",
+    "target_s",
+    "simulated_from",
+    *KEYS,
+}
+
+
+def test_the_fast_engine_agrees_with_the_full_one(tmp_path):
+    """The fast engine (state in memory, the real routing, estimate and SLA decisions) gives
+    the full engine's figures (every action on a database) on a bursty day with shifts."""
+    rows = [(T0 + dt.timedelta(minutes=9 * i), "x" if i % 3 else "web", f"c{i % 8}") for i in range(14)]
+    rows += [(T0 + dt.timedelta(hours=1, seconds=30 * i), "x", f"b{i}") for i in range(26)]  # a burst
+    trace = write_trace(tmp_path / "t.csv", rows)
+    staffing = tmp_path / "plan.json"
+    staffing.write_text(
+        json.dumps(
+            {
+                "timezone": "UTC",
+                "hours": [
+                    {"weekday": T0.weekday(), "hour": hour, "agents": agents}
+                    for hour, agents in ((9, 1), (10, 2), (11, 3), (12, 1), (13, 1))
+                ],
+            }
+        )
+    )
+
+    fast = simulate("--trace", str(trace), "--staffing", str(staffing), "--engine", "fast")
+    full = simulate("--trace", str(trace), "--staffing", str(staffing), "--engine", "full")
+
+    assert (fast["engine"], full["engine"]) == ("fast", "full")
+    assert fast["within_target_share"] < 1 and fast["turns"] > 30  # the burst is felt
+    assert {k: fast[k] for k in SAME} == {k: full[k] for k in SAME}
+    assert fast["per_channel"] == full["per_channel"]
+    assert fast["estimate_ratio_median"] == pytest.approx(full["estimate_ratio_median"], abs=0.02)
+    assert fast["utilisation"] == pytest.approx(full["utilisation"], abs=0.001)

@@ -12,8 +12,20 @@ share of customers (e.g. 95%) gets a human answer within the target.
    the default of 6 minutes (as `adesso simulate`). Gaps include some idle time when an agent is not
    busy, so the estimate errs long, on the safe side again.
 3. Agents per hour: Erlang C (`adesso.lib.erlang.agents_needed`), each hour of the
-   week on its own (Poisson arrivals at that hour's average rate, exponential
-   handling times). An hour with any arrivals gets at least one agent.
+   week on its own, for the load that hour must survive, not its mean: the
+   BURST_PERCENTILE of that hour's arrivals across the weeks (with 4 weeks, the
+   busiest of the four). Under a 24/7 policy every hour has at least one agent
+   (a customer who writes at 4 in the morning is promised an answer within the
+   hour too); under business hours, an hour with any arrivals has one.
+4. Verified by the simulator (`verify`): the history is replayed through the fast
+   simulation (adesso.simulation.fast: the real routing, estimate and SLA
+   decisions) with the plan's agents, and the hours whose customers waited past
+   the target get more agents, round by round, until the chosen share is met.
+   The plan then says the share it expects, in the history and on the most
+   recent week, held out of the planning, and the agent-hours it costs.
+
+Fewer than MIN_WEEKS weeks of history, or fewer than MIN_TURNS customer turns, is
+too short to plan from: the plan says so (`history.too_short`).
 
 Pure functions on lists of times, plus two readers (database, trace file).
 """
@@ -24,16 +36,20 @@ import datetime as dt
 import itertools
 import math
 import statistics
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
 
 from adesso.lib.erlang import agents_needed, offered_load
 from adesso.lib.errors import ActionError
+
+if TYPE_CHECKING:
+    from adesso.simulation.fast import FastRun
+    from adesso.simulation.trace import Arrival
 
 HOURS_OF_WEEK = 168
 DEFAULT_WEEKS = 4
@@ -42,6 +58,13 @@ DEFAULT_TARGET_SECONDS = 3600
 DEFAULT_HANDLE_SECONDS = 360  # as `adesso simulate`'s default handling time
 MAX_GAP_SECONDS = 30 * 60
 MIN_GAPS = 20
+BURST_PERCENTILE = 0.9  # of one hour of the week's arrivals across the weeks
+MIN_WEEKS = 2
+MIN_TURNS = 50
+HELD_OUT = dt.timedelta(weeks=1)
+MAX_ROUNDS = 40
+SIM_SPREAD = 0.5  # the simulated handling times: lognormal, as `adesso simulate`'s default
+SIM_SEED = 1
 
 
 def hour_of_week(t: dt.datetime, tz: ZoneInfo) -> int:
@@ -64,39 +87,83 @@ class Arrivals:
     turns: int
     source: str  # "database" or "trace"
     tz: ZoneInfo
+    # The BURST_PERCENTILE of each hour of the week's arrivals over its occurrences.
+    peak_per_hour: list[float] | None = None
 
     @property
     def weeks(self) -> float:
         return (self.end - self.start).total_seconds() / (7 * 86400)
 
 
-def average_by_hour_of_week(times: Iterable[dt.datetime], start: dt.datetime, end: dt.datetime,
-                            tz: ZoneInfo, source: str) -> Arrivals:
+def average_by_hour_of_week(
+    times: Iterable[dt.datetime], start: dt.datetime, end: dt.datetime, tz: ZoneInfo, source: str
+) -> Arrivals:
     """Arrivals in [start, end) counted per hour of the week, divided by how many times
     that hour of the week occurs in the window (so a partial week is not diluted)."""
     counts = [0] * HOURS_OF_WEEK
+    by_hour: dict[dt.datetime, int] = {}
     turns = 0
     for t in times:
         if start <= t < end:
             counts[hour_of_week(t, tz)] += 1
+            floor = _hour_floor(t)
+            by_hour[floor] = by_hour.get(floor, 0) + 1
             turns += 1
     seen = [0] * HOURS_OF_WEEK
+    occurrences: list[list[int]] = [[] for _ in range(HOURS_OF_WEEK)]
     hour = _hour_floor(start)
     while hour < end:
-        seen[hour_of_week(hour, tz)] += 1
+        index = hour_of_week(hour, tz)
+        seen[index] += 1
+        occurrences[index].append(by_hour.get(hour, 0))
         hour += dt.timedelta(hours=1)
     per_hour = [counts[i] / seen[i] if seen[i] else 0.0 for i in range(HOURS_OF_WEEK)]
-    return Arrivals(per_hour, start, end, turns, source, tz)
+    peak = [float(_nearest_rank(found, BURST_PERCENTILE)) if found else 0.0 for found in occurrences]
+    return Arrivals(per_hour, start, end, turns, source, tz, peak)
 
 
-def staffing(arrivals: Arrivals, handle_seconds: float, target_seconds: float, share: float,
-             handle_source: str = "parameter") -> dict[str, Any]:
+def _nearest_rank(values: list[int], share: float) -> int:
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def history(arrivals: Arrivals) -> dict[str, Any]:
+    """Whether there is enough history to plan from, and why not."""
+    weeks = round(arrivals.weeks, 2)
+    notes = []
+    if arrivals.weeks < MIN_WEEKS:
+        notes.append(
+            _(
+                "%(weeks)s week(s) of history: each hour of the week was seen fewer than %(min)s times, "
+                "so its busy days are guesses."
+            )
+            % {"weeks": weeks, "min": MIN_WEEKS}
+        )
+    if arrivals.turns < MIN_TURNS:
+        notes.append(
+            _("%(turns)s customer turns: fewer than %(min)s, too few to plan from.")
+            % {"turns": arrivals.turns, "min": MIN_TURNS}
+        )
+    return {"weeks": weeks, "turns": arrivals.turns, "too_short": bool(notes), "notes": notes}
+
+
+def staffing(
+    arrivals: Arrivals,
+    handle_seconds: float,
+    target_seconds: float,
+    share: float,
+    handle_source: str = "parameter",
+    always_open: bool = True,
+) -> dict[str, Any]:
     """The plan, as the JSON `adesso plan --json` prints and the API returns.
 
     Keys (stable: `adesso simulate` reads them): hours (168 items, Monday 00:00
-    first, each {weekday (0 = Monday), hour, arrivals_per_hour, load_erlangs,
-    agents}), max_agents, agent_hours_per_week, handle_seconds, handle_source,
-    target_seconds, share, weeks, timezone, source, from, to, customer_turns.
+    first, each {weekday (0 = Monday), hour, arrivals_per_hour, arrivals_planned
+    (the burst the hour is planned for), load_erlangs, agents, expected_share
+    (null until verified)}), max_agents, agent_hours_per_week, handle_seconds,
+    handle_source, target_seconds, share, weeks, timezone, source, from, to,
+    customer_turns, coverage ("24/7" or "business hours"), history, verification
+    (null until verified).
     """
     if not handle_seconds > 0 or math.isinf(handle_seconds):
         raise ActionError(_("The handling time must be more than 0."), "invalid_plan")
@@ -104,24 +171,35 @@ def staffing(arrivals: Arrivals, handle_seconds: float, target_seconds: float, s
         raise ActionError(_("The target must be more than 0."), "invalid_plan")
     if not 0 < share < 1:
         raise ActionError(_("The share must be between 0 and 1 (e.g. 0.95)."), "invalid_plan")
-    hours = []
-    for i, rate in enumerate(arrivals.per_hour):
+    hours: list[dict[str, Any]] = []
+    week: list[int] = []
+    peaks = arrivals.peak_per_hour or arrivals.per_hour
+    for i, mean in enumerate(arrivals.per_hour):
+        rate = max(mean, peaks[i])
         try:
             agents = agents_needed(rate, handle_seconds, target_seconds, share) if rate > 0 else 0
         except ValueError:
-            raise ActionError(_("The target cannot be met at %(rate)s arrivals per hour.") % {"rate": round(rate, 1)},
-                              "invalid_plan") from None
-        hours.append({
-            "weekday": i // 24,
-            "hour": i % 24,
-            "arrivals_per_hour": round(rate, 3),
-            "load_erlangs": round(offered_load(rate, handle_seconds), 3),
-            "agents": agents,
-        })
+            raise ActionError(
+                _("The target cannot be met at %(rate)s arrivals per hour.") % {"rate": round(rate, 1)}, "invalid_plan"
+            ) from None
+        if always_open or mean > 0:
+            agents = max(1, agents)  # someone there to answer within the target
+        week.append(agents)
+        hours.append(
+            {
+                "weekday": i // 24,
+                "hour": i % 24,
+                "arrivals_per_hour": round(mean, 3),
+                "arrivals_planned": round(rate, 3),
+                "load_erlangs": round(offered_load(rate, handle_seconds), 3),
+                "agents": agents,
+                "expected_share": None,
+            }
+        )
     return {
         "hours": hours,
-        "max_agents": max((h["agents"] for h in hours), default=0),
-        "agent_hours_per_week": sum(h["agents"] for h in hours),
+        "max_agents": max(week, default=0),
+        "agent_hours_per_week": sum(week),
         "handle_seconds": round(handle_seconds, 1),
         "handle_source": handle_source,
         "target_seconds": round(target_seconds),
@@ -132,6 +210,9 @@ def staffing(arrivals: Arrivals, handle_seconds: float, target_seconds: float, s
         "from": arrivals.start.isoformat(),
         "to": arrivals.end.isoformat(),
         "customer_turns": arrivals.turns,
+        "coverage": "24/7" if always_open else "business hours",
+        "history": history(arrivals),
+        "verification": None,
     }
 
 
@@ -147,7 +228,156 @@ def median_handle_seconds(reply_times: dict[Any, list[float]]) -> float | None:
     return float(statistics.median(gaps))
 
 
+# --- Verifying a plan in the simulator -----------------------------------------
+
+Progress = Callable[[str, int, int], None]
+
+
+def _simulate(
+    arrivals: list[Arrival],
+    week: list[int],
+    plan: dict[str, Any],
+    tz: ZoneInfo,
+    calibration: dict[tuple[str, int], float] | None = None,
+) -> FastRun:
+    from adesso.simulation.engine import Options
+    from adesso.simulation.fast import FastSimulation
+
+    options = Options(
+        agents=0,
+        handle_minutes=plan["handle_seconds"] / 60,
+        handle_spread=SIM_SPREAD,
+        seed=SIM_SEED,
+        target_minutes=plan["target_seconds"] / 60,
+        staffing=list(week),
+        staffing_tz=tz,
+    )
+    return FastSimulation(arrivals, options, calibration=calibration).run()
+
+
+def _late_by_hour(run: FastRun) -> tuple[list[int], list[int]]:
+    turns, late = [0] * HOURS_OF_WEEK, [0] * HOURS_OF_WEEK
+    for turn in run.turns:
+        turns[turn.hour_of_week] += 1
+        if turn.answered is None or turn.answered - turn.start > run.target_seconds:
+            late[turn.hour_of_week] += 1
+    return turns, late
+
+
+def _figures(run: FastRun, week: list[int]) -> dict[str, Any]:
+    from adesso.simulation.fast import report
+
+    result = report(run)
+    return {
+        "from": dt.datetime.fromtimestamp(run.started, dt.UTC).isoformat(),
+        "to": dt.datetime.fromtimestamp(run.ended, dt.UTC).isoformat(),
+        "turns": result["turns"],
+        "within_target_share": result["within_target_share"],
+        "first_response_p50_s": result["first_response_p50_s"],
+        "first_response_p90_s": result["first_response_p90_s"],
+        "max_silence_s": result["max_silence_s"],
+        "estimate_within_2x_share": result["estimate_within_2x_share"],
+        "estimate_ratio_median": result["estimate_ratio_median"],
+        "utilisation": round(run.busy_seconds / run.online_seconds, 4) if run.online_seconds else None,
+        "agent_hours": round(run.online_seconds / 3600, 1),
+    }
+
+
+def calibration(run: FastRun, minimum: int = 3) -> dict[tuple[str, int], float]:
+    """Actual wait / estimate per channel and hour of the week (the median; a channel's
+    own median for hours with fewer than `minimum` answers), as estimate.calibrated uses it."""
+    from adesso.simulation.measures import ratio
+
+    by_key: dict[tuple[str, int], list[float]] = {}
+    by_channel: dict[str, list[float]] = {}
+    for turn in run.turns:
+        if turn.answered is None or turn.ack_at is None or turn.ack_estimate is None:
+            continue
+        value = 1 / ratio(turn.ack_estimate, turn.answered - turn.ack_at)
+        by_key.setdefault((turn.channel, turn.hour_of_week), []).append(value)
+        by_channel.setdefault(turn.channel, []).append(value)
+    factors = {}
+    for channel, values in by_channel.items():
+        overall = statistics.median(values)
+        for hour in range(HOURS_OF_WEEK):
+            found = by_key.get((channel, hour), [])
+            factors[(channel, hour)] = round(statistics.median(found) if len(found) >= minimum else overall, 3)
+    return factors
+
+
+def verify(
+    plan: dict[str, Any], past: list[Arrival], held_out: list[Arrival] | None, progress: Progress | None = None
+) -> dict[str, Any]:
+    """Replay `past` with the plan's agents in the fast simulation and raise the hours
+    whose customers waited past the target until `share` of them did not (at most
+    MAX_ROUNDS rounds); then replay `held_out` (the week after) with the plan, as it
+    is and with the estimates calibrated on `past`. Updates `plan` in place."""
+    tz = ZoneInfo(plan["timezone"])
+    progress = progress or (lambda stage, done, total: None)
+    week = [h["agents"] for h in plan["hours"]]
+    erlang_hours = sum(week)
+    seen = [0] * HOURS_OF_WEEK
+    if past:
+        hour = _hour_floor(past[0].at)
+        while hour <= past[-1].at:
+            seen[hour_of_week(hour, tz)] += 1
+            hour += dt.timedelta(hours=1)
+    rounds = 0
+    run = None
+    if past:
+        while True:
+            progress("verify", rounds, MAX_ROUNDS)
+            run = _simulate(past, week, plan, tz)
+            turns, late = _late_by_hour(run)
+            total = sum(turns)
+            if not total or (total - sum(late)) / total >= plan["share"] or rounds >= MAX_ROUNDS:
+                break
+            rounds += 1
+            worst = max(late)
+            for i in range(HOURS_OF_WEEK):
+                if late[i] and late[i] * 2 >= worst:
+                    # The work of the late customers, spread over how often that hour came round.
+                    extra = late[i] * plan["handle_seconds"] / 3600 / max(1, seen[i])
+                    week[i] += max(1, math.ceil(extra))
+        progress("verify", MAX_ROUNDS, MAX_ROUNDS)
+    for i, item in enumerate(plan["hours"]):
+        item["agents"] = week[i]
+    plan["max_agents"] = max(week)
+    plan["agent_hours_per_week"] = sum(week)
+    in_sample = None
+    factors: dict[tuple[str, int], float] | None = None
+    if run is not None:
+        turns, late = _late_by_hour(run)
+        for i, item in enumerate(plan["hours"]):
+            item["expected_share"] = round((turns[i] - late[i]) / turns[i], 4) if turns[i] else None
+        in_sample = _figures(run, week)
+        factors = calibration(run)
+    out = None
+    if held_out:
+        progress("held out", 0, 1)
+        out = _figures(_simulate(held_out, week, plan, tz), week)
+        if factors is not None:
+            calibrated = _figures(_simulate(held_out, week, plan, tz, factors), week)
+            out["calibrated_estimate_within_2x_share"] = calibrated["estimate_within_2x_share"]
+            out["calibrated_estimate_ratio_median"] = calibrated["estimate_ratio_median"]
+        progress("held out", 1, 1)
+    met = in_sample is not None and (in_sample["within_target_share"] or 0) >= plan["share"]
+    plan["verification"] = {
+        "engine": "fast",
+        "handle_spread": SIM_SPREAD,
+        "seed": SIM_SEED,
+        "rounds": rounds,
+        "met": met,
+        "erlang_agent_hours_per_week": erlang_hours,
+        "agent_hours_per_week": sum(week),
+        "in_sample": in_sample,
+        "held_out": out,
+    }
+    return plan
+
+
 # --- Reading a trace ---------------------------------------------------------
+
 
 def trace_arrivals(name: str | Path, weeks: float | None, tz: ZoneInfo) -> Arrivals:
     """Arrivals from a trace (a path, or a shipped trace's name such as "twcs"): its last
@@ -170,6 +400,7 @@ def trace_arrivals(name: str | Path, weeks: float | None, tz: ZoneInfo) -> Arriv
 
 
 # --- Reading the database ------------------------------------------------------
+
 
 def database_window(now: dt.datetime, weeks: float) -> tuple[dt.datetime, dt.datetime]:
     """The last `weeks` weeks of whole hours before now."""
@@ -207,8 +438,13 @@ def reply_times(organization_id: int, start: dt.datetime, end: dt.datetime) -> d
     from adesso.reports.sql import Epoch, raw_rows
 
     rows = Message.objects.filter(
-        organization_id=organization_id, created_at__gte=start, created_at__lt=end,
-        direction=Direction.OUTGOING, internal=False, auto=False, author__isnull=False,
+        organization_id=organization_id,
+        created_at__gte=start,
+        created_at__lt=end,
+        direction=Direction.OUTGOING,
+        internal=False,
+        auto=False,
+        author__isnull=False,
     ).values_list("author_id", Epoch("created_at"))
     out: dict[Any, list[float]] = {}
     for author, at in raw_rows(rows):
@@ -246,13 +482,40 @@ def plan_from_database(organization_id: int, params: PlanInput, now: dt.datetime
     return staffing(arrivals, handle, target, params.share, source)
 
 
-def plan_from_trace(path: str | Path, params: PlanInput) -> dict[str, Any]:
+def plan_from_trace(
+    path: str | Path, params: PlanInput, verified: bool = False, progress: Progress | None = None
+) -> dict[str, Any]:
+    """The plan for a trace's last `weeks` weeks; `verified`: checked and raised in the
+    simulator, and when the trace covers more than a week besides, with its last week
+    held out of the planning and replayed with the plan."""
+    from adesso.simulation import trace
+
     if not 0 < params.weeks <= 520:
         raise ActionError(_("Weeks must be more than 0."), "invalid_plan")
-    arrivals = trace_arrivals(path, params.weeks, params.tz or ZoneInfo("Europe/Rome"))
+    tz = params.tz or ZoneInfo("Europe/Rome")
+    try:
+        rows = trace.read(trace.resolve(str(path)))
+    except trace.TraceError as exc:
+        raise ActionError(str(exc), "invalid_trace") from None
+    end = _hour_floor(rows[-1].at) + dt.timedelta(hours=1)
+    first = _hour_floor(rows[0].at)
+    held_from = end - HELD_OUT if verified and end - first >= 2 * HELD_OUT else end
+    start = max(first, held_from - dt.timedelta(weeks=params.weeks))
+    past = [a for a in rows if start <= a.at < held_from]
+    if not past:
+        raise ActionError(_("The trace has no rows in the chosen weeks."), "invalid_trace")
+    arrivals = average_by_hour_of_week([a.at for a in past], start, held_from, tz, "trace")
     handle, source = _handle(params, lambda: None)
     target = params.target_minutes * 60 if params.target_minutes else DEFAULT_TARGET_SECONDS
-    return staffing(arrivals, handle, target, params.share, source)
+    plan = staffing(arrivals, handle, target, params.share, source)
+    if verified:
+        held_out = [a for a in rows if a.at >= held_from]
+        verify(plan, past, held_out or None, progress)
+        if not held_out:
+            plan["history"]["notes"].append(
+                _("Less than two weeks in the trace: no week held out to check the plan on.")
+            )
+    return plan
 
 
 def _handle(params: PlanInput, estimate: Any) -> tuple[float, str]:

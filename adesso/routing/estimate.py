@@ -45,23 +45,25 @@ def handle_seconds(organization_id: int, now: dt.datetime) -> int:
     cached = cache.get(key)
     if cached is not None:
         return int(cached)
-    values = [v or 0 for v in
-        Message.objects.filter(
+    values = [
+        v or 0
+        for v in Message.objects.filter(
             organization_id=organization_id, handle_seconds__isnull=False, created_at__gte=now - HORIZON
-        ).order_by("-created_at").values_list("handle_seconds", flat=True)[:SAMPLE]
+        )
+        .order_by("-created_at")
+        .values_list("handle_seconds", flat=True)[:SAMPLE]
     ]
-    if len(values) >= MIN_SAMPLE:
-        value = round(sum(min(v, MAX_HANDLE) for v in values) / len(values))
-    else:
-        value = org_settings(organization_id).default_handle_seconds
-    value = max(30, int(value))
+    value = handle_from_samples(values, org_settings(organization_id).default_handle_seconds)
     cache.set(key, value, 30)
     return value
 
 
 def estimate_wait(
-    conversation: Conversation, now: dt.datetime, assignee_online: bool | None = None,
-    agents_online: int | None = None, want_position: bool = False,
+    conversation: Conversation,
+    now: dt.datetime,
+    assignee_online: bool | None = None,
+    agents_online: int | None = None,
+    want_position: bool = False,
 ) -> Estimate:
     """Seconds from `now` until a person answers this conversation, and why.
     `assignee_online`, `agents_online`: what the caller knows already (routing just
@@ -75,27 +77,64 @@ def estimate_wait(
         assignee_online = online.filter(pk=conversation.assignee_id).exists()
     if conversation.assignee_id is not None and assignee_online:
         ahead = Conversation.objects.filter(
-            organization_id=org_id, assignee_id=conversation.assignee_id, status=Status.OPEN,
+            organization_id=org_id,
+            assignee_id=conversation.assignee_id,
+            status=Status.OPEN,
             waiting_since__lt=since,
         ).count()
-        # The agent has been at it since the customer wrote (or since the ones ahead).
         elapsed = max(0, int((now - since).total_seconds()))
-        return Estimate(max(60, (ahead + 1) * h - elapsed), 0, ahead, 1, h, "agent")
+        return Estimate(agent_wait_seconds(ahead, h, elapsed), 0, ahead, 1, h, "agent")
     agents = online.count() if agents_online is None else agents_online
     if agents == 0 or (conversation.queued_at is None and conversation.assignee_id is None):
         due = [d for d in (conversation.first_response_due_at, conversation.next_response_due_at) if d]
         left = int((min(due) - now).total_seconds()) if due else 3600
         position = queue_position(conversation) if want_position else 0
-        return Estimate(max(60, left), position, 0, agents, h, "sla")
+        return Estimate(sla_wait_seconds(left), position, 0, agents, h, "sla")
     position = queue_position(conversation)
     # Agents answer what is already assigned to them before they take from the queue;
     # one conversation each is in hand already (counted by the residual half of `h`).
     backlog = Conversation.objects.filter(
-        organization_id=org_id, status=Status.OPEN, waiting_since__lt=since, assignee__presence=Presence.ONLINE,
+        organization_id=org_id,
+        status=Status.OPEN,
+        waiting_since__lt=since,
+        assignee__presence=Presence.ONLINE,
     ).count()
     extra = max(0, backlog - agents)
-    seconds = math.ceil((max(0.5, position - 0.5) + extra) * h / agents + h)
-    return Estimate(seconds, position, extra, agents, h, "queue")
+    return Estimate(queue_wait_seconds(position, backlog, agents, h), position, extra, agents, h, "queue")
+
+
+# The model itself, as pure functions: intake's estimate above and the fast
+# simulator (adesso.simulation.fast) both compute the wait with these.
+
+
+def handle_from_samples(samples: list[int], default: int) -> int:
+    """The handling time from the latest answers' `handle_seconds` (newest first, at
+    most SAMPLE of them): their mean, each capped at MAX_HANDLE; the default with fewer
+    than MIN_SAMPLE; never under 30 s."""
+    if len(samples) >= MIN_SAMPLE:
+        value = round(sum(min(v, MAX_HANDLE) for v in samples) / len(samples))
+    else:
+        value = default
+    return max(30, int(value))
+
+
+def agent_wait_seconds(ahead: int, h: int, elapsed: int) -> int:
+    """With an online agent who has `ahead` older conversations waiting: one handling
+    time each and one for this, less what they have been at it already."""
+    return max(60, (ahead + 1) * h - elapsed)
+
+
+def sla_wait_seconds(left: int) -> int:
+    """Nobody online (or not routed): the time left until the SLA's due time."""
+    return max(60, left)
+
+
+def queue_wait_seconds(position: int, backlog: int, agents: int, h: int) -> int:
+    """At `position` in the queue, with `backlog` older conversations already with the
+    `agents` online agents (one in hand each): the agents free up for the queue every
+    h / agents on average, then the answer takes its own h."""
+    extra = max(0, backlog - agents)
+    return math.ceil((max(0.5, position - 0.5) + extra) * h / agents + h)
 
 
 def friendly_minutes(seconds: int) -> int:
@@ -108,3 +147,10 @@ def friendly_minutes(seconds: int) -> int:
     if minutes <= 180:
         return math.ceil(minutes / 15) * 15
     return math.ceil(minutes / 60) * 60
+
+
+def calibrated(seconds: int, factor: float | None) -> int:
+    """The estimate times the calibration factor (actual waits / estimates, measured), if any."""
+    if factor is None:
+        return seconds
+    return max(60, round(seconds * min(10.0, max(0.1, factor))))

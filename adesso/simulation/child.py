@@ -39,8 +39,7 @@ def _progress(enabled: bool, total: int) -> Iterator[Callable[[int, int], None] 
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    columns = (TextColumn("Simulating"), BarColumn(), MofNCompleteColumn(), TextColumn("arrivals"),
-               TimeElapsedColumn())
+    columns = (TextColumn("Simulating"), BarColumn(), MofNCompleteColumn(), TextColumn("arrivals"), TimeElapsedColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("arrivals", total=total)
         yield lambda done, _total: bar.update(task, completed=done)
@@ -49,19 +48,41 @@ def _progress(enabled: bool, total: int) -> Iterator[Callable[[int, int], None] 
 def run_here(arrivals: list[Arrival], staffing: dict[str, Any] | None, options: dict[str, Any]) -> None:
     _check_throwaway()
     call_command("migrate", verbosity=0, interactive=False)
+    sim_options = build_options(staffing, options)
+    with _progress(options["progress"], len(arrivals)) as progress:
+        run = Simulation(arrivals, sim_options, progress).run()
+    result = report(run.organization_id, run.target_seconds, run.ended)
+    result.update(_run_figures(run, arrivals, sim_options))
+    result["engine"] = "full"
+    Path(options["run_here"]).write_text(json.dumps(result, indent=2))
+
+
+def build_options(staffing: dict[str, Any] | None, options: dict[str, Any]) -> Options:
     sim_options = Options(
-        agents=options["agents"] or 0, handle_minutes=options["handle_minutes"],
-        handle_spread=options["handle_spread"], seed=options["seed"], tick_seconds=options["tick_seconds"],
+        agents=options["agents"] or 0,
+        handle_minutes=options["handle_minutes"],
+        handle_spread=options["handle_spread"],
+        seed=options["seed"],
+        tick_seconds=options["tick_seconds"],
         target_minutes=options["target_minutes"],
     )
     if staffing is not None:
         sim_options.staffing = staffing["week"]
         sim_options.staffing_tz = zoneinfo.ZoneInfo(staffing["timezone"])
+    return sim_options
+
+
+def run_fast(arrivals: list[Arrival], staffing: dict[str, Any] | None, options: dict[str, Any]) -> dict[str, Any]:
+    """The fast engine (adesso.simulation.fast): in memory, in this process, no database."""
+    from adesso.simulation import fast
+
+    sim_options = build_options(staffing, options)
     with _progress(options["progress"], len(arrivals)) as progress:
-        run = Simulation(arrivals, sim_options, progress).run()
-    result = report(run.organization_id, run.target_seconds, run.ended)
-    result.update(_run_figures(run, arrivals, sim_options))
-    Path(options["run_here"]).write_text(json.dumps(result, indent=2))
+        run = fast.FastSimulation(arrivals, sim_options, progress).run()
+    result = fast.report(run)
+    result.update(_run_figures(fast.as_run(run), arrivals, sim_options))
+    result["engine"] = "fast"
+    return result
 
 
 def _run_figures(run: Run, arrivals: list[Arrival], options: Options) -> dict[str, Any]:

@@ -89,7 +89,9 @@ class Run:
 
 class Simulation:
     def __init__(
-        self, arrivals: list[Arrival], options: Options,
+        self,
+        arrivals: list[Arrival],
+        options: Options,
         progress: Callable[[int, int], None] | None = None,
     ) -> None:
         if not arrivals:
@@ -188,11 +190,16 @@ class Simulation:
             for agent in self.agents:
                 self._account_online(agent, now)
         return Run(
-            organization_id=org.pk, target_seconds=self.target_seconds, started=start, ended=now,
-            arrivals=len(self.arrivals), agents=len(self.agents),
+            organization_id=org.pk,
+            target_seconds=self.target_seconds,
+            started=start,
+            ended=now,
+            arrivals=len(self.arrivals),
+            agents=len(self.agents),
             busy_seconds=sum(a.busy_seconds for a in self.agents),
             online_seconds=sum(a.online_seconds for a in self.agents),
-            wall_seconds=time.perf_counter() - wall, drained=drained,
+            wall_seconds=time.perf_counter() - wall,
+            drained=drained,
         )
 
     def _next_tick(self, now: dt.datetime, done: int) -> None:
@@ -258,14 +265,14 @@ class Simulation:
 
     def _dispatch(self, now: dt.datetime) -> None:
         """Each idle online agent starts on the oldest conversation of theirs that waits."""
-        idle = {
-            a.user.pk: i for i, a in enumerate(self.agents) if a.online and not a.leaving and a.busy_with is None
-        }
+        idle = {a.user.pk: i for i, a in enumerate(self.agents) if a.online and not a.leaving and a.busy_with is None}
         if not idle:
             return
         waiting = (
             Conversation.objects.filter(
-                organization_id=self.org.pk, assignee_id__in=list(idle), status=Status.OPEN,
+                organization_id=self.org.pk,
+                assignee_id__in=list(idle),
+                status=Status.OPEN,
                 waiting_since__isnull=False,
             )
             .order_by("waiting_since", "pk")

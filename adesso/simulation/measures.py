@@ -23,8 +23,7 @@ from adesso.conversations.models import ConversationEvent, Direction, EventKind,
 
 # Below this, "how long" is rounding: estimates and waits are compared from here up.
 ESTIMATE_FLOOR_S = 60.0
-KEYS = ("within_target_share", "first_response_p50_s", "first_response_p90_s", "first_response_max_s",
-        "max_silence_s")
+KEYS = ("within_target_share", "first_response_p50_s", "first_response_p90_s", "first_response_max_s", "max_silence_s")
 
 
 @dataclass
@@ -107,7 +106,8 @@ def estimates(organization_id: int, found: list[Turn], end: dt.datetime) -> dict
         by_conversation[turn.conversation_id].append(turn)
     events = (
         ConversationEvent.objects.filter(organization_id=organization_id, kind=EventKind.AUTO_SENT)
-        .order_by("created_at", "pk").values_list("conversation_id", "created_at", "data")
+        .order_by("created_at", "pk")
+        .values_list("conversation_id", "created_at", "data")
     )
     acks = updates = 0
     ratios: list[float] = []
@@ -127,12 +127,23 @@ def estimates(organization_id: int, found: list[Turn], end: dt.datetime) -> dict
         promised = (data or {}).get("estimate_seconds")
         if turn.answered is None or not isinstance(promised, int | float):
             continue
-        actual = (turn.answered - at).total_seconds()
-        ratios.append(max(float(promised), ESTIMATE_FLOOR_S) / max(actual, ESTIMATE_FLOOR_S))
+        ratios.append(ratio(promised, (turn.answered - at).total_seconds()))
     return {
         "acknowledgements": acks,
         "acknowledged_share": round(len(acknowledged) / len(found), 4) if found else None,
         "updates": updates,
+        **accuracy(ratios),
+    }
+
+
+def ratio(estimate: float, actual: float) -> float:
+    """Estimate / actual wait, both floored at a minute."""
+    return max(float(estimate), ESTIMATE_FLOOR_S) / max(actual, ESTIMATE_FLOOR_S)
+
+
+def accuracy(ratios: list[float]) -> dict[str, Any]:
+    """How many estimates were within a factor 2 of the wait, and the median ratio."""
+    return {
         "estimates_compared": len(ratios),
         "estimate_within_2x_share": (
             round(sum(1 for r in ratios if 0.5 <= r <= 2.0) / len(ratios), 4) if ratios else None
@@ -144,6 +155,13 @@ def estimates(organization_id: int, found: list[Turn], end: dt.datetime) -> dict
 def report(organization_id: int, target_seconds: int, end: dt.datetime) -> dict[str, Any]:
     """The figures of the whole run and per channel, plus the estimates' accuracy."""
     found = turns(organization_id, end)
+    result = summary(found, target_seconds, end)
+    result.update(estimates(organization_id, found, end))
+    return result
+
+
+def summary(found: list[Turn], target_seconds: int, end: dt.datetime) -> dict[str, Any]:
+    """The waits' figures of the whole run and per channel."""
     result = figures(found, target_seconds, end)
     channels = sorted({t.channel for t in found})
     result["per_channel"] = {
@@ -153,5 +171,4 @@ def report(organization_id: int, target_seconds: int, end: dt.datetime) -> dict[
     result["turns_per_channel"] = {name: sum(1 for t in found if t.channel == name) for name in channels}
     result["unanswered_at_end"] = sum(1 for t in found if t.answered is None)
     result["longest_quiet_s"] = round(max(t.longest_quiet for t in found), 1) if found else None
-    result.update(estimates(organization_id, found, end))
     return result

@@ -31,12 +31,17 @@ def table(result: dict[str, Any], color: bool = False) -> str:
     for name in ("channel", "turns", "within target", "first response p50", "p90", "max", "max silence"):
         grid.add_column(name, justify="left" if name == "channel" else "right")
     rows = [("all", result, result["turns"])]
-    rows += [(name, figures, result["turns_per_channel"].get(name, 0))
-             for name, figures in result["per_channel"].items()]
+    rows += [
+        (name, figures, result["turns_per_channel"].get(name, 0)) for name, figures in result["per_channel"].items()
+    ]
     for name, figures, turns in rows:
         grid.add_row(
-            name, str(turns), share(figures["within_target_share"]), duration(figures["first_response_p50_s"]),
-            duration(figures["first_response_p90_s"]), duration(figures["first_response_max_s"]),
+            name,
+            str(turns),
+            share(figures["within_target_share"]),
+            duration(figures["first_response_p50_s"]),
+            duration(figures["first_response_p90_s"]),
+            duration(figures["first_response_max_s"]),
             duration(figures["max_silence_s"]),
         )
     console.print(grid)

@@ -113,8 +113,11 @@ def _rows(path: Path, reader: Iterable[list[str]]) -> list[Arrival]:
 
 
 def select(
-    arrivals: list[Arrival], start: dt.datetime | None = None, end: dt.datetime | None = None,
-    limit: int | None = None, speedup: float = 1.0,
+    arrivals: list[Arrival],
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    limit: int | None = None,
+    speedup: float = 1.0,
 ) -> list[Arrival]:
     """Part of a trace: arrivals in [start, end), the first `limit` of them, with the gaps
     between them divided by `speedup` (2 = twice the load)."""
@@ -123,9 +126,7 @@ def select(
         chosen = chosen[:limit]
     if speedup != 1.0 and chosen:
         origin = chosen[0].at
-        chosen = [
-            Arrival(origin + (a.at - origin) / speedup, a.channel, a.contact, a.text, a.line) for a in chosen
-        ]
+        chosen = [Arrival(origin + (a.at - origin) / speedup, a.channel, a.contact, a.text, a.line) for a in chosen]
     return chosen
 
 
@@ -134,9 +135,7 @@ def anonymous_contact(author_id: str) -> str:
     return "c" + hashlib.sha256(f"twcs:{author_id}".encode()).hexdigest()[:12]
 
 
-def build_twcs_trace(
-    source: Path, output: Path, start: dt.datetime = TWCS_FROM, end: dt.datetime = TWCS_TO
-) -> int:
+def build_twcs_trace(source: Path, output: Path, start: dt.datetime = TWCS_FROM, end: dt.datetime = TWCS_TO) -> int:
     """Write the shipped example trace from TWCS (`twcs_head_sample.csv`); returns the line count.
 
     Inbound customer tweets only, their real times in [start, end), channel `x`,

@@ -1,6 +1,9 @@
 """`adesso plan`: agents needed per hour of the week (Erlang C), from the database or a trace."""
 
 import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser, no_translations
@@ -35,6 +38,8 @@ class Command(BaseCommand):
         parser.add_argument("--timezone", default=None,
                             help="hours of the week in this time zone (default Europe/Rome)")
         parser.add_argument("--json", action="store_true", help="print the plan as JSON")
+        parser.add_argument("--no-verify", action="store_true",
+                            help="a trace's plan: Erlang C only, without replaying the trace in the simulator")
 
     @no_translations
     def handle(self, *args: Any, **opts: Any) -> None:
@@ -44,7 +49,9 @@ class Command(BaseCommand):
                 handle_minutes=opts["handle_minutes"], tz=parse_timezone(opts["timezone"]),
             )
             if opts["trace"]:
-                plan = planner.plan_from_trace(opts["trace"], params)
+                verified = not opts["no_verify"]
+                with _progress(verified and not opts["json"] and sys.stderr.isatty()) as progress:
+                    plan = planner.plan_from_trace(opts["trace"], params, verified=verified, progress=progress)
             else:
                 plan = planner.plan_from_database(self._org(opts["org"]).pk, params, timezone.now())
         except ActionError as exc:
@@ -81,3 +88,59 @@ class Command(BaseCommand):
         for hour in range(24):
             out.write(f"{hour:02d}:00 " + " ".join(f"{by_slot[(d, hour)]['agents']:>4}" for d in range(7)))
         out.write(f"At most {plan['max_agents']} agent(s) at once; {plan['agent_hours_per_week']} agent-hours a week.")
+        out.write(f"Coverage: {plan['coverage']}; planned for the busy weeks ({planner.BURST_PERCENTILE:.0%} of each "
+                  "hour's weeks), not the average.")
+        for note in plan["history"]["notes"]:
+            out.write(f"History too short: {note}")
+        check = plan.get("verification")
+        if not check:
+            return
+        out.write(
+            f"Verified in the simulator ({check['engine']} engine, handling lognormal sigma {check['handle_spread']}): "
+            f"{check['rounds']} round(s) of raising; Erlang C alone asked for {check['erlang_agent_hours_per_week']} "
+            f"agent-hours a week, the plan {check['agent_hours_per_week']}."
+        )
+        for name, figures in (("history", check["in_sample"]), ("held-out week", check["held_out"])):
+            if not figures:
+                out.write(f"  {name}: none")
+                continue
+            line = (
+                f"  {name} {figures['from'][:10]} to {figures['to'][:10]}: {figures['turns']} turns, "
+                f"{_share(figures['within_target_share'])} within {plan['target_seconds'] / 60:g} min "
+                f"(p90 {_minutes(figures['first_response_p90_s'])}), longest silence "
+                f"{_minutes(figures['max_silence_s'])}, {figures['agent_hours']} agent-hours, "
+                f"estimates within 2x {_share(figures['estimate_within_2x_share'])} "
+                f"(median ratio {figures['estimate_ratio_median']})"
+            )
+            if "calibrated_estimate_within_2x_share" in figures:
+                line += f", calibrated {_share(figures['calibrated_estimate_within_2x_share'])}"
+            out.write(line)
+        if not check["met"]:
+            out.write(f"The target was NOT met after {check['rounds']} rounds: see the hours above.")
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def _minutes(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds / 60:.1f} min"
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[planner.Progress | None]:
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("Replaying the history", total=planner.MAX_ROUNDS)
+
+        def update(stage: str, done: int, total: int) -> None:
+            label = "Replaying the held-out week" if stage == "held out" else f"Replaying the history, round {done + 1}"
+            bar.update(task, description=label, completed=done if stage != "held out" else total, total=total)
+
+        yield update

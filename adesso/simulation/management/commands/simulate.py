@@ -28,9 +28,18 @@ from adesso.simulation.trace import Arrival, TraceError, build_twcs_trace, parse
 
 # The options the subprocess gets again, by their flags.
 PASSED_ON = {
-    "trace": "--trace", "agents": "--agents", "staffing": "--staffing", "handle_minutes": "--handle-minutes",
-    "handle_spread": "--handle-spread", "seed": "--seed", "target_minutes": "--target-minutes",
-    "tick_seconds": "--tick-seconds", "start": "--from", "end": "--to", "limit": "--limit", "speedup": "--speedup",
+    "trace": "--trace",
+    "agents": "--agents",
+    "staffing": "--staffing",
+    "handle_minutes": "--handle-minutes",
+    "handle_spread": "--handle-spread",
+    "seed": "--seed",
+    "target_minutes": "--target-minutes",
+    "tick_seconds": "--tick-seconds",
+    "start": "--from",
+    "end": "--to",
+    "limit": "--limit",
+    "speedup": "--speedup",
 }
 
 
@@ -47,20 +56,40 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print the figures as JSON")
         parser.add_argument("--staffing", help="agents per hour of the week: the JSON of `adesso plan --json`")
         parser.add_argument("--handle-minutes", type=float, default=6.0, help="mean handling time (6)")
-        parser.add_argument("--handle-spread", type=float, default=0.5,
-                            help="sigma of the lognormal handling time (0.5; 0: always the mean)")
+        parser.add_argument(
+            "--handle-spread",
+            type=float,
+            default=0.5,
+            help="sigma of the lognormal handling time (0.5; 0: always the mean)",
+        )
         parser.add_argument("--seed", type=int, default=1, help="random seed of the handling times (1)")
-        parser.add_argument("--target-minutes", type=float,
-                            help="first and next response target (default: the new organisation's policy, 60)")
+        parser.add_argument(
+            "--target-minutes",
+            type=float,
+            help="first and next response target (default: the new organisation's policy, 60)",
+        )
         parser.add_argument("--tick-seconds", type=int, default=60, help="simulated seconds between timer ticks (60)")
         parser.add_argument("--from", dest="start", help="replay arrivals from this ISO 8601 time")
         parser.add_argument("--to", dest="end", help="replay arrivals before this ISO 8601 time")
         parser.add_argument("--limit", type=int, help="replay only the first LIMIT arrivals")
-        parser.add_argument("--speedup", type=float, default=1.0,
-                            help="divide the gaps between arrivals by this (2: twice the load)")
+        parser.add_argument(
+            "--speedup", type=float, default=1.0, help="divide the gaps between arrivals by this (2: twice the load)"
+        )
+        parser.add_argument(
+            "--engine",
+            choices=("fast", "full"),
+            default="fast",
+            help="fast: the real routing, estimate and SLA decisions on state in memory "
+            "(default); full: every action on a throw-away database",
+        )
         parser.add_argument("--keep", action="store_true", help="keep the simulation's database; print where")
-        parser.add_argument("--build-trace", metavar="OUTPUT", nargs="?", const="",
-                            help="write the example trace from TWCS (default: the shipped twcs_sample.csv)")
+        parser.add_argument(
+            "--build-trace",
+            metavar="OUTPUT",
+            nargs="?",
+            const="",
+            help="write the example trace from TWCS (default: the shipped twcs_sample.csv)",
+        )
         parser.add_argument("--source", help="TWCS CSV for --build-trace (default: ../shared/data/twcs/)")
         parser.add_argument("--run-here", help=argparse.SUPPRESS)
         parser.add_argument("--progress", action="store_true", help=argparse.SUPPRESS)
@@ -82,12 +111,21 @@ class Command(BaseCommand):
         if options["agents"] is not None and options["agents"] > 1000:
             raise CommandError("--agents must be at most 1000.")
         _check_numbers(options)
+        if options["engine"] == "fast" and not options["run_here"]:
+            from adesso.simulation.child import run_fast
+
+            options["progress"] = not options["json"] and sys.stderr.isatty()
+            result = run_fast(arrivals, staffing, options)
+            self._print(result, options)
+            return
         if options["run_here"]:
             from adesso.simulation.child import run_here
 
             run_here(arrivals, staffing, options)
             return
-        result = self._run_child(options)
+        self._print(self._run_child(options), options)
+
+    def _print(self, result: dict[str, Any], options: dict[str, Any]) -> None:
         if options["json"]:
             self.stdout.write(json.dumps(result, indent=2))
         else:
@@ -144,8 +182,12 @@ class Command(BaseCommand):
             command.append("--progress")
         try:
             done = subprocess.run(  # noqa: S603 (our own interpreter and command)
-                command, env=env, stdout=subprocess.PIPE, stderr=None if progress else subprocess.PIPE,
-                text=True, check=False,
+                command,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=None if progress else subprocess.PIPE,
+                text=True,
+                check=False,
             )
             if done.returncode != 0 or not result_path.exists():
                 tail = "\n".join((done.stderr or done.stdout or "").strip().splitlines()[-15:])
