@@ -11,13 +11,14 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from adesso.channels.base import InboundMessage, InboundSender
 from adesso.channels.email.config import EmailConfig
 from adesso.channels.email.dsn import Bounce
 from adesso.channels.email.models import Mail, MailKind, Quarantine
 from adesso.channels.email.parse import MailError, ParsedMail, digest, parse_mail
-from adesso.channels.email.quote import html_to_text, strip_reply
+from adesso.channels.email.quote import visible_text
 from adesso.channels.email.threads import decode_our_id, find_thread
 from adesso.channels.models import Channel
 from adesso.contacts.models import Contact
@@ -63,8 +64,14 @@ def parse_for(channel: Channel, raw: bytes) -> ParsedMail:
 def inbound_for(channel: Channel, config: EmailConfig, mail: ParsedMail) -> tuple[InboundMessage, str]:
     """The core's InboundMessage for a parsed mail, and how it was threaded."""
     thread, how = find_thread(channel, config, mail)
-    body = mail.text.strip() or (html_to_text(mail.html) if mail.html else "")
-    text = strip_reply(body, mail.subject)
+    text = visible_text(mail.text, mail.html, mail.subject)
+    if mail.undecodable:
+        text += (
+            "\n\n["
+            + _("Part of this mail could not be decoded (%(charset)s): see the original.")
+            % {"charset": mail.undecodable}
+            + "]"
+        )
     if mail.skipped:
         text += "\n\n[" + "; ".join(f"not stored, over the size limit: {s}" for s in mail.skipped) + "]"
     external_id = mail.key if len(mail.key) <= 200 else "sha256:" + digest(mail.key.encode())
@@ -123,11 +130,21 @@ def _store(
     if Contact.objects.filter(pk=received.conversation.contact_id, email="").update(email=parsed.from_address):
         received.conversation.contact.email = parsed.from_address
     mail = Mail(
-        organization_id=channel.organization_id, channel=channel, message=received.message,
-        kind=MailKind.MESSAGE, incoming=True, key=parsed.key, msgid=parsed.message_id,
-        in_reply_to=" ".join(parsed.in_reply_to)[:5000], references=" ".join(parsed.references)[:10000],
-        from_address=parsed.from_address, subject=parsed.subject, automated=parsed.automated,
-        threaded_by=how, source=source[:100], size=len(raw),
+        organization_id=channel.organization_id,
+        channel=channel,
+        message=received.message,
+        kind=MailKind.MESSAGE,
+        incoming=True,
+        key=parsed.key,
+        msgid=parsed.message_id,
+        in_reply_to=" ".join(parsed.in_reply_to)[:5000],
+        references=" ".join(parsed.references)[:10000],
+        from_address=parsed.from_address,
+        subject=parsed.subject,
+        automated=parsed.automated,
+        threaded_by=how,
+        source=source[:100],
+        size=len(raw),
     )
     if parsed.inline:
         codes = list(received.message.attachments.order_by("pk").values_list("code", flat=True))
@@ -146,8 +163,12 @@ def do_quarantine_mail(channel: Channel, raw: bytes, reason: str, source: str = 
         if existing is not None:
             return MailOutcome("quarantined", quarantine=existing)
         row = Quarantine(
-            organization_id=channel.organization_id, channel=channel, digest=key, reason=reason[:2000],
-            source=source[:100], size=len(raw),
+            organization_id=channel.organization_id,
+            channel=channel,
+            digest=key,
+            reason=reason[:2000],
+            source=source[:100],
+            size=len(raw),
         )
         row.raw.save("mail.eml", ContentFile(raw), save=False)
         row.save(force_insert=True)
@@ -156,20 +177,26 @@ def do_quarantine_mail(channel: Channel, raw: bytes, reason: str, source: str = 
 
 
 def _bounced_message(channel: Channel, bounce: Bounce) -> Message | None:
-    original = bounce.original_message_id
-    if not original:
-        return _bounced_by_recipient(channel, bounce)
-    sent = Mail.objects.filter(channel=channel, incoming=False, msgid=original).select_related(
-        "message__conversation"
-    ).first()
-    if sent is not None and sent.message is not None:
-        return sent.message
-    ours = decode_our_id(original)
-    if ours is None:
-        return None
-    return Message.objects.select_related("conversation").filter(
-        channel=channel, code=ours[0], direction=Direction.OUTGOING
-    ).first()
+    """Our mail the bounce is about: by a Message-ID it returns (our stored mail, or our
+    own Message-ID's encoding), else by the failed recipient."""
+    for original in bounce.candidates or ([bounce.original_message_id] if bounce.original_message_id else []):
+        sent = (
+            Mail.objects.filter(channel=channel, incoming=False, msgid=original)
+            .select_related("message__conversation")
+            .first()
+        )
+        if sent is not None and sent.message is not None:
+            return sent.message
+        ours = decode_our_id(original)
+        if ours is not None:
+            found = (
+                Message.objects.select_related("conversation")
+                .filter(channel=channel, code=ours[0], direction=Direction.OUTGOING)
+                .first()
+            )
+            if found is not None:
+                return found
+    return _bounced_by_recipient(channel, bounce)
 
 
 def _bounced_by_recipient(channel: Channel, bounce: Bounce) -> Message | None:
@@ -180,8 +207,13 @@ def _bounced_by_recipient(channel: Channel, bounce: Bounce) -> Message | None:
     if not recipients:
         return None
     sent = (
-        Mail.objects.filter(channel=channel, incoming=False, to_address__in=recipients,
-                            created_at__gte=timezone.now() - BOUNCE_WINDOW, message__isnull=False)
+        Mail.objects.filter(
+            channel=channel,
+            incoming=False,
+            to_address__in=recipients,
+            created_at__gte=timezone.now() - BOUNCE_WINDOW,
+            message__isnull=False,
+        )
         .select_related("message__conversation")
         .order_by("-created_at", "-pk")
         .first()
@@ -195,21 +227,34 @@ def _receive_bounce(channel: Channel, raw: bytes, parsed: ParsedMail, bounce: Bo
         return MailOutcome("duplicate")
     target = _bounced_message(channel, bounce)
     mail = Mail(
-        organization_id=channel.organization_id, channel=channel, message=target,
-        kind=MailKind.BOUNCE if bounce.failed else MailKind.REPORT, incoming=True, key=parsed.key,
-        msgid=parsed.message_id, from_address=parsed.from_address, subject=parsed.subject,
-        automated=parsed.automated, source=source[:100], size=len(raw),
-        details={"recipients": bounce.recipients, "status": bounce.status, "diagnostic": bounce.diagnostic,
-                 "original_message_id": bounce.original_message_id},
+        organization_id=channel.organization_id,
+        channel=channel,
+        message=target,
+        kind=MailKind.BOUNCE if bounce.failed else MailKind.REPORT,
+        incoming=True,
+        key=parsed.key,
+        msgid=parsed.message_id,
+        from_address=parsed.from_address,
+        subject=parsed.subject,
+        automated=parsed.automated,
+        source=source[:100],
+        size=len(raw),
+        details={
+            "recipients": bounce.recipients,
+            "status": bounce.status,
+            "diagnostic": bounce.diagnostic,
+            "reason": bounce.reason,
+            "original_message_id": bounce.original_message_id,
+        },
     )
     mail.raw.save("bounce.eml", ContentFile(raw), save=False)
     mail.save(force_insert=True)
     if target is not None and bounce.failed:
-        do_record_bounce(target, bounce.summary() or "The mail bounced")
+        do_record_bounce(target, bounce.summary(), bounce.reason)
     return MailOutcome("bounce" if bounce.failed else "report", mail=mail)
 
 
-def do_record_bounce(message: Message, reason: str) -> None:
+def do_record_bounce(message: Message, reason: str, kind: str = "other") -> None:
     """The customer's mail server refused our message after it left: its delivery
     failed. The agent sees it as a failed delivery, with the reason."""
     from adesso.outbox.models import Delivery, DeliveryState
@@ -221,5 +266,8 @@ def do_record_bounce(message: Message, reason: str) -> None:
         )
         Message.objects.filter(pk=message.pk).update(delivery_status=DeliveryStatus.FAILED)
         message.delivery_status = DeliveryStatus.FAILED
-        record_event(message.conversation, EventKind.DELIVERY_FAILED,
-                     data={"message": message.code, "error": error, "bounce": True})
+        record_event(
+            message.conversation,
+            EventKind.DELIVERY_FAILED,
+            data={"message": message.code, "error": error, "bounce": True, "reason": kind},
+        )

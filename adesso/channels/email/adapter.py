@@ -40,6 +40,7 @@ class EmailChannel(ChannelKind):
     config_schema = EmailConfig
     # SMTP has no idempotency key: a send whose result is unknown is left for a person.
     idempotent_send = False
+    supports_attachments = True
 
     def identity_value(self, channel: Channel, external_id: str) -> str:
         return normalize_email(external_id) or external_id
@@ -76,8 +77,12 @@ class EmailChannel(ChannelKind):
             return False
         since = timezone.now() - dt.timedelta(hours=1)
         sent = Message.objects.filter(
-            organization_id=conversation.organization_id, channel=channel, auto=True,
-            direction=Direction.OUTGOING, conversation__contact_id=conversation.contact_id, created_at__gte=since,
+            organization_id=conversation.organization_id,
+            channel=channel,
+            auto=True,
+            direction=Direction.OUTGOING,
+            conversation__contact_id=conversation.contact_id,
+            created_at__gte=since,
         ).count()
         return sent < config.auto_reply_limit
 
@@ -132,9 +137,15 @@ def _connection(config: EmailConfig) -> BaseEmailBackend:
         return get_connection(fail_silently=False)
     smtp = config.smtp
     return get_connection(
-        "django.core.mail.backends.smtp.EmailBackend", fail_silently=False, host=smtp.host, port=smtp.port,
-        username=smtp.user or None, password=smtp.password or None, use_tls=smtp.security == "starttls",
-        use_ssl=smtp.security == "ssl", timeout=smtp.timeout,
+        "django.core.mail.backends.smtp.EmailBackend",
+        fail_silently=False,
+        host=smtp.host,
+        port=smtp.port,
+        username=smtp.user or None,
+        password=smtp.password or None,
+        use_tls=smtp.security == "starttls",
+        use_ssl=smtp.security == "ssl",
+        timeout=smtp.timeout,
     )
 
 
@@ -187,11 +198,18 @@ def _keep_sent(channel: Channel, message: Message, raw: bytes, last: Any, to: st
     if Mail.objects.filter(channel=channel, incoming=False, key=message_id).exists():
         return
     mail = Mail(
-        organization_id=channel.organization_id, channel=channel, message=message, kind=MailKind.MESSAGE,
-        incoming=False, key=message_id, msgid=message_id,
+        organization_id=channel.organization_id,
+        channel=channel,
+        message=message,
+        kind=MailKind.MESSAGE,
+        incoming=False,
+        key=message_id,
+        msgid=message_id,
         in_reply_to=last.msgid if last is not None else "",
         references=(f"{last.references} {last.msgid}".strip() if last is not None else ""),
-        from_address=config.address, to_address=normalize_email(to), subject=message.conversation.subject[:300],
+        from_address=config.address,
+        to_address=normalize_email(to),
+        subject=message.conversation.subject[:300],
         size=len(raw),
     )
     mail.raw.save("sent.eml", ContentFile(raw), save=False)

@@ -84,7 +84,7 @@ def catch_up(client: IMAPClient, channel: Channel, mailbox: Mailbox, stop: threa
     # "n:*" always matches the newest mail, even below n: filter.
     uids = sorted(uid for uid in client.search(["UID", f"{mailbox.last_uid + 1}:*"]) if uid > mailbox.last_uid)
     for start in range(0, len(uids), FETCH_BATCH):
-        batch = uids[start:start + FETCH_BATCH]
+        batch = uids[start : start + FETCH_BATCH]
         fetched = client.fetch(batch, ["BODY.PEEK[]"])
         for uid in batch:
             if stop is not None and stop.is_set():

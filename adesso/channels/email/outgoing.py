@@ -45,7 +45,7 @@ def build(config: EmailConfig, message: Message, last: Mail | None, to: str) -> 
     if last is not None and last.msgid:
         references = [*last.references.split(), last.msgid]
         if len(references) > MAX_REFERENCES:
-            references = [references[0], *references[-(MAX_REFERENCES - 1):]]
+            references = [references[0], *references[-(MAX_REFERENCES - 1) :]]
         headers["In-Reply-To"] = f"<{last.msgid}>"
         headers["References"] = " ".join(f"<{r}>" for r in references)
     if message.auto:
@@ -53,10 +53,14 @@ def build(config: EmailConfig, message: Message, last: Mail | None, to: str) -> 
         headers["Auto-Submitted"] = "auto-replied"
         headers["X-Auto-Response-Suppress"] = "All"
     subject = reply_subject(conversation.subject or (last.subject if last is not None else ""), conversation.code)
-    return EmailMessage(
+    mail = EmailMessage(
         subject=subject,
         body=message.text,
         from_email=email.utils.formataddr((config.from_name, config.address)),
         to=[to],
         headers=headers,
     )
+    for item in message.attachments.order_by("pk"):  # an agent's files (checked on the way in)
+        with item.file.open("rb") as f:
+            mail.attach(item.filename, f.read(), item.content_type)
+    return mail

@@ -21,6 +21,7 @@ from email import policy
 from email.message import EmailMessage, Message
 
 from adesso.channels.base import InboundAttachment
+from adesso.channels.email.charsets import Decoded, decode_text
 from adesso.channels.email.dsn import Bounce, parse_bounce
 from adesso.channels.email.loops import automated_reason
 from adesso.lib.addresses import normalize_email
@@ -48,6 +49,7 @@ class ParsedMail:
     skipped: list[str] = field(default_factory=list)  # attachments over the size limit
     automated: str = ""
     bounce: Bounce | None = None
+    undecodable: str = ""  # the charset of a body part some bytes of which could not be decoded
 
 
 _MSGID = re.compile(r"<([^<>\s]{1,250})>")
@@ -67,27 +69,15 @@ def digest(raw: bytes) -> str:
 
 
 def decode_bytes(payload: bytes, charset: str | None) -> str:
-    """Bytes of a text part as text, whatever its label claims."""
-    label = (charset or "").strip().strip('"').lower()
-    if label in {"iso-8859-1", "latin-1", "latin1", "iso8859-1", "us-ascii", "ascii", ""}:
-        # Windows-1252 is what "Latin-1" mail really is; ASCII-labelled mail with 8-bit
-        # bytes is usually UTF-8.
-        candidates = ["utf-8", "cp1252"] if label in {"us-ascii", "ascii", ""} else ["cp1252"]
-    else:
-        candidates = [label, "utf-8", "cp1252"]
-    for name in candidates:
-        try:
-            return payload.decode(name)
-        except (LookupError, UnicodeDecodeError):
-            continue
-    return payload.decode("cp1252", errors="replace")
+    """Bytes of a text part as text, whatever its label claims (charsets.decode_text)."""
+    return decode_text(payload, charset).text
 
 
 def clean_text(value: str) -> str:
     """Text a database can store: raw 8-bit header bytes (kept by the parser as lone
-    surrogates) decoded as UTF-8 or Windows-1252, NUL removed."""
+    surrogates) decoded as their charset is likeliest to be, NUL removed."""
     if any("\udc80" <= ch <= "\udcff" for ch in value):
-        value = decode_bytes(value.encode("utf-8", "surrogateescape"), "utf-8")
+        value = decode_bytes(value.encode("utf-8", "surrogateescape"), None)
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
@@ -95,13 +85,32 @@ def clean_text(value: str) -> str:
     return value.replace("\x00", "")
 
 
-def _part_text(part: Message) -> str:
-    payload = part.get_payload(decode=True)
+_META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?([\w.:-]{1,40})""", re.IGNORECASE)
+
+
+def part_charset(part: Message, payload: bytes) -> str | None:
+    """The part's declared charset; for HTML without one, its <meta charset>."""
+    declared = part.get_content_charset()
+    if declared or part.get_content_subtype() != "html":
+        return declared
+    found = _META_CHARSET.search(payload[:4096])
+    return found.group(1).decode("ascii") if found else None
+
+
+def _decoded_part(part: Message) -> Decoded:
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception:  # a body the standard library cannot even decode
+        payload = None
     if not isinstance(payload, bytes):
-        return ""
-    text = decode_bytes(payload, part.get_content_charset())
+        return Decoded("", "", False)
+    decoded = decode_text(payload, part_charset(part, payload))
     # NUL and lone surrogates cannot be stored by every database.
-    return text.replace("\x00", "")[:_MAX_TEXT_CHARS * 5]
+    return Decoded(decoded.text.replace("\x00", "")[: _MAX_TEXT_CHARS * 5], decoded.charset, decoded.damaged)
+
+
+def _part_text(part: Message) -> str:
+    return _decoded_part(part).text
 
 
 def _header(msg: Message, name: str) -> str:
@@ -192,15 +201,24 @@ def _parse(msg: EmailMessage, raw: bytes, own: set[str], max_attachment: int) ->
     except Exception:
         date = None
     text_part, html_part = _body_parts(msg)
-    html = _part_text(html_part) if html_part is not None else ""
-    text = _part_text(text_part) if text_part is not None else ""
+    html_decoded = _decoded_part(html_part) if html_part is not None else Decoded("", "", False)
+    text_decoded = _decoded_part(text_part) if text_part is not None else Decoded("", "", False)
+    html, text = html_decoded.text, text_decoded.text
+    shown = text_decoded if text.strip() else html_decoded
     parsed = ParsedMail(
-        key=key, message_id=message_id,
+        key=key,
+        message_id=message_id,
         in_reply_to=message_ids(_header(msg, "In-Reply-To")),
         references=message_ids(_header(msg, "References")),
-        from_name=from_name[:200], from_address=from_address,
+        from_name=from_name[:200],
+        from_address=from_address,
         recipients=[a for _, a in _addresses(msg, "To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To")],
-        subject=_header(msg, "Subject")[:300], date=date, text=text, html=html, bounce=bounce,
+        subject=_header(msg, "Subject")[:300],
+        date=date,
+        text=text,
+        html=html,
+        bounce=bounce,
+        undecodable=shown.charset if shown.damaged else "",
     )
     _collect_attachments(msg, {id(text_part), id(html_part)}, parsed, max_attachment)
     parsed.automated = automated_reason(lambda name: _header(msg, name), from_address, own)

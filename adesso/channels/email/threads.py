@@ -46,8 +46,9 @@ def find_thread(channel: Channel, config: EmailConfig, mail: ParsedMail) -> tupl
     refs = list(dict.fromkeys([*reversed(mail.in_reply_to), *reversed(mail.references)]))
     if refs:
         known = dict(
-            Mail.objects.filter(channel=channel, msgid__in=refs[:50], message__isnull=False)
-            .values_list("msgid", "message__conversation__code")
+            Mail.objects.filter(channel=channel, msgid__in=refs[:50], message__isnull=False).values_list(
+                "msgid", "message__conversation__code"
+            )
         )
         for ref in refs:
             if ref in known:

@@ -27,14 +27,24 @@ def message_original(request: AgentRequest, code: str) -> HttpResponse:
             continue  # its file was removed (retention): the row alone says nothing to show
         with mail.raw.open("rb") as f:
             shown.append((mail, original.render(f.read(), mail.inline)))
-    return render(request, "email_channel/original.html", {
-        "message": message, "conversation": message.conversation, "mails": shown,
-    })
+    return render(
+        request,
+        "email_channel/original.html",
+        {
+            "message": message,
+            "conversation": message.conversation,
+            "mails": shown,
+        },
+    )
 
 
 def _eml(file_field: object, filename: str) -> FileResponse:
-    response = FileResponse(file_field.open("rb"), as_attachment=True, filename=filename,  # type: ignore[attr-defined]
-                            content_type="message/rfc822")
+    response = FileResponse(
+        file_field.open("rb"),  # type: ignore[attr-defined]
+        as_attachment=True,
+        filename=filename,
+        content_type="message/rfc822",
+    )
     response["Content-Security-Policy"] = "sandbox; default-src 'none'"
     response["X-Content-Type-Options"] = "nosniff"
     return response
@@ -49,9 +59,14 @@ def mail_download(request: AgentRequest, code: str) -> FileResponse:
 @login_required
 def quarantine(request: AgentRequest) -> HttpResponse:
     rows = list(quarantine_for(request.user).order_by("-created_at", "-pk")[:200])
-    return render(request, "email_channel/quarantine.html", {
-        "rows": rows, "mailboxes": list(mailboxes_for(request.user).order_by("channel__name")),
-    })
+    return render(
+        request,
+        "email_channel/quarantine.html",
+        {
+            "rows": rows,
+            "mailboxes": list(mailboxes_for(request.user).order_by("channel__name")),
+        },
+    )
 
 
 @login_required

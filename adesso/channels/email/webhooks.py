@@ -2,7 +2,10 @@
 through django-anymail's inbound views: each request verified as that provider
 signs it (Mailgun: HMAC-SHA256 with the webhook signing key; the others: the
 basic-auth credentials in the URL the provider posts to), normalised to a MIME
-message, then handed to the same handler as IMAP mail.
+message, then handed to the same handler as IMAP mail. When the provider posts the
+raw mail (Mailgun `body-mime`, SendGrid "raw", Postmark `RawEmail`, SES's SNS
+content) its bytes are taken from the request untouched (rawmime.py) and parsed
+once, by our parser: never decoded as UTF-8 on the way.
 
 URL: /mail/inbound/<provider>/<channel code>; the secrets are the channel's own
 (`webhook_secret`, `mailgun_signing_key`), so each channel has its own.
@@ -27,6 +30,7 @@ from pydantic import ValidationError
 
 from adesso.channels.email.actions import do_receive_mail
 from adesso.channels.email.config import EmailConfig
+from adesso.channels.email.rawmime import raw_mime
 from adesso.channels.models import Channel
 
 log = logging.getLogger(__name__)
@@ -88,14 +92,19 @@ def inbound(request: HttpRequest, provider: str, channel_code: str) -> HttpRespo
         kwargs: dict[str, Any] = {"webhook_signing_key": config.mailgun_signing_key, "webhook_secret": []}
     else:
         if not config.webhook_secret:
-            return _error(403, "not_configured", "Set the channel's webhook_secret (user:password) and put "
-                          "it in the URL the provider posts to")
+            return _error(
+                403,
+                "not_configured",
+                "Set the channel's webhook_secret (user:password) and put it in the URL the provider posts to",
+            )
         if not request.META.get("HTTP_AUTHORIZATION"):
             # Amazon SNS and others send credentials only after a 401 challenge.
             response = HttpResponse(status=401)
             response["WWW-Authenticate"] = 'Basic realm="Adesso inbound mail"'
             return response
         kwargs = {"webhook_secret": config.webhook_secret}
+    # The body is read first, as bytes: the raw MIME is taken from it untouched (rawmime).
+    _body = request.body
     with warnings.catch_warnings():
         # anymail warns that it no longer tests SendGrid; its inbound format is stable.
         warnings.simplefilter("ignore")
@@ -106,10 +115,19 @@ def inbound(request: HttpRequest, provider: str, channel_code: str) -> HttpRespo
         return _error(403, "invalid_signature", "The request is not signed with this channel's secret")
     except AnymailError as exc:
         return _error(400, "invalid", str(exc)[:300])
+    raw = raw_mime(request, provider)
+    if raw is not None:
+        # The provider posted the mail itself: parsed once, by our parser, from its bytes.
+        return JsonResponse({"received": [do_receive_mail(channel, raw, source=f"webhook:{provider}").status]})
     try:
         events = view.parse_events(request)
     except (AnymailError, ValueError, KeyError) as exc:
         return _error(400, "invalid", f"The payload is not a {provider} inbound message ({type(exc).__name__})")
-    results = [do_receive_mail(channel, _raw(event.message), source=f"webhook:{provider}").status
-               for event in events if event.message is not None]
+    # Parsed fields only (Mailgun without ?mime, Postmark without RawEmail, SendGrid
+    # without "raw"): the mail anymail rebuilt from them, already text.
+    results = [
+        do_receive_mail(channel, _raw(event.message), source=f"webhook:{provider}").status
+        for event in events
+        if event.message is not None
+    ]
     return JsonResponse({"received": results})
