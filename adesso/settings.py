@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "adesso.accounts",
     "adesso.channels",
     "adesso.channels.email",
+    "adesso.channels.telegram",
     "adesso.contacts",
     "adesso.conversations",
     "adesso.sla",
@@ -217,6 +218,8 @@ ANYMAIL = {k.removeprefix("ANYMAIL_"): v for k, v in os.environ.items() if k.sta
 # Limits on what a customer or a client may send us.
 ADESSO_MAX_BODY_BYTES = env_int("ADESSO_MAX_BODY_BYTES", 10 * 1024 * 1024)
 ADESSO_MAX_ATTACHMENT_BYTES = env_int("ADESSO_MAX_ATTACHMENT_BYTES", 5 * 1024 * 1024)
+# The Telegram Bot API (tests point it at a server on 127.0.0.1).
+ADESSO_TELEGRAM_API_BASE = os.environ.get("ADESSO_TELEGRAM_API_BASE", "https://api.telegram.org")
 ADESSO_MAX_TEXT_CHARS = env_int("ADESSO_MAX_TEXT_CHARS", 100_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = ADESSO_MAX_BODY_BYTES + 1024 * 1024
 

@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from ninja import Field, Router, Schema, Status
 from pydantic import field_validator
@@ -23,7 +22,7 @@ def list_channels(request: AgentRequest) -> list[dict[str, Any]]:
 
 
 class ChannelIn(Schema):
-    kind: str = Field(..., max_length=32, description="api")
+    kind: str = Field(..., max_length=32, description="api, email or telegram")
     name: str = Field(..., min_length=1, max_length=200)
     config: dict[str, Any] = Field(default_factory=dict)
 
@@ -37,7 +36,11 @@ class ChannelIn(Schema):
 
 @router.post("", response={201: ChannelCreated, 400: ErrorOut, 403: ErrorOut})
 def create_channel(request: AgentRequest, payload: ChannelIn) -> Status:
-    """Connect a channel (admins only). The token is shown once: store it."""
+    """Connect a channel (admins only). The token is shown once: store it.
+
+    A kind with a provider connects first (telegram: `getMe` checks `config.bot_token`,
+    then `setWebhook` registers `inbound_url` with a generated secret, or polling is
+    chosen when SITE_URL is not https); a refusal is a 400 that stores nothing."""
     if not request.auth.is_admin:
         raise PermissionDenied("Only admins manage channels")
     channel, token = do_create_channel(request.auth.organization, payload.kind, payload.name, payload.config)
@@ -47,6 +50,5 @@ def create_channel(request: AgentRequest, payload: ChannelIn) -> Status:
             **serialize.channel(channel),
             "token": token,
             "signing_secret": channel.config.get("signing_secret"),
-            "inbound_url": f"{settings.SITE_URL}/api/v1/inbound/{channel.code}",
         },
     )

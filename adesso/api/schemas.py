@@ -33,10 +33,13 @@ class ChannelOut(Schema):
     name: str
     is_enabled: bool
     disabled_reason: str
+    inbound_url: str | None = Field(
+        None, description="where the provider posts this channel's events; null when Adesso fetches them (IMAP)")
+    webhook_urls: dict[str, str] | None = Field(
+        None, description="for a kind whose providers need several callback addresses: name to URL")
 
 
 class ChannelCreated(ChannelOut):
-    inbound_url: str
     token: str
     # Key of the HMAC on outgoing webhooks (X-Adesso-Signature), when the kind signs them.
     signing_secret: str | None = None

@@ -5,6 +5,7 @@ from typing import Any
 from django.utils import timezone
 
 from adesso.accounts.models import Team, User
+from adesso.channels import registry
 from adesso.channels.models import Channel
 from adesso.contacts.models import Contact
 from adesso.conversations.models import Conversation, ConversationEvent, Message
@@ -34,6 +35,8 @@ def channel(c: Channel) -> dict[str, Any]:
         "name": c.name,
         "is_enabled": c.is_enabled,
         "disabled_reason": c.disabled_reason,
+        "inbound_url": registry.inbound_url(c),
+        "webhook_urls": registry.webhook_urls(c),
     }
 
 

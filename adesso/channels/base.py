@@ -2,6 +2,9 @@
 
 A kind parses what its provider sends into `InboundMessage`s (after the
 signature has been checked on the raw body) and sends an agent's reply out.
+Kinds on the inbound pipeline (docs/channels.md) `verify` the raw request,
+`identify` the event (stored at once), then `parse` it in a worker into
+normalised events: messages, edits, status updates, reactions.
 """
 
 from __future__ import annotations
@@ -10,11 +13,28 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 if TYPE_CHECKING:
+    from django.http import HttpRequest
+
     from adesso.channels.models import Channel
     from adesso.conversations.models import Conversation, Message
+
+
+def secret_field(**kwargs: Any) -> Any:
+    """A configuration field holding a secret (token, password, signing key): marked in
+    the schema, so that pages and the API never show it back, and kept out of reprs."""
+    return Field(repr=False, json_schema_extra={"secret": True}, **kwargs)
+
+
+def secret_fields(schema: type[BaseModel]) -> list[str]:
+    """The names of a configuration schema's secret fields."""
+    return [
+        name
+        for name, info in schema.model_fields.items()
+        if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("secret")
+    ]
 
 
 class InboundError(ValueError):
@@ -86,6 +106,85 @@ class InboundMessage:
     new_thread: bool = False
     # Sent by a machine (auto-reply, mailing list, bulk): stored, never acknowledged.
     automated: bool = False
+    # Files the provider keeps until asked (Telegram's file_id): the pipeline's worker
+    # fetches each with the kind's `fetch_attachment` before the message is stored.
+    remote_attachments: list[RemoteAttachment] = field(default_factory=list)
+
+
+# What `parse` makes of one raw event (adesso/channels/pipeline.py): besides
+# InboundMessage, these. A kind returns [] or Ignored(reason) for what it skips.
+
+
+@dataclass
+class RemoteAttachment:
+    """A file the provider holds: `remote_id` is what `fetch_attachment` asks for."""
+
+    remote_id: str
+    filename: str
+    content_type: str
+    size: int | None = None
+
+
+@dataclass
+class MessageEdit:
+    """The customer changed a message they had sent (`external_id` is the original's):
+    stored as a new message marked as an edit, in the original's conversation."""
+
+    external_id: str
+    edit_id: str  # unique per version, the new message's external id
+    sender: InboundSender
+    text: str
+    edited_at: dt.datetime | None = None
+
+
+@dataclass
+class StatusUpdate:
+    """The provider's news about one of our outgoing messages (by the id `send` returned)."""
+
+    provider_message_id: str
+    status: str  # "delivered", "read" or "failed"
+    error: str = ""
+
+
+@dataclass
+class Reaction:
+    """The customer reacted (an emoji) to a message; `emoji` empty when they took it back."""
+
+    external_id: str  # the message reacted to: ours (its provider id) or theirs
+    sender: InboundSender
+    emoji: str
+
+
+@dataclass
+class Ignored:
+    """Nothing for Adesso in this event, and why (recorded on the stored event)."""
+
+    reason: str
+
+
+Normalised = InboundMessage | MessageEdit | StatusUpdate | Reaction | Ignored
+
+
+@dataclass
+class EventIdentity:
+    """What `identify` reads from a raw event before it is stored: the provider's id
+    (unique per channel), whose events it must be processed in order with, and where."""
+
+    external_id: str
+    sender_key: str = ""
+    position: int = 0  # the provider's order among one sender's events (update_id)
+
+
+class VerificationError(Exception):
+    """The request is not from the provider (bad signature or secret): refused, nothing stored."""
+
+
+class ConnectError(Exception):
+    """The provider refused to connect the channel (bad token...); the text is for the admin."""
+
+    def __init__(self, text: str, code: str = "connect_failed") -> None:
+        super().__init__(text)
+        self.code = code
 
 
 class ChannelKind:
@@ -97,6 +196,75 @@ class ChannelKind:
     # True when the provider drops a repeated send of the same message (e.g. by an
     # idempotency key), so a send whose result is unknown may safely be retried.
     idempotent_send: ClassVar[bool] = False
+    # True when `send` delivers the message's attachments (agents' replies may carry files).
+    supports_attachments: ClassVar[bool] = False
+    # What else templates and views may ask instead of testing the kind's name:
+    # replies from message templates only (WhatsApp outside its window)...
+    supports_templates: ClassVar[bool] = False
+    # ... replies seen by everyone (a public post's comments)...
+    public_replies: ClassVar[bool] = False
+    # ... how long after the customer's last message a free reply may be sent (None: always)...
+    reply_window: ClassVar[dt.timedelta | None] = None
+    # ... a "typing" indicator, and edits of their messages that customers make.
+    supports_typing: ClassVar[bool] = False
+    supports_edits: ClassVar[bool] = False
+    # Where the provider posts this channel's events, below SITE_URL ("{code}": the channel's).
+    inbound_path: ClassVar[str] = ""
+    # Request headers stored with a raw event because `parse` needs them (never secrets).
+    stored_headers: ClassVar[tuple[str, ...]] = ()
+    # The dotted path of the kind's configuration form (its `forms.py`), if it has one.
+    config_form: ClassVar[str] = ""
+
+    def capabilities(self) -> dict[str, Any]:
+        return {
+            "attachments": self.supports_attachments,
+            "templates": self.supports_templates,
+            "public_replies": self.public_replies,
+            "reply_window": self.reply_window,
+            "typing": self.supports_typing,
+            "edits": self.supports_edits,
+        }
+
+    def inbound_url(self, channel: Channel) -> str | None:
+        """The address to give the provider; None for a kind that fetches its events."""
+        if not self.inbound_path:
+            return None
+        from django.conf import settings
+
+        return settings.SITE_URL.rstrip("/") + self.inbound_path.format(code=channel.code)
+
+    def connect(self, channel: Channel) -> None:
+        """Called once when an admin connects the channel, before it is stored and outside
+        any transaction: check the credentials with the provider and register the inbound
+        address; may complete `channel.config`. Raises ConnectError."""
+
+    def verify(self, channel: Channel, request: HttpRequest) -> None:
+        """Check on the raw request that the provider sent it; raises VerificationError."""
+        raise VerificationError("This kind receives no webhooks")
+
+    def identify(self, channel: Channel, body: bytes) -> EventIdentity:
+        """The id, sender and order of a verified raw event, read cheaply (it runs in the
+        web request); raises InboundError for a body that cannot be an event."""
+        raise NotImplementedError
+
+    def parse(self, channel: Channel, body: bytes) -> list[Normalised]:
+        """One stored raw event (in the worker) -> normalised events. InboundError: it
+        never will be one (quarantined at once); any other error is retried."""
+        raise NotImplementedError
+
+    def polls(self, channel: Channel) -> bool:
+        """Whether this channel's events are fetched by `adesso pollchannels` (no public address)."""
+        return False
+
+    def poll(self, channel: Channel, after: int, timeout: float) -> list[bytes]:
+        """Raw events after position `after`, waiting up to `timeout` seconds for one
+        (long polling); each is then stored like a webhook's. Raises on failure."""
+        raise NotImplementedError
+
+    def fetch_attachment(self, channel: Channel, remote: RemoteAttachment) -> InboundAttachment:
+        """Download a file the provider holds (in the worker); raises InboundError when it
+        is too big or gone, any other error is retried."""
+        raise NotImplementedError
 
     def identity_value(self, channel: Channel, external_id: str) -> str:
         return external_id

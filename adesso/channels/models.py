@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -46,5 +47,89 @@ class Channel(models.Model):
         except KeyError:
             return self.kind
 
+    @property
+    def capabilities(self) -> dict[str, Any]:
+        """What the kind can do (attachments, templates, public replies, a reply window,
+        typing, edits): what templates and views ask instead of the kind's name."""
+        from adesso.channels.registry import get_kind
+
+        try:
+            return get_kind(self.kind).capabilities()
+        except KeyError:
+            return {}
+
+    @property
+    def inbound_url(self) -> str | None:
+        from adesso.channels.registry import inbound_url
+
+        return inbound_url(self)
+
 
 CHANNEL_DISABLED = _("This channel is disabled")
+
+
+class EventState(models.TextChoices):
+    ACCEPTED = "accepted", _("Waiting")
+    PROCESSED = "processed", _("Processed")
+    IGNORED = "ignored", _("Ignored")
+    # The last attempt failed; tried again at next_attempt_at.
+    FAILED = "failed", _("Failed, will retry")
+    # Failed too often, or can never succeed: waits for a person to replay it.
+    QUARANTINED = "quarantined", _("Quarantined")
+
+
+# States a worker may claim an event in (when due and not leased).
+PENDING_STATES = (EventState.ACCEPTED, EventState.FAILED)
+
+
+class InboundEvent(models.Model):
+    """One raw event from a provider, stored as received before anything else happens
+    (adesso/channels/pipeline.py): accepted by the web request with one INSERT,
+    processed by a worker, each outcome recorded.
+
+    `next_attempt_at` is the due column workers poll (null once nothing is due);
+    `leased_until` and `lease` mark the worker processing it (compare-and-set).
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="inbound_events")
+    code = models.CharField(max_length=16, unique=True, default=new_code)
+    # The provider's id for the event (Telegram's update_id): a repeat is the same event.
+    external_id = models.CharField(max_length=200)
+    # Events of one sender are processed in `position` order (the provider's order).
+    sender_key = models.CharField(max_length=200, blank=True)
+    position = models.BigIntegerField(default=0)
+    headers = models.JSONField(default=dict, blank=True)  # what the kind needs of them
+    body = models.BinaryField()
+    received_at = models.DateTimeField(default=timezone.now)
+    state = models.CharField(max_length=12, choices=EventState.choices, default=EventState.ACCEPTED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    leased_until = models.DateTimeField(null=True, blank=True)
+    lease = models.CharField(max_length=16, blank=True)
+    # What processing made of it: "message", "edit", "status", "reaction" (comma-separated
+    # when one event held several), the message's code, why it was ignored, the last error.
+    outcome = models.CharField(max_length=100, blank=True)
+    message_code = models.CharField(max_length=16, blank=True)
+    note = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "external_id"], name="inbound_event_unique_per_channel"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"], name="inbound_event_due", condition=Q(next_attempt_at__isnull=False)
+            ),
+            models.Index(
+                fields=["sender_key", "position"],
+                name="inbound_event_sender",
+                condition=Q(next_attempt_at__isnull=False),
+            ),
+            models.Index(fields=["channel", "state", "received_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}/{self.external_id} ({self.state})"

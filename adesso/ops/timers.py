@@ -12,6 +12,7 @@ import datetime as dt
 from django.utils import timezone
 
 from adesso.autoreply.actions import do_check_promises
+from adesso.channels.pipeline import do_dispatch_due_events
 from adesso.conversations.actions import do_wake_snoozed
 from adesso.outbox.actions import do_retry_due_deliveries
 from adesso.routing.actions import do_assign_all_queued
@@ -29,4 +30,6 @@ def tick(now: dt.datetime | None = None, deliveries: bool = True) -> dict[str, i
     }
     if deliveries:
         done["deliveries"] = do_retry_due_deliveries(now)
+        # Inbound events waiting (a lost task, a retry due, an expired lease): enqueue processing.
+        done["inbound"] = do_dispatch_due_events(now)
     return done

@@ -1,0 +1,112 @@
+"""Fetch the events of channels that have no public address (Telegram's getUpdates).
+
+Each event is stored by the inbound pipeline like a webhook's (a repeat is the same
+event) and processed by the workers. Without --loop: one pass over each such channel.
+With --loop: one long-polling reader per channel; channels added, changed or disabled
+are noticed within --interval seconds. With no such channel it idles quietly.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import close_old_connections
+from django.db.models import Max
+
+from adesso.channels.models import Channel
+from adesso.channels.pipeline import accept
+from adesso.channels.registry import KINDS, get_kind
+
+log = logging.getLogger(__name__)
+
+
+def polling_channels() -> dict[int, str]:
+    """Enabled channels whose kind polls them: id -> a fingerprint of their settings."""
+    found = {}
+    for channel in Channel.objects.filter(kind__in=list(KINDS), is_enabled=True).order_by("pk"):
+        if get_kind(channel.kind).polls(channel):
+            found[channel.pk] = repr(sorted(channel.config.items()))
+    return found
+
+
+def poll_once(channel: Channel, timeout: float) -> tuple[int, int]:
+    """One getUpdates (or the kind's like): returns (stored, already stored)."""
+    kind = get_kind(channel.kind)
+    after = channel.inbound_events.aggregate(last=Max("position"))["last"] or 0
+    stored = repeats = 0
+    for body in kind.poll(channel, after, timeout):
+        _event, created = accept(channel, kind.identify(channel, body), body)
+        stored += created
+        repeats += not created
+    return stored, repeats
+
+
+class Poller(threading.Thread):
+    def __init__(self, channel_id: int, timeout: float) -> None:
+        super().__init__(name=f"poll-{channel_id}", daemon=True)
+        self.channel_id = channel_id
+        self.timeout = timeout
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        failures = 0
+        while not self.stop.is_set():
+            try:
+                close_old_connections()
+                channel = Channel.objects.get(pk=self.channel_id)
+                poll_once(channel, self.timeout)
+                failures = 0
+            except Exception:
+                failures += 1
+                log.exception("Polling channel %s failed (%s in a row)", self.channel_id, failures)
+                self.stop.wait(min(60.0, 2.0**failures))
+
+
+class Command(BaseCommand):
+    help = "Fetch events of channels without a public address (Telegram getUpdates). --loop keeps polling."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--loop", action="store_true", help="run until stopped")
+        parser.add_argument("--interval", type=float, default=5.0, help="seconds between looks for channel changes")
+        parser.add_argument("--timeout", type=float, default=25.0, help="long-polling wait, in seconds")
+
+    def handle(self, *args: Any, loop: bool, interval: float, timeout: float, **options: Any) -> None:
+        if not loop:
+            for pk in polling_channels():
+                channel = Channel.objects.get(pk=pk)
+                try:
+                    stored, repeats = poll_once(channel, 0)
+                except Exception as exc:
+                    self.stderr.write(f"{channel.code}: {type(exc).__name__}: {exc}")
+                    continue
+                self.stdout.write(f"{channel.code}: {stored} stored, {repeats} already stored")
+            return
+        stopping = threading.Event()
+
+        def stop(signum: int, frame: Any) -> None:
+            stopping.set()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        pollers: dict[int, tuple[Poller, str]] = {}
+        try:
+            while not stopping.is_set():
+                close_old_connections()
+                wanted = polling_channels()
+                for pk, (poller, fingerprint) in list(pollers.items()):
+                    if wanted.get(pk) != fingerprint or not poller.is_alive():
+                        poller.stop.set()
+                        del pollers[pk]
+                for pk, fingerprint in wanted.items():
+                    if pk not in pollers:
+                        poller = Poller(pk, timeout)
+                        poller.start()
+                        pollers[pk] = (poller, fingerprint)
+                stopping.wait(interval)
+        finally:
+            for poller, _ in pollers.values():
+                poller.stop.set()

@@ -1,0 +1,389 @@
+"""The inbound pipeline: accept at the speed of one INSERT, process in workers.
+
+1. **Accept** (the web request, or `pollchannels`): the kind verifies the raw
+   request and identifies the event (the provider's id, its sender, its order);
+   one INSERT stores it; a repeat of the id is the same event. The answer is 2xx
+   at once and a processing task is enqueued on commit.
+2. **Claim**: a worker takes due events in a batch (`SELECT ... FOR UPDATE SKIP
+   LOCKED` on PostgreSQL; on SQLite the IMMEDIATE transaction holds the write lock),
+   marking them with its lease (compare-and-set on the due and lease columns).
+3. **Process**, each sender's events in the provider's order: the kind parses the
+   raw event into normalised events, which become messages (through
+   `do_receive_message`: the conversation, routing, acknowledgement), edits,
+   status updates or reactions; the outcome is recorded in the same transaction,
+   under the lease, so a worker that dies loses nothing and repeats nothing.
+4. **Retry**: an error is retried with backoff; an event that keeps failing, or can
+   never succeed, is quarantined with its reason until a person replays it.
+
+The timer tick (adesso/ops/timers.py) enqueues processing when due events wait:
+the safety net for a task the queue lost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from adesso.channels.base import (
+    ChannelKind,
+    EventIdentity,
+    Ignored,
+    InboundError,
+    InboundMessage,
+    MessageEdit,
+    Normalised,
+    Reaction,
+    StatusUpdate,
+    VerificationError,
+)
+from adesso.channels.models import PENDING_STATES, Channel, EventState, InboundEvent
+from adesso.channels.registry import get_kind
+from adesso.lib.codes import new_code
+
+log = logging.getLogger(__name__)
+
+# Longer than processing one batch may take: past it, the worker is presumed dead
+# and its unfinished events are claimed again (their finished ones stay finished).
+LEASE = dt.timedelta(minutes=2)
+BATCH = 100
+# Waits after the 1st, 2nd... failed attempt; after the last, quarantine.
+RETRY_DELAYS = (10, 60, 5 * 60, 30 * 60, 2 * 60 * 60)
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+# An event whose sender has an earlier one still waiting is looked at again after this.
+DEFER = dt.timedelta(seconds=1)
+MAX_ERROR_CHARS = 1000
+# Shown before the text of an edited message (stored as a new message: the original stays).
+EDIT_MARK = "\u270f\ufe0f "
+
+
+# --- accept ---------------------------------------------------------------------
+
+
+def accept(
+    channel: Channel, identity: EventIdentity, body: bytes, headers: dict[str, str] | None = None
+) -> tuple[InboundEvent, bool]:
+    """Store a verified raw event once; returns it and whether it is new. A repeat of
+    the provider's id returns the stored event (the unique constraint decides)."""
+    now = timezone.now()
+    event = InboundEvent(
+        organization_id=channel.organization_id,
+        channel=channel,
+        external_id=identity.external_id[:200],
+        sender_key=f"{channel.pk}/{identity.sender_key}"[:200] if identity.sender_key else "",
+        position=identity.position,
+        headers=headers or {},
+        body=body,
+        received_at=now,
+        next_attempt_at=now,
+    )
+    try:
+        if connection.in_atomic_block:
+            with transaction.atomic():  # a savepoint: the caller's transaction survives a repeat
+                event.save(force_insert=True)
+        else:
+            event.save(force_insert=True)
+    except IntegrityError:
+        existing = InboundEvent.objects.filter(channel=channel, external_id=event.external_id).first()
+        if existing is None:
+            raise
+        return existing, False
+    kick_after_commit()
+    return event, True
+
+
+def kick_after_commit() -> None:
+    from adesso.channels.tasks import process_inbound
+
+    # robust: a task queue that is down must not refuse the provider's event; the
+    # timer tick enqueues processing for due events anyway.
+    transaction.on_commit(lambda: process_inbound.enqueue(), robust=True)
+
+
+def _json(status: int, data: dict[str, object]) -> HttpResponse:
+    return HttpResponse(json.dumps(data), status=status, content_type="application/json")
+
+
+def receive_webhook(request: HttpRequest, kind_name: str, channel_code: str) -> HttpResponse:
+    """The inbound view of every kind on the pipeline: verify, store, answer."""
+    if request.method != "POST":
+        return _json(405, {"error": "method_not_allowed", "message": "POST the provider's events here"})
+    length = int(request.META.get("CONTENT_LENGTH") or 0)
+    if length > settings.ADESSO_MAX_BODY_BYTES:
+        return _json(
+            413,
+            {
+                "error": "too_large",
+                "message": f"The body is {length} bytes; the limit is {settings.ADESSO_MAX_BODY_BYTES}",
+            },
+        )
+    channel = Channel.objects.filter(code=channel_code, kind=kind_name).first()
+    if channel is None:
+        return _json(404, {"error": "unknown_channel", "message": f"No {kind_name} channel with code {channel_code!r}"})
+    kind = get_kind(kind_name)
+    try:
+        kind.verify(channel, request)
+    except VerificationError as exc:
+        return _json(401, {"error": "unauthorized", "message": str(exc)})
+    if not channel.is_enabled:
+        return _json(404, {"error": "channel_disabled", "message": "This channel is disabled"})
+    body = request.body
+    try:
+        identity = kind.identify(channel, body)
+    except InboundError as exc:
+        return _json(400, {"error": "invalid", "message": str(exc)})
+    headers = {name: request.headers[name] for name in kind.stored_headers if name in request.headers}
+    event, created = accept(channel, identity, body, headers)
+    return _json(200, {"event": event.code, "duplicate": not created})
+
+
+# --- claim and process ----------------------------------------------------------------
+
+
+def _due(now: dt.datetime) -> Q:
+    return Q(state__in=PENDING_STATES, next_attempt_at__lte=now) & (
+        Q(leased_until__isnull=True) | Q(leased_until__lt=now)
+    )
+
+
+@dataclass
+class Claim:
+    lease: str
+    events: list[InboundEvent]
+
+
+def claim(now: dt.datetime | None = None, limit: int = BATCH) -> Claim:
+    """Lease a batch of due events to this worker, ordered for processing: by sender,
+    then the provider's order. Several workers never hold the same event."""
+    now = now or timezone.now()
+    lease = new_code(16)
+    with transaction.atomic():
+        due = InboundEvent.objects.filter(_due(now)).order_by("next_attempt_at", "pk")
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True)
+        ids = list(due.values_list("pk", flat=True)[:limit])
+        if not ids:
+            return Claim(lease, [])
+        # Compare-and-set: only rows still due (and not leased meanwhile) are taken.
+        InboundEvent.objects.filter(_due(now), pk__in=ids).update(
+            lease=lease, leased_until=now + LEASE, attempts=F("attempts") + 1
+        )
+    events = list(
+        InboundEvent.objects.select_related("channel").filter(lease=lease).order_by("sender_key", "position", "pk")
+    )
+    return Claim(lease, events)
+
+
+def do_process_events(now: dt.datetime | None = None, limit: int = BATCH, max_batches: int = 50) -> int:
+    """Claim and process batches until nothing is due; returns how many were finished."""
+    done = 0
+    for _ in range(max_batches):
+        batch = claim(now, limit)
+        if not batch.events:
+            break
+        for event in batch.events:
+            if process(event, batch.lease) != "deferred":
+                done += 1
+    return done
+
+
+def do_dispatch_due_events(now: dt.datetime | None = None) -> int:
+    """The timer's safety net: enqueue processing when due events wait (a lost task,
+    a retry whose time has come, a worker's expired lease). Returns 1 if it did."""
+    now = now or timezone.now()
+    if not InboundEvent.objects.filter(_due(now)).exists():
+        return 0
+    kick_after_commit()
+    return 1
+
+
+def process(event: InboundEvent, lease: str) -> str:
+    """Process one leased event; returns its new state (or "deferred")."""
+    channel = event.channel
+    if _earlier_waiting(event):
+        return _defer(event, lease)
+    try:
+        kind = get_kind(channel.kind)
+        items = kind.parse(channel, bytes(event.body))
+        _fetch_files(kind, channel, items)
+    except InboundError as exc:
+        return _fail(event, lease, f"Cannot be processed: {exc}", permanent=True)
+    except Exception as exc:
+        log.exception("Inbound event %s: parse failed", event.code)
+        return _fail(event, lease, f"{type(exc).__name__}: {exc}")
+    try:
+        with transaction.atomic():
+            if _earlier_waiting(event):
+                raise _Deferred
+            outcome = _apply(channel, items)
+            state = EventState.IGNORED if outcome.ignored else EventState.PROCESSED
+            finished = InboundEvent.objects.filter(pk=event.pk, lease=lease).update(
+                state=state,
+                outcome=",".join(outcome.kinds)[:100],
+                message_code=outcome.message_code,
+                note="\n".join(outcome.notes)[:MAX_ERROR_CHARS],
+                error="",
+                processed_at=timezone.now(),
+                next_attempt_at=None,
+                leased_until=None,
+                lease="",
+            )
+            if not finished:
+                # The lease ran out and another worker has the event: undo, it will finish it.
+                raise _LeaseLost
+    except _Deferred:
+        return _defer(event, lease)
+    except _LeaseLost:
+        return "lost"
+    except Exception as exc:
+        log.exception("Inbound event %s: processing failed", event.code)
+        return _fail(event, lease, f"{type(exc).__name__}: {exc}")
+    return str(state)
+
+
+class _Deferred(Exception):
+    pass
+
+
+class _LeaseLost(Exception):
+    pass
+
+
+def _earlier_waiting(event: InboundEvent) -> bool:
+    """Whether an earlier event of the same sender has not been tried yet (waiting, or in
+    another worker's hands): this one waits for it. An earlier one that failed does not
+    hold the sender's later events back while it waits for its retry."""
+    if not event.sender_key:
+        return False
+    return (
+        InboundEvent.objects.filter(
+            sender_key=event.sender_key,
+            position__lt=event.position,
+            next_attempt_at__isnull=False,
+            state=EventState.ACCEPTED,
+        )
+        .exclude(pk=event.pk)
+        .exists()
+    )
+
+
+def _defer(event: InboundEvent, lease: str) -> str:
+    InboundEvent.objects.filter(pk=event.pk, lease=lease).update(
+        lease="", leased_until=None, attempts=F("attempts") - 1, next_attempt_at=timezone.now() + DEFER
+    )
+    return "deferred"
+
+
+def _fail(event: InboundEvent, lease: str, error: str, permanent: bool = False) -> str:
+    error = error[:MAX_ERROR_CHARS]
+    now = timezone.now()
+    if permanent or event.attempts >= MAX_ATTEMPTS:
+        state, next_at = EventState.QUARANTINED, None
+        if not permanent:
+            error = f"{error} (gave up after {event.attempts} attempts)"
+    else:
+        state = EventState.FAILED
+        next_at = now + dt.timedelta(seconds=RETRY_DELAYS[max(event.attempts, 1) - 1])
+    log.warning("Inbound event %s, attempt %s, now %s: %s", event.code, event.attempts, state, error)
+    InboundEvent.objects.filter(pk=event.pk, lease=lease).update(
+        state=state,
+        error=error,
+        next_attempt_at=next_at,
+        leased_until=None,
+        lease="",
+        processed_at=now,
+    )
+    return str(state)
+
+
+def _fetch_files(kind: ChannelKind, channel: Channel, items: list[Normalised]) -> None:
+    """Download the files a provider holds, outside any transaction. A file that cannot
+    be had (too big, gone) is named in the text instead of failing the message."""
+    for item in items:
+        if not isinstance(item, InboundMessage):
+            continue
+        for remote in item.remote_attachments:
+            try:
+                item.attachments.append(kind.fetch_attachment(channel, remote))
+            except InboundError as exc:
+                item.text = f"{item.text}\n[{remote.filename}: {exc}]".strip()
+        item.remote_attachments = []
+
+
+# --- outcomes -----------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    kinds: list[str]
+    notes: list[str]
+    message_code: str = ""
+
+    @property
+    def ignored(self) -> bool:
+        return not self.kinds or self.kinds == ["ignored"] * len(self.kinds)
+
+
+def _apply(channel: Channel, items: list[Normalised]) -> Outcome:
+    from adesso.conversations.actions import do_receive_message
+    from adesso.conversations.models import Message
+
+    outcome = Outcome([], [])
+    for item in items:
+        if isinstance(item, InboundMessage):
+            received = do_receive_message(channel, item)
+            outcome.kinds.append("message")
+            outcome.message_code = outcome.message_code or received.message.code
+            if not received.created:
+                outcome.notes.append(f"message {item.external_id} had been received before")
+        elif isinstance(item, MessageEdit):
+            original = (
+                Message.objects.select_related("conversation")
+                .filter(channel=channel, external_id=item.external_id)
+                .first()
+            )
+            received = do_receive_message(
+                channel,
+                InboundMessage(
+                    external_id=item.edit_id,
+                    sender=item.sender,
+                    text=EDIT_MARK + item.text,
+                    sent_at=item.edited_at,
+                    thread=original.conversation.code if original else "",
+                ),
+            )
+            outcome.kinds.append("edit")
+            outcome.message_code = outcome.message_code or received.message.code
+            outcome.notes.append(f"edit of {original.code if original else 'a message not received'}")
+        elif isinstance(item, StatusUpdate):
+            outcome.kinds.append("status")
+            outcome.notes.append(_status_update(channel, item))
+        elif isinstance(item, Reaction):
+            outcome.kinds.append("reaction")
+            outcome.notes.append(f"reaction {item.emoji or '(removed)'} to {item.external_id}")
+        elif isinstance(item, Ignored):
+            outcome.kinds.append("ignored")
+            outcome.notes.append(item.reason)
+    if not items:
+        outcome.notes.append("nothing in it for Adesso")
+    return outcome
+
+
+def _status_update(channel: Channel, update: StatusUpdate) -> str:
+    """A provider's news about one of our messages: a failure shows on the message."""
+    from adesso.conversations.models import DeliveryStatus, Message
+    from adesso.outbox.models import Delivery
+
+    delivery = Delivery.objects.filter(channel=channel, provider_message_id=update.provider_message_id).first()
+    if delivery is None:
+        return f"{update.status} for unknown message {update.provider_message_id}"
+    if update.status == "failed":
+        Message.objects.filter(pk=delivery.message_id).update(delivery_status=DeliveryStatus.FAILED)
+    return f"{update.status} for delivery {delivery.pk}" + (f": {update.error}" if update.error else "")

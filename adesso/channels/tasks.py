@@ -1,0 +1,11 @@
+"""Background work of the inbound pipeline, run by the task worker."""
+
+from django_tasks import task
+
+from adesso.channels.pipeline import do_process_events
+
+
+@task()
+def process_inbound() -> int:
+    """Process due inbound events until none is left (duplicate jobs claim nothing)."""
+    return do_process_events()

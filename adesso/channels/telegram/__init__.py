@@ -1,0 +1,1 @@
+"""The `telegram` channel kind: a Telegram bot (docs/channels.md)."""

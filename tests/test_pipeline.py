@@ -1,0 +1,188 @@
+"""The inbound pipeline, whatever the kind: accept once, claim, order, retry, quarantine,
+replay, the timer's safety net.
+
+A `scripted` kind stands in for a provider (like test_outbox.py's): its events are JSON
+`{"id", "sender", "pos", "text"}`, and `parse` fails as the test tells it to. Telegram
+over real HTTP is in test_telegram.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any, ClassVar
+
+import pytest
+from django.utils import timezone
+from pydantic import BaseModel
+
+from adesso.channels import registry
+from adesso.channels.actions import do_replay_event
+from adesso.channels.base import ChannelKind, EventIdentity, Ignored, InboundError, InboundMessage, InboundSender
+from adesso.channels.models import Channel, InboundEvent
+from adesso.channels.pipeline import DEFER, MAX_ATTEMPTS, RETRY_DELAYS, accept, claim, do_process_events, process
+from adesso.conversations.models import Message
+from adesso.lib.errors import ActionError
+from adesso.ops.timers import tick
+from tests.builders import make_org
+
+pytestmark = pytest.mark.django_db
+
+
+class ScriptedKind(ChannelKind):
+    kind = "scripted"
+    label = "Scripted"
+    identity_kind = "scripted"
+    config_schema = BaseModel
+    # event id -> how many more times parsing it fails
+    failures: ClassVar[dict[str, int]] = {}
+
+    def identify(self, channel: Channel, body: bytes) -> EventIdentity:
+        data = json.loads(body)
+        return EventIdentity(data["id"], data["sender"], data["pos"])
+
+    def parse(self, channel: Channel, body: bytes) -> list[Any]:
+        data = json.loads(body)
+        if data.get("broken"):
+            raise InboundError("not an event of this provider")
+        if self.failures.get(data["id"], 0) > 0:
+            self.failures[data["id"]] -= 1
+            raise RuntimeError("the provider's file server timed out")
+        if data.get("typing"):
+            return [Ignored("a typing notification")]
+        return [InboundMessage(external_id=data["id"], sender=InboundSender(data["sender"]), text=data["text"])]
+
+
+@pytest.fixture(autouse=True)
+def scripted(monkeypatch):
+    monkeypatch.setitem(registry.KINDS, "scripted", "tests.test_pipeline.ScriptedKind")
+    monkeypatch.setattr(ScriptedKind, "failures", {})
+    registry.get_kind.cache_clear()
+    yield ScriptedKind
+    registry.get_kind.cache_clear()
+
+
+@pytest.fixture
+def channel():
+    return Channel.objects.create(organization=make_org(), kind="scripted", name="Scripted")
+
+
+def receive(
+    channel: Channel, event_id: str, pos: int = 1, sender: str = "mario", text: str = "", **extra: Any
+) -> tuple[InboundEvent, bool]:
+    body = json.dumps({"id": event_id, "sender": sender, "pos": pos, "text": text or f"testo {event_id}", **extra})
+    return accept(channel, registry.get_kind("scripted").identify(channel, body.encode()), body.encode())
+
+
+def texts() -> list[str]:
+    return list(Message.objects.order_by("created_at", "pk").values_list("text", flat=True))
+
+
+def test_the_same_event_five_times_is_stored_once_and_makes_one_message(channel):
+    received = [receive(channel, "e1") for _ in range(5)]
+
+    assert {event.pk for event, _created in received} == {received[0][0].pk}
+    assert [created for _event, created in received] == [True, False, False, False, False]
+    assert do_process_events() == 1
+    assert texts() == ["testo e1"]
+    event = InboundEvent.objects.get()
+    assert (event.state, event.outcome, event.message_code) == ("processed", "message", Message.objects.get().code)
+
+
+def test_one_senders_events_out_of_order_are_processed_in_the_providers_order(channel):
+    for pos in (3, 1, 4, 2):
+        receive(channel, f"e{pos}", pos=pos)
+    receive(channel, "other", pos=0, sender="lucia")
+
+    do_process_events()
+
+    mario = list(
+        Message.objects.exclude(external_id="other").order_by("created_at", "pk").values_list("external_id", flat=True)
+    )
+    assert mario == ["e1", "e2", "e3", "e4"]
+    assert Message.objects.count() == 5
+
+
+def test_an_event_waits_while_an_earlier_one_of_its_sender_is_in_another_workers_hands(channel):
+    receive(channel, "e1", pos=1)
+    worker_a = claim(limit=1)
+    receive(channel, "e2", pos=2)
+    worker_b = claim()
+
+    assert [e.external_id for e in worker_b.events] == ["e2"]
+    assert process(worker_b.events[0], worker_b.lease) == "deferred"
+    assert process(worker_a.events[0], worker_a.lease) == "processed"
+    do_process_events(timezone.now() + DEFER)
+
+    assert texts() == ["testo e1", "testo e2"]
+    assert InboundEvent.objects.get(external_id="e2").attempts == 1  # waiting is no attempt
+
+
+def test_failures_are_retried_with_backoff_then_quarantined_with_the_reason(channel, scripted):
+    event, _ = receive(channel, "e1")
+    scripted.failures["e1"] = MAX_ATTEMPTS
+    now = timezone.now()
+    waits = []
+    for _ in range(MAX_ATTEMPTS):
+        do_process_events(now)
+        event.refresh_from_db()
+        if event.next_attempt_at:
+            waits.append(round((event.next_attempt_at - event.processed_at).total_seconds()))
+            now = event.next_attempt_at
+
+    assert waits == list(RETRY_DELAYS)
+    assert (event.state, event.attempts) == ("quarantined", MAX_ATTEMPTS)
+    assert "timed out" in event.error
+    assert f"gave up after {MAX_ATTEMPTS} attempts" in event.error
+    assert not Message.objects.exists()
+
+
+def test_a_quarantined_event_is_replayed_from_its_raw_body(channel, scripted, django_capture_on_commit_callbacks):
+    event, _ = receive(channel, "e1")
+    scripted.failures["e1"] = MAX_ATTEMPTS
+    now = timezone.now()
+    for _ in range(MAX_ATTEMPTS):
+        do_process_events(now)
+        now += dt.timedelta(days=1)
+    scripted.failures["e1"] = 0  # the provider is back
+
+    with django_capture_on_commit_callbacks(execute=True):
+        replayed = do_replay_event(InboundEvent.objects.get(pk=event.pk))
+
+    assert replayed.state == "accepted"
+    event.refresh_from_db()
+    assert (event.state, event.attempts, event.error) == ("processed", 1, "")
+    assert texts() == ["testo e1"]
+    with pytest.raises(ActionError):
+        do_replay_event(event)
+
+
+def test_an_event_that_can_never_be_parsed_is_quarantined_at_once(channel):
+    receive(channel, "e1", broken=True)
+
+    do_process_events()
+
+    event = InboundEvent.objects.get()
+    assert (event.state, event.attempts, event.next_attempt_at) == ("quarantined", 1, None)
+    assert event.error == "Cannot be processed: not an event of this provider"
+
+
+def test_an_event_with_nothing_for_adesso_is_ignored_and_says_why(channel):
+    receive(channel, "e1", typing=True)
+
+    do_process_events()
+
+    event = InboundEvent.objects.get()
+    assert (event.state, event.note) == ("ignored", "a typing notification")
+    assert not Message.objects.exists()
+
+
+def test_the_timer_tick_enqueues_processing_of_waiting_events(channel, django_capture_on_commit_callbacks):
+    receive(channel, "e1")  # its task was lost: the on-commit callbacks never ran
+
+    with django_capture_on_commit_callbacks(execute=True):
+        done = tick()
+
+    assert done["inbound"] == 1
+    assert InboundEvent.objects.get().state == "processed"
+    assert tick()["inbound"] == 0
