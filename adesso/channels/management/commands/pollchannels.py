@@ -8,6 +8,7 @@ are noticed within --interval seconds. With no such channel it idles quietly.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import signal
 import threading
@@ -15,13 +16,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
-from django.db.models import Max
+from django.utils import timezone
 
 from adesso.channels.models import Channel
 from adesso.channels.pipeline import accept
 from adesso.channels.registry import KINDS, get_kind
 
 log = logging.getLogger(__name__)
+SEQUENCE_KEPT = dt.timedelta(days=6)
 
 
 def polling_channels() -> dict[int, str]:
@@ -36,7 +38,12 @@ def polling_channels() -> dict[int, str]:
 def poll_once(channel: Channel, timeout: float) -> tuple[int, int]:
     """One getUpdates (or the kind's like): returns (stored, already stored)."""
     kind = get_kind(channel.kind)
-    after = channel.inbound_events.aggregate(last=Max("position"))["last"] or 0
+    after = 0
+    last = channel.inbound_events.order_by("-received_at", "-pk").values_list("position", "received_at").first()
+    # Telegram numbers updates in sequence, but after a week without any it starts again
+    # from a random number, possibly lower: asking past an old position would skip them.
+    if last is not None and last[1] > timezone.now() - SEQUENCE_KEPT:
+        after = last[0]
     stored = repeats = 0
     for body in kind.poll(channel, after, timeout):
         _event, created = accept(channel, kind.identify(channel, body), body)
