@@ -182,6 +182,8 @@ if os.environ.get("ADESSO_TASKS_BACKEND"):
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("it", "Italiano")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our Italian date formats ("venerdì 4 dicembre 2026"), before Django's own.
+FORMAT_MODULE_PATH = ["adesso.formats"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Rome")
 USE_I18N = True
 USE_TZ = True

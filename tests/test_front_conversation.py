@@ -160,12 +160,13 @@ def test_snooze_with_preset_and_local_time(shop):
     c = receive(web)
     client = logged_in(giulia)
     before = timezone.now()
-    assert client.post(f"/c/{c.code}/snooze", {"preset": "1h"}).status_code == 302
+    # Past the SLA due time: the page asks first (tests/test_snooze_warnings.py), then it is done.
+    assert client.post(f"/c/{c.code}/snooze", {"preset": "1h", "confirmed": "1"}).status_code == 302
     c.refresh_from_db()
     assert c.status == "snoozed"
     assert dt.timedelta(minutes=59) < c.snoozed_until - before < dt.timedelta(minutes=61)
     day = (timezone.localdate() + dt.timedelta(days=3)).isoformat()
-    assert client.post(f"/c/{c.code}/snooze", {"until": f"{day}T10:30"}).status_code == 302
+    assert client.post(f"/c/{c.code}/snooze", {"until": f"{day}T10:30", "confirmed": "1"}).status_code == 302
     c.refresh_from_db()
     assert c.snoozed_until == dt.datetime.fromisoformat(f"{day}T10:30").replace(tzinfo=ROME)
     assert "until" in client.get(f"/c/{c.code}/").content.decode()

@@ -11,6 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from typing import Any
 
 import pytest
@@ -28,6 +33,7 @@ from adesso.conversations.models import Conversation, ConversationEvent, Directi
 from adesso.outbox.actions import do_retry_due_deliveries
 from adesso.outbox.models import Delivery
 from tests.builders import AgentApi, make_agent, make_org
+from tests.support.mailservers import database_url
 from tests.support.telegram_api import BotApi
 
 pytestmark = pytest.mark.django_db
@@ -375,3 +381,56 @@ def test_polling_stores_updates_like_the_webhook_and_moves_the_offset(bot, run, 
     assert texts(Conversation.objects.get(channel=channel)) == ["primo", "secondo", "terzo"]
     offsets = [c.body["offset"] for c in bot.calls if c.method == "getUpdates"]
     assert offsets == [1, 734600003]
+
+
+def test_a_reaction_to_our_reply_is_recorded_on_the_event(bot, run):
+    channel = connect(make_org())
+    reaction = {
+        "update_id": 734700001,
+        "message_reaction": {
+            "chat": {"id": 111222333, "type": "private"},
+            "message_id": 501,
+            "user": MARIO,
+            "date": 1764857500,
+            "old_reaction": [],
+            "new_reaction": [{"type": "emoji", "emoji": "\U0001f44d"}],
+        },
+    }
+
+    run(post, channel, reaction)
+
+    event = InboundEvent.objects.get()
+    assert (event.state, event.outcome, event.note) == ("processed", "reaction", "reaction \U0001f44d to 111222333:501")
+    assert not Message.objects.exists()
+
+
+def test_the_polling_process_stores_updates_until_stopped(transactional_db, bot, settings, tmp_path):
+    settings.SITE_URL = "http://127.0.0.1:8000"
+    channel = connect(make_org())
+    bot.updates = [update("primo", update_id=734800001)]
+    env = {**os.environ, "DATABASE_URL": database_url(), "ADESSO_TESTING": "1", "ADESSO_TELEGRAM_API_BASE": bot.url}
+    log = (tmp_path / "pollchannels.log").open("ab")
+    poller = subprocess.Popen(
+        [sys.executable, "-m", "adesso", "pollchannels", "--loop", "--interval", "0.5", "--timeout", "1"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for(lambda: InboundEvent.objects.filter(channel=channel).count() == 1, 30)
+        bot.updates.append(update("secondo", update_id=734800002))
+        wait_for(lambda: InboundEvent.objects.filter(channel=channel).count() == 2, 10)
+    finally:
+        poller.send_signal(signal.SIGTERM)
+        poller.wait(timeout=30)
+    do_process_events()
+
+    assert poller.returncode == 0, (tmp_path / "pollchannels.log").read_text()
+    assert texts(Conversation.objects.get(channel=channel)) == ["primo", "secondo"]
+
+
+def wait_for(predicate: Any, timeout: float) -> None:
+    start = time.monotonic()
+    while not predicate():
+        assert time.monotonic() - start < timeout, f"not within {timeout} s"
+        time.sleep(0.05)

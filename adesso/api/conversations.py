@@ -1,6 +1,7 @@
 """Conversations: list, read, reply, assign, status, snooze, priority."""
 
 import datetime as dt
+from dataclasses import asdict
 from typing import Any, Literal
 
 from ninja import Field, Query, Router, Schema, Status
@@ -22,6 +23,7 @@ from adesso.coach.actions import send_checked_reply
 from adesso.conversations import actions, queries
 from adesso.conversations.access import access_conversation_by_code
 from adesso.conversations.models import Conversation
+from adesso.conversations.snoozing import snooze_warnings
 from adesso.lib.errors import ActionError
 
 router = Router()
@@ -72,6 +74,7 @@ def detail(conversation: Conversation) -> dict[str, Any]:
         "messages": [serialize.message(m, conversation.code, conversation.channel) for m in messages],
         "events": [serialize.event(e) for e in events],
         "handover_note": note.data["note"] if note else None,
+        "resolution_reason": queries.resolution_reason(events),
         "history": [serialize.message(m, m.conversation.code, m.channel) for m in history],
     }
 
@@ -142,12 +145,30 @@ class SnoozeIn(Schema):
         return value
 
 
-@router.post("/{code}/snooze", response={200: ConversationOut, 400: ErrorOut, 404: ErrorOut})
+class SnoozeWarningOut(Schema):
+    kind: Literal["promise", "sla"] = Field(
+        ..., description="promise: the time told to the waiting customer; sla: the SLA due time"
+    )
+    due_at: dt.datetime
+    message: str
+
+
+class SnoozeOut(ConversationOut):
+    warnings: list[SnoozeWarningOut] = Field(
+        ..., description="what this snooze breaks (empty when nothing): a promise past its time is "
+        "updated at once by an automatic message to the customer"
+    )
+
+
+@router.post("/{code}/snooze", response={200: SnoozeOut, 400: ErrorOut, 404: ErrorOut})
 def snooze(request: AgentRequest, code: Code, payload: SnoozeIn) -> dict[str, Any]:
-    """Hide the conversation until `until`; a customer's message wakes it earlier."""
+    """Hide the conversation until `until`; a customer's message wakes it earlier. The snooze
+    is done even when it outlasts the promise to the waiting customer or the SLA due time;
+    `warnings` says so (a client asks its user first with the same check: see the UI)."""
     conversation = access_conversation_by_code(request.auth, code)
+    warnings = snooze_warnings(conversation, payload.until)
     actions.do_snooze(request.auth, conversation, payload.until)
-    return serialize.conversation(conversation)
+    return {**serialize.conversation(conversation), "warnings": [asdict(w) for w in warnings]}
 
 
 class PriorityIn(Schema):

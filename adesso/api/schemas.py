@@ -46,8 +46,12 @@ class ChannelCreated(ChannelOut):
 
 
 class IdentityOut(Schema):
-    kind: str
-    value: str
+    kind: str = Field(..., description="email, phone, or a channel kind's handle (api...)")
+    value: str = Field(..., description="as stored: a handle is qualified by its channel's code")
+    label: str = Field(..., description="the kind as a person reads it: Email address, Phone number, Handle")
+    display: str = Field(..., description="the address as a person reads it: the handle without its channel")
+    channel: str | None = Field(None, description="the channel's code, for a handle that only means something there")
+
 
 
 class ContactSummary(Schema):
@@ -131,6 +135,9 @@ class ConversationDetail(ConversationOut):
     messages: list[MessageOut]
     events: list[EventOut]
     handover_note: str | None
+    resolution_reason: str | None = Field(
+        None, description="why an agent resolved it with the customer's last message unanswered (latest such resolve)"
+    )
     history: list[MessageOut]
 
 

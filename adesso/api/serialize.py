@@ -7,7 +7,8 @@ from django.utils import timezone
 from adesso.accounts.models import Team, User
 from adesso.channels import registry
 from adesso.channels.models import Channel
-from adesso.contacts.models import Contact
+from adesso.contacts.models import Contact, ContactIdentity
+from adesso.contacts.queries import identity_view
 from adesso.conversations.models import Conversation, ConversationEvent, Message
 
 
@@ -44,6 +45,14 @@ def contact_summary(c: Contact) -> dict[str, Any]:
     return {"code": c.code, "name": c.display_name, "email": c.email, "phone": c.phone, "tier": c.tier}
 
 
+def _identity(i: ContactIdentity) -> dict[str, Any]:
+    view = identity_view(i, {})
+    return {
+        "kind": i.kind, "value": i.value, "label": view.label, "display": view.value,
+        "channel": view.channel or None,
+    }
+
+
 def contact(c: Contact) -> dict[str, Any]:
     """Needs `identities` prefetched and `merged_into` selected."""
     return {
@@ -52,7 +61,7 @@ def contact(c: Contact) -> dict[str, Any]:
         "notes": c.notes,
         "merged_into": c.merged_into.code if c.merged_into_id and c.merged_into else None,
         "created_at": c.created_at,
-        "identities": [{"kind": i.kind, "value": i.value} for i in c.identities.all()],
+        "identities": [_identity(i) for i in c.identities.all()],
     }
 
 
@@ -84,6 +93,7 @@ def conversation(c: Conversation) -> dict[str, Any]:
         "queued_at": c.queued_at,
         "skill": c.skill,
         "promise_at": c.promise_at,
+        "tags": list(c.tag_names),
     }
 
 

@@ -60,9 +60,10 @@ def _language(conversation: Conversation, text: str) -> str:
 
 def _send(
     conversation: Conversation, purpose: str, asked: bool, now: dt.datetime, assignee_online: bool | None = None,
-    agents_online: int | None = None,
+    agents_online: int | None = None, not_before: dt.datetime | None = None,
 ) -> Message:
-    """Write the automatic message and the new promise; inside the caller's transaction."""
+    """Write the automatic message and the new promise; inside the caller's transaction.
+    `not_before`: promise no earlier than this (an agent snoozed the conversation until then)."""
     from adesso.conversations.actions import do_send_auto_message
 
     language = conversation.language if conversation.language in ("it", "en") else "it"
@@ -74,6 +75,8 @@ def _send(
     minutes = friendly_minutes(round(estimate.seconds * margin))
     if purpose == Purpose.UPDATE:
         minutes = max(minutes, MIN_UPDATE_MINUTES)
+    if not_before is not None:
+        minutes = max(minutes, friendly_minutes(int((not_before - now).total_seconds())))
     promise_at = now + dt.timedelta(minutes=minutes)
     org_name = org_settings(conversation.organization_id).name
     agent = ""
@@ -117,6 +120,18 @@ def acknowledge(
     return _send(conversation, Purpose.ACK, bool(ASKS_POSITION.search(text)), now, assignee_online, agents_online)
 
 
+def update_promise_for_snooze(conversation: Conversation, until: dt.datetime, now: dt.datetime) -> Message | None:
+    """Called by do_snooze, in its transaction. A snooze that outlasts what the waiting
+    customer was promised would break the promise in silence: tell them now, honestly,
+    when a person will answer (the snooze's end, plus the usual time to answer)."""
+    promise_at = conversation.promise_at
+    if conversation.waiting_since is None or promise_at is None or until <= promise_at:
+        return None
+    if not _channel_allows(conversation):
+        return None
+    return _send(conversation, Purpose.UPDATE, False, now, not_before=until + dt.timedelta(minutes=MIN_UPDATE_MINUTES))
+
+
 def do_check_promises(now: dt.datetime | None = None, limit: int = 500) -> int:
     """The timer's step: look again at promises due for a check. A customer still
     waiting whose answer will not come in time gets an update before the promise breaks."""
@@ -138,6 +153,13 @@ def do_check_promises(now: dt.datetime | None = None, limit: int = 500) -> int:
 
 
 def _check(conversation: Conversation, now: dt.datetime) -> None:
+    if conversation.status == Status.SNOOZED and conversation.waiting_since is not None and (
+        conversation.promise_at is not None and conversation.snoozed_until is not None
+    ):
+        # The promise still holds while snoozed: look again once the conversation wakes.
+        Conversation.objects.filter(pk=conversation.pk).update(
+            promise_check_at=max(conversation.snoozed_until, now + dt.timedelta(seconds=1)))
+        return
     waiting = conversation.status == Status.OPEN and conversation.waiting_since is not None
     if not waiting or conversation.promise_at is None:
         Conversation.objects.filter(pk=conversation.pk).update(promise_at=None, promise_check_at=None)

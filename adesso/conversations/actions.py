@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from adesso.accounts.models import User
-from adesso.autoreply.actions import acknowledge
+from adesso.autoreply.actions import acknowledge, update_promise_for_snooze
 from adesso.contacts.actions import do_resolve_contact
 from adesso.conversations.events import record_event, record_events
 from adesso.conversations.models import (
@@ -403,6 +403,8 @@ def do_snooze(actor: User, conversation: Conversation, until: dt.datetime) -> Co
         conversation.save(update_fields=fields + sla.refresh(conversation, now))
         record_event(conversation, EventKind.SNOOZED, actor,
                      {"from": previous, "until": until.isoformat()})
+        # Past what the waiting customer was told: an honest update now, not silence.
+        update_promise_for_snooze(conversation, until, now)
     return conversation
 
 

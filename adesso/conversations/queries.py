@@ -111,6 +111,14 @@ def conversation_events(conversation: Conversation) -> list[ConversationEvent]:
     )
 
 
+def resolution_reason(events: list[ConversationEvent]) -> str | None:
+    """Why the latest resolve that left the customer's message unanswered needed no answer."""
+    for event in reversed(events):
+        if event.kind == EventKind.STATUS_CHANGED and event.data.get("unanswered"):
+            return str(event.data.get("reason") or "") or None
+    return None
+
+
 def handover_note(events: list[ConversationEvent]) -> ConversationEvent | None:
     """The latest transfer's note: what the current agent must read first."""
     for event in reversed(events):

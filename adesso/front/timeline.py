@@ -10,9 +10,11 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from adesso.contacts.queries import MergedSender, merged_senders, sender_at
 from adesso.conversations.models import (
     Conversation,
     ConversationEvent,
+    Direction,
     EventKind,
     Message,
     Priority,
@@ -24,7 +26,7 @@ from adesso.front.templatetags.adesso_front import full_when
 SHOWN_EVENTS = {
     EventKind.CREATED, EventKind.ASSIGNED, EventKind.TRANSFERRED, EventKind.STATUS_CHANGED,
     EventKind.SNOOZED, EventKind.PRIORITY_CHANGED, EventKind.CONTACT_MERGED,
-    EventKind.CONTACT_UNMERGED, EventKind.DELIVERY_FAILED,
+    EventKind.CONTACT_UNMERGED, EventKind.DELIVERY_FAILED, EventKind.TAGGED, EventKind.UNTAGGED,
 }
 
 
@@ -36,18 +38,31 @@ class Entry:
     text: str = ""
     note: str = ""
     conversation: Conversation | None = None
+    # A customer message's sender, when it is not the conversation's contact of today
+    # (written before a merge moved the conversation to another contact).
+    sender: str = ""
+    # Why a person resolved a conversation whose customer had no answer.
+    reason: str = ""
+
+
+def _sender(message: Message, merges: dict[int, list[MergedSender]]) -> str:
+    moved = merges.get(message.conversation_id)
+    if not moved or message.direction != Direction.INCOMING:
+        return ""
+    return sender_at(moved, message.created_at, "")
 
 
 def earlier_entries(history: list[Message]) -> list[Entry]:
     """Messages of the contact's other conversations, a divider where each one starts."""
     entries: list[Entry] = []
     current = None
+    merges = merged_senders({m.conversation_id for m in history})
     for message in history:
         if message.conversation_id != current:
             current = message.conversation_id
             entries.append(Entry("divider", message.created_at, message=message,
                                  conversation=message.conversation))
-        entries.append(Entry("message", message.created_at, message=message))
+        entries.append(Entry("message", message.created_at, message=message, sender=_sender(message, merges)))
     return entries
 
 
@@ -55,14 +70,23 @@ def current_entries(
     messages: list[Message], events: list[ConversationEvent], names: dict[str, str],
     teams: dict[str, str],
 ) -> list[Entry]:
-    entries = [Entry("message", m.created_at, message=m) for m in messages]
+    moved = any(e.kind == EventKind.CONTACT_MERGED for e in events)
+    merges = merged_senders({m.conversation_id for m in messages}) if moved else {}
+    entries = [Entry("message", m.created_at, message=m, sender=_sender(m, merges)) for m in messages]
     entries += [
-        Entry("event", e.created_at, text=describe(e, names, teams), note=e.data.get("note", ""))
+        Entry("event", e.created_at, text=describe(e, names, teams), note=e.data.get("note", ""),
+              reason=_resolve_reason(e))
         for e in events
         if e.kind in SHOWN_EVENTS
     ]
     # Stable sort: at equal times a message stays before the event it caused.
     return sorted(entries, key=lambda entry: entry.at)
+
+
+def _resolve_reason(event: ConversationEvent) -> str:
+    if event.kind == EventKind.STATUS_CHANGED and event.data.get("unanswered"):
+        return str(event.data.get("reason") or "")
+    return ""
 
 
 def _label(choices: Any, value: Any) -> str:
@@ -131,4 +155,8 @@ def describe(event: ConversationEvent, names: dict[str, str], teams: dict[str, s
         return _("A message could not be delivered")
     if event.kind == EventKind.CONTACT_UNMERGED:
         return _("%(actor)s undid a merge of this contact") % {"actor": actor}
+    if event.kind == EventKind.TAGGED:
+        return _("%(actor)s added the tag %(tag)s") % {"actor": actor, "tag": data.get("tag", "")}
+    if event.kind == EventKind.UNTAGGED:
+        return _("%(actor)s removed the tag %(tag)s") % {"actor": actor, "tag": data.get("tag", "")}
     return _label(EventKind, event.kind)

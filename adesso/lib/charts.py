@@ -15,13 +15,17 @@ from __future__ import annotations
 
 import math
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.utils.formats import number_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+# A count's text with its noun in the right number: lambda n: ngettext("%(n)s breach", ...).
+CountText = Callable[[float], str]
 
 # Fallback colours, in the order of the CSS custom properties --chart-1..--chart-8.
 PALETTE = ("#0f766e", "#3f4fa8", "#c2410c", "#7c3aed", "#b45309", "#be185d", "#15803d", "#475569")
@@ -42,14 +46,17 @@ def format_number(value: float, decimals: int | None = None) -> str:
     return str(number_format(round(value, decimals), decimal_pos=decimals, use_l10n=True, force_grouping=True))
 
 
-def nice_step(span: float, ticks: int = 4) -> float:
-    """A round step (1, 2, 2.5 or 5 times a power of ten) giving about `ticks` intervals."""
+def nice_step(span: float, ticks: int = 4, integer: bool = False) -> float:
+    """A round step (1, 2, 2.5 or 5 times a power of ten) giving about `ticks` intervals.
+    `integer`: a whole step of at least 1 (no 2.5), for counts."""
     if span <= 0:
         return 1.0
     raw = span / ticks
+    if integer and raw <= 1:
+        return 1.0
     power = 10 ** math.floor(math.log10(raw))
     for mult in (1, 2, 2.5, 5, 10):
-        if raw <= mult * power:
+        if raw <= mult * power and not (integer and not float(mult * power).is_integer()):
             return mult * power
     return 10 * power  # pragma: no cover - the loop always returns
 
@@ -61,13 +68,16 @@ class _Scale:
     step: float
 
     @classmethod
-    def for_values(cls, values: Sequence[float]) -> _Scale:
+    def for_values(cls, values: Sequence[float], integer: bool = False) -> _Scale:
+        """`integer`: ticks only on whole numbers (counts: no "0,5 conversations");
+        also chosen when every value is whole."""
         finite = [v for v in values if not math.isnan(v)]
+        integer = integer or all(float(v).is_integer() for v in finite)
         low = min([0.0, *finite])
         high = max([0.0, *finite])
         if high == low:
             high = low + 1
-        step = nice_step(high - low)
+        step = nice_step(high - low, integer=integer)
         return cls(math.floor(low / step) * step, math.ceil(high / step) * step, step)
 
     def y(self, value: float) -> float:
@@ -108,7 +118,9 @@ def _lines(label: str, room: float) -> tuple[str, ...]:
     return (label[:cut], label[cut + 1 :])
 
 
-def _value_text(value: float, unit: str) -> str:
+def _value_text(value: float, unit: str, count: CountText | None = None) -> str:
+    if count is not None and not math.isnan(value):
+        return count(value)
     text = format_number(value)
     return f"{text} {unit}" if unit else text
 
@@ -150,11 +162,13 @@ def _frame(scale: _Scale, labels: list[str], centres: list[float], unit: str, x_
 
 
 def _figure(title: str, svg_body: list[str], labels: list[str], series: dict[str, list[float]],
-            unit: str, x_label: str, kind: str, width: int) -> SafeString:
+            unit: str, x_label: str, kind: str, width: int, count: CountText | None = None) -> SafeString:
     uid = "chart-" + secrets.token_hex(4)
     names = list(series)
-    desc = _("%(kind)s of %(series)s over %(count)d categories.") % {
-        "kind": kind, "series": ", ".join(names) or "-", "count": len(labels)}
+    desc = ngettext(
+        "%(kind)s of %(series)s over %(count)d category.", "%(kind)s of %(series)s over %(count)d categories.",
+        len(labels),
+    ) % {"kind": kind, "series": ", ".join(names) or "-", "count": len(labels)}
     svg = (
         f'<svg class="chart-svg" viewBox="0 0 {width} {HEIGHT}" role="img" '
         f'aria-labelledby="{uid}-t {uid}-d" xmlns="http://www.w3.org/2000/svg" '
@@ -171,7 +185,7 @@ def _figure(title: str, svg_body: list[str], labels: list[str], series: dict[str
     head = "".join(f'<th scope="col">{escape(name)}</th>' for name in names)
     rows = "".join(
         f'<tr><th scope="row">{escape(label)}</th>'
-        + "".join(f"<td>{escape(_value_text(series[name][i], unit))}</td>" for name in names)
+        + "".join(f"<td>{escape(_value_text(series[name][i], unit, count))}</td>" for name in names)
         + "</tr>"
         for i, label in enumerate(labels)
     )
@@ -186,17 +200,22 @@ def _figure(title: str, svg_body: list[str], labels: list[str], series: dict[str
 
 
 def bar_chart(labels: list[str], series: dict[str, list[float]], *, title: str, unit: str = "",
-              stacked: bool = False, x_label: str = "", width: int = WIDTH) -> SafeString:
+              stacked: bool = False, x_label: str = "", width: int = WIDTH,
+              count: CountText | None = None, measure: CountText | None = None) -> SafeString:
     """Bars per label: one bar per series side by side (grouped), or one stacked bar.
-    With few bars each carries its value, so the chart reads without colour (print)."""
+    With few bars each carries its value, so the chart reads without colour (print).
+    `count`: the values are counts, written by this function ("1 breach", "2 breaches")
+    where a value is shown with its noun; the axis then has whole ticks only. `measure`:
+    the same for values that need not be whole ("1 minute", "1,5 minutes")."""
+    integer, count = count is not None, count or measure
     labels = [str(label) for label in labels]
     data = _clean(series, len(labels))
     n, k = len(labels), max(1, len(data))
     if stacked:
         totals = [sum(v[i] for v in data.values() if not math.isnan(v[i])) for i in range(n)]
-        scale = _Scale.for_values(totals)
+        scale = _Scale.for_values(totals, integer=integer)
     else:
-        scale = _Scale.for_values([x for v in data.values() for x in v])
+        scale = _Scale.for_values([x for v in data.values() for x in v], integer=integer)
     plot_w = width - LEFT - RIGHT
     group_w = plot_w / max(1, n)
     centres = [LEFT + group_w * (i + 0.5) for i in range(n)]
@@ -218,7 +237,7 @@ def bar_chart(labels: list[str], series: dict[str, list[float]], *, title: str, 
                 y0, y1 = scale.y(0.0), scale.y(value)
                 x, y, h = centres[i] - inner / 2 + j * bar_w, min(y0, y1), abs(y0 - y1)
             colour = j % len(PALETTE)
-            tip = f"{label} · {name}: {_value_text(value, unit)}"
+            tip = f"{label} · {name}: {_value_text(value, unit, count)}"
             body.append(
                 f'<rect class="chart-bar chart-s{colour}" x="{x:.1f}" y="{y:.1f}" '
                 f'width="{max(bar_w - 1, 1):.1f}" height="{h:.1f}" fill="{PALETTE[colour]}">'
@@ -227,16 +246,17 @@ def bar_chart(labels: list[str], series: dict[str, list[float]], *, title: str, 
             if show_values and not stacked:
                 body.append(f'<text class="chart-value" x="{x + bar_w / 2:.1f}" y="{y - 4:.1f}" '
                             f'text-anchor="middle" font-size="12">{escape(format_number(value))}</text>')
-    return _figure(title, body, labels, data, unit, x_label, _("Bar chart"), width)
+    return _figure(title, body, labels, data, unit, x_label, _("Bar chart"), width, count)
 
 
 def line_chart(labels: list[str], series: dict[str, list[float]], *, title: str, unit: str = "",
-               x_label: str = "", width: int = WIDTH) -> SafeString:
-    """One line per series over the labels (e.g. hours); NaN values leave a gap."""
+               x_label: str = "", width: int = WIDTH, count: CountText | None = None) -> SafeString:
+    """One line per series over the labels (e.g. hours); NaN values leave a gap.
+    `count`: as for bar_chart."""
     labels = [str(label) for label in labels]
     data = _clean(series, len(labels))
     n = len(labels)
-    scale = _Scale.for_values([x for v in data.values() for x in v])
+    scale = _Scale.for_values([x for v in data.values() for x in v], integer=count is not None)
     plot_w = width - LEFT - RIGHT
     step = plot_w / max(1, n - 1) if n > 1 else 0.0
     xs = [LEFT + step * i if n > 1 else LEFT + plot_w / 2 for i in range(n)]
@@ -257,7 +277,7 @@ def line_chart(labels: list[str], series: dict[str, list[float]], *, title: str,
             for label, x, value in zip(labels, xs, values, strict=True):
                 if math.isnan(value):
                     continue
-                tip = f"{label} · {name}: {_value_text(value, unit)}"
+                tip = f"{label} · {name}: {_value_text(value, unit, count)}"
                 body.append(f'<circle class="chart-dot chart-s{colour}" cx="{x:.1f}" cy="{scale.y(value):.1f}" '
                             f'r="3" fill="{PALETTE[colour]}"><title>{escape(tip)}</title></circle>')
-    return _figure(title, body, labels, data, unit, x_label, _("Line chart"), width)
+    return _figure(title, body, labels, data, unit, x_label, _("Line chart"), width, count)

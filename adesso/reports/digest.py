@@ -10,15 +10,30 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from adesso.accounts.models import User
 from adesso.conversations.queries import silent
 from adesso.front.templatetags.adesso_front import duration_text
+from adesso.lib.charts import format_number
 from adesso.reports import queries
 from adesso.reports.display import figures_row
 from adesso.reports.periods import Period, default_timezone
 
 SILENT_LISTED = 25
+
+
+def _with_summary(row: dict[str, Any]) -> dict[str, Any]:
+    """A row of figures plus its one-line summary for the plain-text mail, each count
+    with its noun in the right number ("1 conversazione", "2 sforamenti")."""
+    n, breaches = row["conversations"], row["breaches"]
+    parts = [
+        ngettext("%(n)s conversation", "%(n)s conversations", n) % {"n": format_number(n)},
+        _("%(share)s answered within target") % {"share": row["share_text"]},
+        _("first response p50 %(p50)s, p90 %(p90)s") % {"p50": row["p50_text"], "p90": row["p90_text"]},
+        ngettext("%(n)s breach", "%(n)s breaches", breaches) % {"n": format_number(breaches)},
+    ]
+    return {**row, "summary": ", ".join(parts)}
 
 
 def digest_context(user: User, now: dt.datetime) -> dict[str, Any]:
@@ -30,8 +45,8 @@ def digest_context(user: User, now: dt.datetime) -> dict[str, Any]:
     listed = list(waiting[:SILENT_LISTED])
     return {
         "day": day,
-        "totals": figures_row(totals.as_dict()),
-        "groups": [figures_row(g.as_dict()) for g in groups],
+        "totals": _with_summary(figures_row(totals.as_dict())),
+        "groups": [_with_summary(figures_row(g.as_dict())) for g in groups],
         "silent": [
             {"conversation": c, "waited": duration_text(c.waiting_seconds(now) or 0)} for c in listed
         ],

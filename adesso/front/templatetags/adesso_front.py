@@ -10,6 +10,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from adesso.formats import day_month
+
 register = template.Library()
 
 
@@ -85,8 +87,8 @@ def when(value: dt.datetime | None) -> str:
     if local.date() == today:
         return date_format(local, "H:i")
     if local.year == today.year:
-        return date_format(local, "j M, H:i")
-    return date_format(local, "j M Y, H:i")
+        return date_format(local, day_month(time=True))
+    return date_format(local, day_month(year=True, time=True))
 
 
 @register.filter

@@ -13,7 +13,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from adesso.contacts.actions import (
     CONTACT_EDITABLE,
@@ -23,6 +23,7 @@ from adesso.contacts.actions import (
     merge_suggestions,
 )
 from adesso.contacts.models import Contact, ContactMerge, IdentityKind, Tier
+from adesso.contacts.queries import identity_views
 from adesso.conversations.access import (
     access_contact_by_code,
     access_merge_by_id,
@@ -63,7 +64,7 @@ def _page(
     context: dict[str, Any] = {
         "contact": contact,
         "merged_into": contact.merged_into if merged else None,
-        "identities": list(contact.identities.order_by("kind", "value")),
+        "identities": identity_views(list(contact.identities.order_by("kind", "value")), contact.organization_id),
         "conversations": list(
             contact.conversations.select_related("channel", "assignee").order_by("-updated_at")[:50]
         ),
@@ -124,14 +125,34 @@ def _find_other(request: AgentRequest, value: str) -> Contact:
     return found
 
 
+def _merge_side(contact: Contact) -> dict[str, Any]:
+    """What the confirmation shows of one contact: name, addresses, conversations."""
+    identities = list(contact.identities.order_by("kind", "value"))
+    return {
+        "contact": contact,
+        "identities": identity_views(identities, contact.organization_id),
+        "conversation_count": contact.conversations.count(),
+    }
+
+
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def merge(request: AgentRequest, code: str) -> HttpResponse:
-    """Merge another contact (picked by code or email) into this one."""
+    """Merge another contact (picked by code or email) into this one. GET shows both
+    contacts and asks for confirmation; only the POST of that page merges."""
     target = access_contact_by_code(request.user, code)
-    value = request.POST.get("other", "").strip()
+    data = request.POST if request.method == "POST" else request.GET
+    value = data.get("other", "").strip()[:254]
     try:
         source = _find_other(request, value)
+        if request.method == "GET":
+            if source.pk == target.pk:
+                raise ActionError(_("A contact cannot be merged into itself."), "same_contact")
+            if source.merged_into_id or target.merged_into_id:
+                raise ActionError(_("One of these contacts is already merged."), "already_merged")
+            return render(request, "front/contact_merge.html", {
+                "source": _merge_side(source), "target": _merge_side(target), "nav": "contacts",
+            })
         do_merge_contacts(request.user, source, target)
     except ActionError as e:
         return _page(request, target, {"merge": e.message}, {"other": value}, status=400)

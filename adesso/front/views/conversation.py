@@ -26,6 +26,7 @@ from adesso.conversations.queries import (
     conversation_messages,
     handover_note,
 )
+from adesso.conversations.snoozing import snooze_warnings
 from adesso.front.snooze import PRESETS, parse_until
 from adesso.front.timeline import current_entries, earlier_entries
 from adesso.front.views.common import AgentRequest, agents_of, teams_of
@@ -61,7 +62,7 @@ def _timeline(
 
 def _page(
     request: AgentRequest, conversation: Conversation, errors: dict[str, str] | None = None,
-    values: dict[str, str] | None = None, status: int = 200,
+    values: dict[str, str] | None = None, status: int = 200, extra: dict[str, Any] | None = None,
 ) -> HttpResponse:
     user = request.user
     events = conversation_events(conversation)
@@ -75,6 +76,7 @@ def _page(
         "errors": errors or {},
         "values": values or {},
         "nav": "inbox",
+        **(extra or {}),
     }
     return render(request, "front/conversation.html", context, status=status)
 
@@ -170,6 +172,11 @@ def snooze(request: AgentRequest, code: str) -> HttpResponse:
     try:
         if until is None:
             raise ActionError(_("Pick a date and time to snooze until."), "invalid_time")
+        warnings = snooze_warnings(conversation, until)
+        if warnings and request.POST.get("confirmed") != "1":
+            # Ask first, with the times: the same form again, sent with confirmed=1.
+            return _page(request, conversation, values={"until": value},
+                         extra={"snooze_warnings": warnings, "snooze_until": until})
         actions.do_snooze(request.user, conversation, until)
     except ActionError as e:
         return _page(request, conversation, {"snooze": e.message}, {"until": value}, status=400)

@@ -13,9 +13,11 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from adesso.formats import day_month
 from adesso.front.views.common import AgentRequest
-from adesso.lib.charts import bar_chart, line_chart
+from adesso.lib.charts import bar_chart, format_number, line_chart
 from adesso.lib.errors import ActionError
 from adesso.reports import planner, queries
 from adesso.reports.digest import digest_context
@@ -65,6 +67,20 @@ def _peaks(values: list[int | None], block: int) -> list[float]:
     return out
 
 
+def _conversations(n: float) -> str:
+    return ngettext("%(n)s conversation", "%(n)s conversations", int(n)) % {"n": format_number(n)}
+
+
+def _breaches(n: float) -> str:
+    return ngettext("%(n)s breach", "%(n)s breaches", int(n)) % {"n": format_number(n)}
+
+
+def _minutes_text(n: float) -> str:
+    # A fraction ("1,5") takes the plural, in Italian as in English.
+    return ngettext("%(n)s minute", "%(n)s minutes", int(n) if float(n).is_integer() else 2) % {
+        "n": format_number(n)}
+
+
 def _charts(data: dict[str, Any], period: Period) -> dict[str, Any]:
     groups = data["groups"]
     names = [g["name"] for g in groups]
@@ -79,21 +95,24 @@ def _charts(data: dict[str, Any], period: Period) -> dict[str, Any]:
     hours = [dt.datetime.fromisoformat(h) for h in data["backlog"]["hours"]]
     # Long periods: the peak of each block of hours, so the chart keeps ~2 weeks of points.
     block = max(1, math.ceil(len(hours) / MAX_BACKLOG_POINTS))
-    hour_format = "H:i" if period.days == 1 else ("D j, H:i" if block == 1 else "j M")
+    hour_format = "H:i" if period.days == 1 else ("D j, H:i" if block == 1 else day_month())
     hour_labels = [date_format(h.astimezone(period.tz), hour_format) for h in hours[::block]]
     backlog = {s["name"]: _peaks(s["values"], block) for s in data["backlog"]["series"]}
     backlog_title = _("Backlog by hour") if block == 1 else _("Backlog: the peak of every %(hours)d hours") % {
         "hours": block}
     return {
         "share": bar_chart(names, share, title=_("Answered within target"), unit="%"),
-        "times": bar_chart(names, times, title=_("First response time, p50 and p90"), unit=_("minutes")),
+        "times": bar_chart(names, times, title=_("First response time, p50 and p90"), unit=_("minutes"),
+                           measure=_minutes_text),
         "distribution": bar_chart([b["label"] for b in data["buckets"]], distribution,
                                   title=_("First response time distribution"), unit=_("conversations"),
-                                  x_label=_("time to first human answer")),
+                                  x_label=_("time to first human answer"), count=_conversations),
         "breaches": bar_chart(names, {_("Breaches"): [g["breaches"] for g in groups]},
-                              title=_("Service level breaches"), unit=_("breaches")),
+                              title=_("Service level breaches"), unit=_("breaches"),
+                              count=_breaches),
         "backlog": line_chart(hour_labels, backlog, title=backlog_title, unit=_("waiting"), width=1120,
-                              x_label=_("conversations waiting for a human answer at the start of each hour")),
+                              x_label=_("conversations waiting for a human answer at the start of each hour"),
+                              count=_conversations),
     }
 
 
@@ -153,7 +172,8 @@ def staffing_planner(request: AgentRequest) -> HttpResponse:
     chart_arrivals = line_chart(labels, {_("Customer turns per hour"): [h["arrivals_per_hour"] for h in plan["hours"]]},
                                 title=_("Arrivals by hour of the week"), unit=_("per hour"), width=1120)
     chart_agents = bar_chart(labels, {_("Agents needed"): [h["agents"] for h in plan["hours"]]},
-                             title=_("Agents needed by hour of the week"), unit=_("agents"), width=1120)
+                             title=_("Agents needed by hour of the week"), unit=_("agents"), width=1120,
+                             count=lambda n: ngettext("%(n)s agent", "%(n)s agents", int(n)) % {"n": format_number(n)})
     grid = [[plan["hours"][d * 24 + hour] for d in range(7)] for hour in range(24)]
     peak = max(plan["max_agents"], 1)
     for row in grid:
