@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "adesso.coach",
     "adesso.routing",
     "adesso.autoreply",
+    "adesso.canned",
     "adesso.notifications",
     "adesso.outbox",
     "adesso.reports",

@@ -46,6 +46,15 @@ AGENT_ENDPOINTS = {
     ("get", "/api/v1/coach/settings"),
     ("put", "/api/v1/coach/settings"),
     ("get", "/api/v1/coach/stats"),
+    ("get", "/api/v1/tags"),
+    ("post", "/api/v1/conversations/{code}/tags"),
+    ("delete", "/api/v1/conversations/{code}/tags"),
+    ("post", "/api/v1/conversations/bulk"),
+    ("get", "/api/v1/canned-replies"),
+    ("post", "/api/v1/canned-replies"),
+    ("put", "/api/v1/canned-replies/{code}"),
+    ("delete", "/api/v1/canned-replies/{code}"),
+    ("get", "/api/v1/canned-replies/{code}/render"),
 }
 INBOUND = ("post", "/api/v1/inbound/{channel_code}")
 

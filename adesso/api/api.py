@@ -140,10 +140,27 @@ def unknown_route(request: HttpRequest, rest: str) -> HttpResponse:
 
 
 def _register_routers() -> None:
-    from adesso.api import channels, coach, contacts, conversations, notifications, reports, routing, search, silence
+    from adesso.api import (
+        bulk,
+        canned,
+        channels,
+        coach,
+        contacts,
+        conversations,
+        notifications,
+        reports,
+        routing,
+        search,
+        silence,
+        tags,
+    )
     from adesso.channels.api.views import router as inbound_router
 
     api.add_router("/inbound", inbound_router, tags=["intake"])
+    # Before /conversations: its /{code} would take /conversations/bulk and /tags.
+    api.add_router("/", bulk.router, tags=["conversations"])
+    api.add_router("/", tags.router, tags=["tags"])
+    api.add_router("/canned-replies", canned.router, tags=["canned replies"])
     api.add_router("/conversations", conversations.router, tags=["conversations"])
     api.add_router("/contacts", contacts.router, tags=["contacts"])
     api.add_router("/channels", channels.router, tags=["channels"])

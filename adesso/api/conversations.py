@@ -1,5 +1,7 @@
 """Conversations: list, read, reply, assign, status, snooze, priority."""
 
+import base64
+import binascii
 import datetime as dt
 from dataclasses import asdict
 from typing import Any, Literal
@@ -20,7 +22,7 @@ from adesso.api.schemas import (
     MessageOut,
 )
 from adesso.coach.actions import send_checked_reply
-from adesso.conversations import actions, queries
+from adesso.conversations import actions, files, queries
 from adesso.conversations.access import access_conversation_by_code
 from adesso.conversations.models import Conversation
 from adesso.conversations.snoozing import snooze_warnings
@@ -34,6 +36,7 @@ class ListFilters(Schema):
     assignee: str | None = Field(None, max_length=64, description="me, none or an agent's code")
     team: str | None = Field(None, max_length=64, description="a team's code, or mine")
     channel: str | None = Field(None, max_length=64, description="a channel's code")
+    tag: str | None = Field(None, max_length=64, description="a tag's name: only conversations with it")
     ordering: str = Field(
         "waiting",
         description="waiting (longest first), sla (least time left first), -updated, updated, -created, created",
@@ -52,6 +55,7 @@ def list_conversations(request: AgentRequest, filters: Query[ListFilters]) -> di
             team=filters.team,
             channel=filters.channel,
             ordering=filters.ordering,
+            tag=filters.tag,
         )
     except queries.FilterError as exc:
         raise ActionError(str(exc), "invalid_filter") from None
@@ -86,10 +90,30 @@ def get_conversation(request: AgentRequest, code: Code) -> dict[str, Any]:
     return detail(access_conversation_by_code(request.auth, code))
 
 
+class ReplyAttachmentIn(Schema):
+    filename: str = Field(..., min_length=1, max_length=200, description="its extension decides the type")
+    content_base64: str = Field(..., min_length=1)
+
+
 class ReplyIn(Schema):
     text: str = Field(..., min_length=1, max_length=100_000)
     internal: bool = False
     confirmed: bool = Field(False, description="send although the reply coach found a serious pattern")
+    attachments: list[ReplyAttachmentIn] = Field(
+        [], max_length=files.MAX_FILES,
+        description="files sent with the reply on channels that can send them (images, PDF, text, office "
+        "documents; each up to ADESSO_MAX_ATTACHMENT_BYTES); a refused one answers 400 attachment_type, "
+        "attachment_too_large or attachments_unsupported (the channel cannot send files)")
+
+
+def _decoded(items: list[ReplyAttachmentIn]) -> list[files.OutgoingFile]:
+    decoded = []
+    for item in items:
+        try:
+            decoded.append((item.filename, base64.b64decode(item.content_base64, validate=True)))
+        except (binascii.Error, ValueError):
+            raise ActionError(f"Attachment {item.filename!r} is not valid base64", "invalid_attachment") from None
+    return files.check_files(decoded)
 
 
 @router.post("/{code}/messages", response={201: MessageOut, 400: ErrorOut, 404: ErrorOut})
@@ -98,7 +122,9 @@ def reply(request: AgentRequest, code: Code, payload: ReplyIn) -> Status:
     reply the coach finds serious fault with answers 400 `coach_confirm` (send again with
     `confirmed: true`) or `coach_blocked` (see POST /coach)."""
     conversation = access_conversation_by_code(request.auth, code)
-    message = send_checked_reply(request.auth, conversation, payload.text, payload.internal, payload.confirmed)
+    attachments = _decoded(payload.attachments)
+    message = send_checked_reply(request.auth, conversation, payload.text, payload.internal, payload.confirmed,
+                                 attachments)
     return Status(201, serialize.message(message, conversation.code, conversation.channel))
 
 

@@ -63,6 +63,12 @@ class BacklogOut(Schema):
     series: list[SeriesOut]
 
 
+class TagCountOut(Schema):
+    tag: str
+    conversations: int = Field(description="conversations started in the period with this tag")
+    unresolved: int = Field(description="of those, not resolved yet")
+
+
 class ReportOut(Schema):
     from_: str = Field(alias="from")
     to: str
@@ -73,6 +79,7 @@ class ReportOut(Schema):
     totals: FiguresOut
     groups: list[FiguresOut]
     backlog: BacklogOut
+    tags: list[TagCountOut] = Field(description="conversations started in the period, per tag, most used first")
 
 
 @router.get("", response={200: ReportOut, 422: ErrorOut}, by_alias=True)

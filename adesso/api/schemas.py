@@ -122,6 +122,7 @@ class ConversationOut(Schema):
     skill: str = ""
     promise_at: dt.datetime | None = Field(
         None, description="When the last automatic message promised a human answer by.")
+    tags: list[str] = Field([], description="the tags' names, sorted")
 
 
 class EventOut(Schema):

@@ -17,6 +17,7 @@ from adesso.accounts.models import User
 from adesso.coach.engine import Context, Report, coach
 from adesso.coach.models import CoachFinding, CoachRecord, CoachRule, CoachSettings, OnSend, Severity
 from adesso.coach.rules import BUILTIN_IDS, OrgRuleData, Rule, RuleError, org_rules
+from adesso.conversations.files import OutgoingFile
 from adesso.conversations.models import Conversation, Direction, Message
 from adesso.lib.errors import ActionError
 
@@ -113,13 +114,13 @@ def do_record_coaching(agent: User, message: Message, report: Report, confirmed:
 
 
 def send_checked_reply(agent: User, conversation: Conversation, text: str, internal: bool,
-                       confirmed: bool) -> Message:
+                       confirmed: bool, attachments: Sequence[OutgoingFile] = ()) -> Message:
     """do_send_reply with the coach in front of public replies, and their record after."""
     from adesso.conversations.actions import do_send_reply
 
     report = None if internal or not text.strip() else check_before_send(agent, conversation, text, confirmed)
     with transaction.atomic():  # the reply and its coaching record commit together
-        message = do_send_reply(agent, conversation, text, internal=internal)
+        message = do_send_reply(agent, conversation, text, internal=internal, attachments=attachments)
         if report is not None:
             do_record_coaching(agent, message, report, confirmed)
     return message

@@ -7,6 +7,7 @@ side effects (live updates, deliveries) to run after commit.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from adesso.accounts.models import User
 from adesso.autoreply.actions import acknowledge, update_promise_for_snooze
+from adesso.channels.registry import get_kind
 from adesso.contacts.actions import do_resolve_contact
 from adesso.conversations.events import record_event, record_events
 from adesso.conversations.models import (
@@ -42,6 +44,7 @@ if TYPE_CHECKING:
     from adesso.channels.base import InboundMessage
     from adesso.channels.models import Channel
     from adesso.contacts.models import Contact
+    from adesso.conversations.files import OutgoingFile
 
 
 @dataclass
@@ -211,18 +214,24 @@ def _receive(channel: Channel, inbound: InboundMessage) -> Received:
 
 
 def do_send_reply(
-    agent: User, conversation: Conversation, text: str, internal: bool = False
+    agent: User, conversation: Conversation, text: str, internal: bool = False,
+    attachments: Sequence[OutgoingFile] = (),
 ) -> Message:
     """An agent answers the customer (or writes an internal note).
 
     A public reply is the human answer: it stops the wait. An unassigned
     conversation becomes the replying agent's, so the customer keeps one person.
+    `attachments` (checked by adesso.conversations.files) go out with a public reply
+    only on a channel whose kind can send files.
     """
     text = text.strip()
-    if not text:
+    if not text and not attachments:
         raise ActionError(_("The reply is empty."), "empty")
     if conversation.organization_id != agent.organization_id:
         raise ActionError(_("No such conversation."), "not_found")
+    if attachments and not internal and not get_kind(conversation.channel.kind).supports_attachments:
+        raise ActionError(_("This channel cannot send files: write the reply without them."),
+                          "attachments_unsupported")
     now = timezone.now()
     with transaction.atomic():
         message = Message.objects.create(
@@ -231,6 +240,11 @@ def do_send_reply(
             author=agent, text=text, created_at=now,
             delivery_status=DeliveryStatus.NONE if internal else DeliveryStatus.PENDING,
         )
+        for item in attachments:
+            attachment = Attachment(organization_id=conversation.organization_id, message=message,
+                                    filename=item.filename, content_type=item.content_type, size=len(item.content))
+            attachment.file.save(item.filename, ContentFile(item.content), save=False)
+            attachment.save()
         fields = ["updated_at"]
         conversation.updated_at = now
         if not internal and conversation.waiting_since is not None:
@@ -245,7 +259,7 @@ def do_send_reply(
             fields += ["promise_at", "promise_check_at"]
             conversation.last_agent_message_at = now
             conversation.waiting_since = None
-            conversation.last_message_preview = _preview(text)
+            conversation.last_message_preview = _preview(text or ", ".join(f.filename for f in attachments))
             fields += ["last_agent_message_at", "waiting_since", "last_message_preview"]
             if conversation.first_response_at is None:
                 conversation.first_response_at = now

@@ -35,6 +35,24 @@ class Priority(models.IntegerChoices):
     URGENT = 3, _("Urgent")
 
 
+class Tag(models.Model):
+    """A label an organisation puts on conversations ("rimborso", "vip"): lower case,
+    unique per organisation."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
+    code = models.CharField(max_length=16, unique=True, default=new_code)
+    name = models.CharField(max_length=40)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="tag_name_unique_per_org"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Conversation(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
     code = models.CharField(max_length=16, unique=True, default=new_code)
@@ -80,6 +98,11 @@ class Conversation(models.Model):
     # timer looks again at `promise_check_at`, before the promise can break.
     promise_at = models.DateTimeField(null=True, blank=True)
     promise_check_at = models.DateTimeField(null=True, blank=True)
+    # Tags: the join table answers filters and counts; `tag_names` (sorted, kept by
+    # adesso.conversations.tagging in the same transaction) lets lists show them with
+    # no query per row.
+    tags = models.ManyToManyField(Tag, blank=True, related_name="conversations")
+    tag_names = models.JSONField(default=list, blank=True)
 
     class Meta:
         indexes = [
@@ -206,6 +229,8 @@ class EventKind(models.TextChoices):
     SLA_WARNING = "sla_warning", _("SLA warning")
     SLA_BREACHED = "sla_breached", _("SLA breached")
     QUEUED = "queued", _("Waiting for a free agent")
+    TAGGED = "tagged", _("Tag added")
+    UNTAGGED = "untagged", _("Tag removed")
 
 
 class ConversationEvent(models.Model):

@@ -41,11 +41,12 @@ def inbox(
     team: str | None = None,
     channel: str | None = None,
     ordering: str = "waiting",
+    tag: str | None = None,
 ) -> QuerySet[Conversation]:
     """Conversations the agent may see, filtered.
 
     assignee: "me", "none" or an agent's code. team: a team's code, or "mine"
-    for the agent's teams. status: one status, "all", or None for all.
+    for the agent's teams. status: one status, "all", or None for all. tag: a tag's name.
     """
     qs = conversations_for(user).select_related("channel", "contact", "assignee", "team")
     if status and status != "all":
@@ -64,6 +65,9 @@ def inbox(
         qs = qs.filter(team__code=team)
     if channel:
         qs = qs.filter(channel__code=channel)
+    if tag:
+        # Through the join table (indexed), not the denormalised names.
+        qs = qs.filter(tags__name=" ".join(tag.split()).lower())
     if ordering not in ORDERINGS:
         raise FilterError(f"Unknown ordering {ordering!r}; use one of {', '.join(ORDERINGS)}")
     return qs.order_by(*ORDERINGS[ordering], "pk")

@@ -1,6 +1,19 @@
 from django.urls import path
 
-from adesso.front.views import attachments, auth, contacts, conversation, inbox, notifications, search, silence, team
+from adesso.front.views import (
+    attachments,
+    auth,
+    bulk,
+    canned,
+    contacts,
+    conversation,
+    inbox,
+    notifications,
+    search,
+    silence,
+    tags,
+    team,
+)
 from adesso.front.views import coach as coach_views
 from adesso.front.views import reports as report_views
 
@@ -44,4 +57,9 @@ urlpatterns = [
     path("reports/digest", report_views.digest_preview, name="digest_preview"),
     path("planner/", report_views.staffing_planner, name="planner"),
     path("attachments/<str:code>", attachments.attachment, name="attachment"),
+    path("c/<str:code>/tags", tags.add_tag, name="tag_add"),
+    path("c/<str:code>/tags/remove", tags.remove_tag, name="tag_remove"),
+    path("c/<str:code>/canned", canned.canned_for_conversation, name="canned_for_conversation"),
+    path("settings/canned", canned.canned_settings, name="canned"),
+    path("inbox/bulk", bulk.bulk, name="bulk"),
 ]

@@ -296,6 +296,20 @@ def backlog(
     return hours, per_group, total
 
 
+def tag_counts(user: User, period: Period) -> list[dict[str, Any]]:
+    """Conversations started in the period, per tag (one may count under several), with
+    how many of them are not resolved yet; most used first."""
+    rows = (
+        scope(user)
+        .filter(created_at__gte=period.start, created_at__lt=period.end, tags__isnull=False)
+        .values("tags__name")
+        .annotate(conversations=Count("pk"), unresolved=Count("pk", filter=~Q(status="resolved")))
+        .order_by("-conversations", "tags__name")
+    )
+    return [{"tag": r["tags__name"], "conversations": r["conversations"], "unresolved": r["unresolved"]}
+            for r in rows]
+
+
 def report(user: User, period: Period, by: str, now: dt.datetime | None = None) -> dict[str, Any]:
     """The whole report as plain data: what the API returns as JSON and the page renders."""
     if by not in GROUPINGS:
@@ -326,4 +340,5 @@ def report(user: User, period: Period, by: str, now: dt.datetime | None = None) 
             "total": total,
             "series": series,
         },
+        "tags": tag_counts(user, period),
     }

@@ -94,6 +94,8 @@ class ApiChannel(ChannelKind):
     # Every webhook call carries Idempotency-Key = the message code, so the client
     # can drop a repeat: a send whose result is unknown may be retried.
     idempotent_send = True
+    # The webhook carries each file in `attachments`, base64 like the inbound endpoint.
+    supports_attachments = True
 
     def identity_value(self, channel: Channel, external_id: str) -> str:
         # API senders' ids are only meaningful inside the client system that
@@ -179,7 +181,7 @@ class ApiChannel(ChannelKind):
 
 def webhook_payload(channel: Channel, message: Message) -> dict[str, Any]:
     conversation = message.conversation
-    return {
+    payload: dict[str, Any] = {
         "event": "message.created",
         "channel": channel.code,
         "conversation": conversation.code,
@@ -188,6 +190,21 @@ def webhook_payload(channel: Channel, message: Message) -> dict[str, Any]:
         "created_at": message.created_at.isoformat(),
         "recipient": {"external_id": _recipient_external_id(channel, conversation.contact_id)},
     }
+    files = _attachments(message)
+    if files:  # only then: the shape without files stays as it always was
+        payload["attachments"] = files
+    return payload
+
+
+def _attachments(message: Message) -> list[dict[str, Any]]:
+    """The reply's files, base64 like the inbound endpoint's."""
+    out = []
+    for item in message.attachments.order_by("pk"):
+        with item.file.open("rb") as f:
+            content = f.read()
+        out.append({"filename": item.filename, "content_type": item.content_type, "size": item.size,
+                    "content_base64": base64.b64encode(content).decode()})
+    return out
 
 
 def _recipient_external_id(channel: Channel, contact_id: int) -> str | None:

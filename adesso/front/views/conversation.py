@@ -19,6 +19,7 @@ from adesso.accounts.models import User
 from adesso.coach.actions import send_checked_reply
 from adesso.conversations import actions
 from adesso.conversations.access import access_conversation_by_code
+from adesso.conversations.files import read_uploads
 from adesso.conversations.models import Conversation, ConversationEvent, Priority, Status
 from adesso.conversations.queries import (
     contact_history,
@@ -27,6 +28,7 @@ from adesso.conversations.queries import (
     handover_note,
 )
 from adesso.conversations.snoozing import snooze_warnings
+from adesso.conversations.tagging import tags_for
 from adesso.front.snooze import PRESETS, parse_until
 from adesso.front.timeline import current_entries, earlier_entries
 from adesso.front.views.common import AgentRequest, agents_of, teams_of
@@ -76,6 +78,7 @@ def _page(
         "errors": errors or {},
         "values": values or {},
         "nav": "inbox",
+        "all_tags": list(tags_for(user).values_list("name", flat=True)),
         **(extra or {}),
     }
     return render(request, "front/conversation.html", context, status=status)
@@ -112,7 +115,8 @@ def reply(request: AgentRequest, code: str) -> HttpResponse:
     internal = request.POST.get("internal") == "1"
     confirmed = request.POST.get("coach_confirmed") == "1"
     try:
-        send_checked_reply(request.user, conversation, text, internal, confirmed)
+        files = read_uploads(request.FILES.getlist("files"))
+        send_checked_reply(request.user, conversation, text, internal, confirmed, files)
     except ActionError as e:
         values = {"text": text, "coach_confirm": "1" if e.code == "coach_confirm" else ""}
         return _page(request, conversation, {"reply": e.message}, values, status=400)

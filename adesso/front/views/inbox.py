@@ -15,7 +15,9 @@ from django.utils.translation import pgettext_lazy
 
 from adesso.conversations.models import Status
 from adesso.conversations.queries import inbox as inbox_query
-from adesso.front.views.common import AgentRequest, channels_of, teams_of
+from adesso.conversations.tagging import tags_for
+from adesso.front.snooze import PRESETS
+from adesso.front.views.common import AgentRequest, agents_of, channels_of, teams_of
 
 PAGE_SIZE = 25
 TABS = {
@@ -34,6 +36,7 @@ class Filters:
     channel: str
     team: str
     sort: str
+    tag: str = ""
 
     @classmethod
     def from_request(cls, request: AgentRequest) -> Filters:
@@ -46,6 +49,7 @@ class Filters:
             channel=request.GET.get("channel", "")[:16],
             team=request.GET.get("team", "")[:16],
             sort="sla" if request.GET.get("sort") == "sla" else "waiting",
+            tag=request.GET.get("tag", "")[:40],
         )
 
 
@@ -55,7 +59,7 @@ def _context(request: AgentRequest) -> dict[str, Any]:
     assignee = {"mine": "me", "unassigned": "none"}.get(f.tab)
     team = f.team or ("mine" if f.tab == "team" else None)
     qs = inbox_query(user, status=f.status, assignee=assignee, team=team,
-                     channel=f.channel or None, ordering=f.sort)
+                     channel=f.channel or None, ordering=f.sort, tag=f.tag or None)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return {"filters": f, "page": page, "conversations": list(page.object_list)}
 
@@ -64,7 +68,7 @@ def _tabs(request: AgentRequest, f: Filters) -> list[tuple[str, object, int]]:
     """Each tab with its count, under the same status/channel/team filters: one query."""
     user = request.user
     my_team_ids = list(user.teams.values_list("pk", flat=True))
-    base = inbox_query(user, status=f.status, team=f.team or None, channel=f.channel or None)
+    base = inbox_query(user, status=f.status, team=f.team or None, channel=f.channel or None, tag=f.tag or None)
     counts = base.order_by().aggregate(
         all=Count("pk"),
         mine=Count("pk", filter=Q(assignee=user)),
@@ -83,6 +87,10 @@ def inbox(request: AgentRequest) -> HttpResponse:
         channels=channels_of(request.user),
         teams=teams_of(request.user),
         nav="inbox",
+        # The tag filter and the bulk actions' bar.
+        tag_names=list(tags_for(request.user).values_list("name", flat=True)),
+        agents=agents_of(request.user),
+        presets=PRESETS,
     )
     return render(request, "front/inbox.html", context)
 
