@@ -186,3 +186,28 @@ def test_the_timer_tick_enqueues_processing_of_waiting_events(channel, django_ca
     assert done["inbound"] == 1
     assert InboundEvent.objects.get().state == "processed"
     assert tick()["inbound"] == 0
+
+
+def test_an_admin_lists_quarantined_events_and_replays_one_through_the_api(channel, scripted):
+    from adesso.accounts.models import Role
+    from tests.builders import AgentApi, make_agent
+
+    event, _ = receive(channel, "e1")
+    receive(channel, "e2")
+    scripted.failures["e1"] = 1
+    do_process_events()
+    InboundEvent.objects.filter(pk=event.pk).update(state="quarantined", next_attempt_at=None)
+    anna = AgentApi(make_agent(channel.organization, "Anna", role=Role.ADMIN))
+    giulia = AgentApi(make_agent(channel.organization))
+
+    listed = anna.get(f"/channels/{channel.code}/events", state="quarantined")
+    replayed = anna.post(f"/channels/{channel.code}/events/{event.code}/replay")
+
+    assert listed.status_code == 200
+    assert [(e["code"], e["state"], e["attempts"]) for e in listed.json()] == [(event.code, "quarantined", 1)]
+    assert "timed out" in listed.json()[0]["error"]
+    assert replayed.status_code == 200, replayed.content
+    assert (replayed.json()["state"], replayed.json()["attempts"]) == ("accepted", 0)
+    assert anna.post(f"/channels/{channel.code}/events/{event.code}/replay").status_code == 400
+    assert giulia.get(f"/channels/{channel.code}/events").status_code == 403
+    assert anna.get(f"/channels/{make_org().pk}/events").status_code == 404
