@@ -51,20 +51,6 @@ def test_token_prints_a_token_for_the_agent():
         run("token", "ghost@example.com")
 
 
-def test_seeddemo_is_idempotent_and_prints_login():
-    first = run("seeddemo")
-    second = run("seeddemo")
-    assert Organization.objects.filter(name="Pasticceria Dolce Vita").count() == 1
-    password = second.split("password: ")[1].split()[0]
-    assert password not in first
-    admin = User.objects.get(email="admin@dolcevita.example")
-    assert admin.check_password(password)
-    # Mario wrote on two channels (email and phone): one contact, two conversations.
-    mario = Conversation.objects.filter(contact__name="Mario Bianchi")
-    assert mario.values("contact").distinct().count() == 1
-    assert mario.values("channel").distinct().count() == 2
-
-
 def test_runtimers_wakes_due_snoozes_once():
     org = make_org()
     agent = make_agent(org)

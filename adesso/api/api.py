@@ -141,6 +141,7 @@ def unknown_route(request: HttpRequest, rest: str) -> HttpResponse:
 
 def _register_routers() -> None:
     from adesso.api import (
+        agents,
         bulk,
         canned,
         channels,
@@ -157,6 +158,9 @@ def _register_routers() -> None:
     from adesso.channels.api.views import router as inbound_router
 
     api.add_router("/inbound", inbound_router, tags=["intake"])
+    # Before search's "/" router: /agents/... and /teams are theirs.
+    api.add_router("/agents", agents.router, tags=["agents"])
+    api.add_router("/teams", agents.teams_router, tags=["agents"])
     # Before /conversations: its /{code} would take /conversations/bulk and /tags.
     api.add_router("/", bulk.router, tags=["conversations"])
     api.add_router("/", tags.router, tags=["tags"])

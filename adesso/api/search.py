@@ -6,10 +6,10 @@ from django.db.models import Prefetch
 from ninja import Field, Query, Router, Schema
 from pydantic import field_validator
 
-from adesso.accounts.models import Team, User
+from adesso.accounts.models import User
 from adesso.api import serialize
 from adesso.api.request import AgentRequest
-from adesso.api.schemas import AgentOut, ContactSummary, ErrorOut, MessageOut, TeamOut
+from adesso.api.schemas import AgentOut, ContactSummary, ErrorOut, MessageOut
 from adesso.conversations.models import Attachment
 from adesso.conversations.search import search_contacts, search_messages
 
@@ -55,8 +55,4 @@ def agents(request: AgentRequest) -> list[dict[str, Any] | None]:
     users = User.objects.filter(organization_id=request.auth.organization_id, is_active=True)
     return [serialize.agent(u) for u in users.order_by("name", "email")]
 
-
-@router.get("/teams", response=list[TeamOut])
-def teams(request: AgentRequest) -> list[dict[str, Any] | None]:
-    teams = Team.objects.filter(organization_id=request.auth.organization_id).order_by("name")
-    return [serialize.team(t) for t in teams]
+# GET /teams lives with the other team endpoints in adesso/api/agents.py.

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from adesso.front.views import (
+    admin,
     attachments,
     auth,
     bulk,
@@ -49,6 +50,13 @@ urlpatterns = [
     path("team", team.team, name="team"),
     path("team/<str:code>", team.team_agent, name="team_agent"),
     path("settings/autoreplies", team.autoreplies, name="autoreplies"),
+    path("settings/agents", admin.agents, name="admin_agents"),
+    path("settings/agents/<str:code>/role", admin.agent_role, name="admin_agent_role"),
+    path("settings/agents/<str:code>/active", admin.agent_active, name="admin_agent_active"),
+    path("settings/invitations/<str:code>/revoke", admin.invitation_revoke, name="admin_invitation_revoke"),
+    path("settings/teams", admin.teams, name="admin_teams"),
+    path("settings/teams/<str:code>", admin.team_save, name="admin_team"),
+    path("invite/<str:secret>", admin.accept_invitation, name="accept_invitation"),
     path("c/<str:code>/coach", coach_views.coach_check, name="coach_check"),
     path("coach/", coach_views.coach_stats, name="coach_stats"),
     path("coach/rules", coach_views.coach_rules, name="coach_rules"),

@@ -130,6 +130,26 @@ def do_set_presence(agent: User, presence: str) -> User:
     return agent
 
 
+def do_release_conversations(agent: User, reason: str) -> int:
+    """The agent leaves for good (deactivated): every conversation of theirs not yet
+    resolved loses its assignee; open ones go back to the queue, pending and snoozed ones
+    are routed again when the customer writes. Call after going offline, in a transaction."""
+    now = timezone.now()
+    count = 0
+    held = Conversation.objects.filter(organization_id=agent.organization_id, assignee=agent).exclude(
+        status=Status.RESOLVED)
+    for conversation in held:
+        conversation.assignee = None
+        if conversation.status == Status.OPEN and conversation.queued_at is None:
+            conversation.queued_at = conversation.waiting_since or now
+        conversation.updated_at = now
+        conversation.save(update_fields=["assignee", "queued_at", "updated_at"])
+        record_event(conversation, EventKind.ASSIGNED, None, {"from": agent.code, "to": None, "reason": reason})
+        count += 1
+    assign_queued_after_commit(agent.organization_id)
+    return count
+
+
 def do_update_routing(
     actor: User, agent: User, *, capacity: int | None = None, languages: list[str] | None = None,
     skills: list[str] | None = None,
