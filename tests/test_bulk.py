@@ -101,6 +101,7 @@ def test_api_assign_tag_and_snooze_many():
         ({"codes": ["a"], "action": "tag", "tag": "<b>"}, 400, "invalid_tag"),
         ({"codes": ["a"], "action": "snooze"}, 400, "invalid_time"),
         ({"codes": ["a"], "action": "snooze", "until": "2030-01-01T10:00:00"}, 400, "invalid_time"),
+        ({"codes": ["a"], "action": "snooze", "until": "9999-12-31T23:59:59-14:00"}, 422, "invalid"),
         ({"codes": ["a"], "action": "assign", "assignee": "nobody"}, 404, "not_found"),
     ],
 )

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from ninja import Field, Router, Schema
-from pydantic import StringConstraints
+from pydantic import StringConstraints, field_validator
 
 from adesso.accounts.access import access_agent_by_code, access_team_by_code
 from adesso.api import serialize
@@ -30,6 +30,17 @@ class BulkIn(Schema):
         "", max_length=2000, description="resolve: why those still waiting for an answer need none (one for all)"
     )
     until: dt.datetime | None = Field(None, description="snooze: ISO 8601 with a time zone")
+
+    @field_validator("until")
+    @classmethod
+    def _storable(cls, value: dt.datetime | None) -> dt.datetime | None:
+        # Databases store UTC: a time that has none (year 9999 at -14:00) cannot be stored.
+        if value is not None and value.tzinfo is not None:
+            try:
+                value.astimezone(dt.UTC)
+            except OverflowError:
+                raise ValueError("the time is out of range") from None
+        return value
 
 
 class BulkResultOut(Schema):
