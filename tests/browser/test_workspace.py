@@ -112,4 +112,12 @@ def test_the_inbox_filters_by_tag_and_resolves_two_at_once_with_one_reason(live_
         event = ConversationEvent.objects.get(conversation__code=code, kind="status_changed")
         assert event.data["reason"] == "Pubblicità e doppione: nessuna risposta serve"
     assert Conversation.objects.get(code=refund).status == "open"
+
+    # On a phone the bar wraps: nothing wider than the screen.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.locator(f'tr[data-conversation="{refund}"] td.pick input').check()
+    page.click("#bulk-resolve")
+    expect(page.locator("#bulk-reason-input")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    snap(page, "bulk-mobile")
     assert page.problems == []
