@@ -27,6 +27,7 @@ from adesso.conversations.access import access_conversation_by_code
 from adesso.conversations.models import Conversation
 from adesso.conversations.snoozing import snooze_warnings
 from adesso.lib.errors import ActionError
+from adesso.realtime.collision import STALE, check_not_stale
 
 router = Router()
 
@@ -99,6 +100,11 @@ class ReplyIn(Schema):
     text: str = Field(..., min_length=1, max_length=100_000)
     internal: bool = False
     confirmed: bool = Field(False, description="send although the reply coach found a serious pattern")
+    if_last_message: str | None = Field(
+        None, max_length=16,
+        description="the code of the newest message the client has seen: a public reply is refused "
+        "with 409 stale_reply when the customer or another agent wrote after it",
+    )
     attachments: list[ReplyAttachmentIn] = Field(
         [], max_length=files.MAX_FILES,
         description="files sent with the reply on channels that can send them (images, PDF, text, office "
@@ -116,12 +122,21 @@ def _decoded(items: list[ReplyAttachmentIn]) -> list[files.OutgoingFile]:
     return files.check_files(decoded)
 
 
-@router.post("/{code}/messages", response={201: MessageOut, 400: ErrorOut, 404: ErrorOut})
+@router.post("/{code}/messages", response={201: MessageOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut})
 def reply(request: AgentRequest, code: Code, payload: ReplyIn) -> Status:
     """Answer the customer, or with `internal: true` write a note only agents see. A public
     reply the coach finds serious fault with answers 400 `coach_confirm` (send again with
-    `confirmed: true`) or `coach_blocked` (see POST /coach)."""
+    `confirmed: true`) or `coach_blocked` (see POST /coach). With `if_last_message`, a public
+    reply written while the customer or another agent wrote answers 409 `stale_reply`
+    (read the conversation, then send again with the newest message's code, or without it)."""
     conversation = access_conversation_by_code(request.auth, code)
+    if not payload.internal:
+        try:
+            check_not_stale(request.auth, conversation, payload.if_last_message)
+        except ActionError as e:
+            if e.code != STALE:
+                raise
+            return Status(409, {"error": e.code, "message": e.message})
     attachments = _decoded(payload.attachments)
     message = send_checked_reply(request.auth, conversation, payload.text, payload.internal, payload.confirmed,
                                  attachments)

@@ -32,6 +32,11 @@ def org_group(organization_id: int) -> str:
     return f"org.{organization_id}"
 
 
+def conversation_group(organization_id: int, code: str) -> str:
+    """The pages that show one conversation (presence: who else is there)."""
+    return f"conv.{organization_id}.{code}"
+
+
 def publish(organization_id: int, payload: dict[str, Any]) -> None:
     """Send `payload` to every agent page of the organisation. Never raises.
 

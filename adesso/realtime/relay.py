@@ -51,12 +51,12 @@ def _highest() -> int:
 async def _run() -> None:
     layer = get_channel_layer()
     assert layer is not None
-    top = await sync_to_async(_highest)()
+    top = start = await sync_to_async(_highest)()
     seen: deque[int] = deque(maxlen=SEEN)
     seen_set: set[int] = set()
     while True:
         try:
-            for pk, org_id, code, kind, status in await sync_to_async(_rows)(max(0, top - WINDOW)):
+            for pk, org_id, code, kind, status in await sync_to_async(_rows)(max(start, top - WINDOW)):
                 if pk in seen_set:
                     continue
                 if len(seen) == seen.maxlen:

@@ -107,3 +107,30 @@ def identity_label(kind: str) -> str:
         return str(IdentityKind(kind).label)
     except ValueError:
         return kind
+
+
+# -- ticking: the page's script rewrites waits and times left with these ----------------------
+
+
+@register.filter
+def iso(value: dt.datetime | None) -> str:
+    """An instant for the page's script (data-since, data-due): UTC, milliseconds."""
+    if value is None:
+        return ""
+    return value.astimezone(dt.UTC).isoformat(timespec="milliseconds")
+
+
+@register.simple_tag
+def live_texts() -> dict[str, object]:
+    """duration_text's and time_left's wordings, for adesso.js to keep the times ticking
+    (tests/browser/test_live_workspace.py checks both say the same), and the server's now."""
+    return {
+        "now": _("just now"),
+        "min": _("%(minutes)d min"),
+        "h": _("%(hours)d h"),
+        "hmin": _("%(hours)d h %(minutes)d min"),
+        "day": ngettext("%(days)d day", "%(days)d days", 1),
+        "days": ngettext("%(days)d day", "%(days)d days", 2),
+        "late": _("%(duration)s late"),
+        "server_now": iso(timezone.now()),
+    }

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from adesso.accounts.access import access_agent_by_code, access_team_by_code
 from adesso.accounts.models import User
 from adesso.coach.actions import send_checked_reply
+from adesso.contacts.queries import contact_handles
 from adesso.conversations import actions
 from adesso.conversations.access import access_conversation_by_code
 from adesso.conversations.files import read_uploads
@@ -33,6 +34,7 @@ from adesso.front.snooze import PRESETS, parse_until
 from adesso.front.timeline import current_entries, earlier_entries
 from adesso.front.views.common import AgentRequest, agents_of, teams_of
 from adesso.lib.errors import ActionError
+from adesso.realtime.collision import STALE, check_not_stale
 
 
 def _names(user: User) -> dict[str, str]:
@@ -53,12 +55,13 @@ def _timeline(
     user: User, conversation: Conversation, events: list[ConversationEvent]
 ) -> dict[str, Any]:
     team_names = {t.code: t.name for t in teams_of(user)}
+    messages_ = conversation_messages(conversation)
     return {
         "conversation": conversation,
         "earlier": earlier_entries(contact_history(conversation.contact, exclude=conversation)),
-        "entries": current_entries(
-            conversation_messages(conversation), events, _names(user), team_names
-        ),
+        "entries": current_entries(messages_, events, _names(user), team_names),
+        # The newest message drawn: a reply carries it back (realtime.collision).
+        "last_message": messages_[-1].code if messages_ else "",
     }
 
 
@@ -75,6 +78,7 @@ def _page(
         "teams": teams_of(user),
         "priorities": Priority.choices,
         "presets": PRESETS,
+        "handles": contact_handles(conversation.contact),
         "errors": errors or {},
         "values": values or {},
         "nav": "inbox",
@@ -115,11 +119,14 @@ def reply(request: AgentRequest, code: str) -> HttpResponse:
     internal = request.POST.get("internal") == "1"
     confirmed = request.POST.get("coach_confirmed") == "1"
     try:
+        if not internal and request.POST.get("stale_confirmed") != "1":
+            check_not_stale(request.user, conversation, request.POST.get("last_message", "")[:16])
         files = read_uploads(request.FILES.getlist("files"))
         send_checked_reply(request.user, conversation, text, internal, confirmed, files)
     except ActionError as e:
-        values = {"text": text, "coach_confirm": "1" if e.code == "coach_confirm" else ""}
-        return _page(request, conversation, {"reply": e.message}, values, status=400)
+        values = {"text": text, "coach_confirm": "1" if e.code == "coach_confirm" else "",
+                  "stale": "1" if e.code == STALE else ""}
+        return _page(request, conversation, {"reply": e.message}, values, status=409 if e.code == STALE else 400)
     messages.success(request, _("Internal note added.") if internal else _("Reply sent."))
     return _back(conversation)
 
