@@ -14,6 +14,7 @@ from adesso.accounts.models import Invitation, Role, TeamMembership, User
 from adesso.conversations.actions import do_assign, do_change_status, do_send_reply
 from adesso.conversations.models import Conversation, ConversationEvent, Message
 from adesso.lib.errors import ActionError
+from adesso.sla.actions import do_check_sla
 from tests.builders import AgentApi, customer_writes, make_agent, make_api_channel, make_org, make_team
 
 pytestmark = pytest.mark.django_db
@@ -368,3 +369,21 @@ def test_the_teams_page_saves_members_and_supervisors():
         ("Francesca", True),
         ("Giulia", False),
     ]
+
+
+def test_a_breach_in_a_team_notifies_the_supervisors_the_admin_chose():
+    org = make_org()
+    francesca = make_agent(org, "Francesca", role=Role.ADMIN)
+    sarah = make_agent(org, "Sarah", role=Role.SUPERVISOR)
+    paolo = make_agent(org, "Paolo", role=Role.SUPERVISOR)
+    team = make_team(org, "Spedizioni", [])
+    api = AgentApi(francesca)
+    api.send("put", f"/teams/{team.code}/members", f'{{"members": ["{paolo.code}"], "supervisors": ["{sarah.code}"]}}')
+    ch = make_api_channel(org)
+    conversation = Conversation.objects.get(code=customer_writes(ch)["conversation"])
+    do_assign(francesca, conversation, None, team)
+
+    do_check_sla(timezone.now() + dt.timedelta(hours=2))
+
+    breach = ConversationEvent.objects.get(conversation=conversation, kind="sla_breached")
+    assert breach.data["notify"] == [sarah.code]

@@ -32,7 +32,9 @@ def _supervisors(conversation: Any) -> list[User]:
         role__in=[Role.SUPERVISOR, Role.ADMIN],
     )
     if conversation.team_id:
-        in_team = list(qs.filter(teams=conversation.team_id))
+        # The team's own supervisors (set by admins), else its members who supervise.
+        chosen = list(qs.filter(teammembership__team_id=conversation.team_id, teammembership__is_supervisor=True))
+        in_team = chosen or list(qs.filter(teams=conversation.team_id))
         if in_team:
             return in_team
     return list(qs)
