@@ -22,15 +22,41 @@ def test_slash_opens_the_canned_replies_and_choosing_one_fills_in_the_name(live_
     giulia = make_agent(org, "Giulia", language="en")
     sara = make_agent(org, "Sara", role="supervisor")
     ch = make_api_channel(org, "Sito web")
-    code = inbound(url, ch, sender_id="mario", sender={"name": "Mario Bianchi"},
-                   text="Buongiorno, il frullatore è arrivato rotto. Posso avere un rimborso?")
-    do_save(sara, None, shortcut="rimborso", title="Rimborso avviato", language="it", shared=True,
-            body="Ciao {contact_first_name}, mi scuso per il disagio: ho già avviato il rimborso, "
-                 "lo riceverà entro 3 giorni lavorativi. {agent_name}")
-    do_save(giulia, None, shortcut="grazie", title="Grazie", language="it", shared=False,
-            body="Grazie {contact_first_name}, a presto!")
-    do_save(sara, None, shortcut="refund", title="Refund started", language="en", shared=True,
-            body="Hi {contact_first_name}, your refund is on its way.")
+    code = inbound(
+        url,
+        ch,
+        sender_id="mario",
+        sender={"name": "Mario Bianchi"},
+        text="Buongiorno, il frullatore è arrivato rotto. Posso avere un rimborso?",
+    )
+    do_save(
+        sara,
+        None,
+        shortcut="rimborso",
+        title="Rimborso avviato",
+        language="it",
+        shared=True,
+        body="Ciao {contact_first_name}, mi scuso per il disagio: ho già avviato il rimborso, "
+        "lo riceverà entro 3 giorni lavorativi. {agent_name}",
+    )
+    do_save(
+        giulia,
+        None,
+        shortcut="grazie",
+        title="Grazie",
+        language="it",
+        shared=False,
+        body="Grazie {contact_first_name}, a presto!",
+    )
+    do_save(
+        sara,
+        None,
+        shortcut="refund",
+        title="Refund started",
+        language="en",
+        shared=True,
+        body="Hi {contact_first_name}, your refund is on its way.",
+    )
     log_in(page, url, giulia)
     page.goto(f"{url}/c/{code}/")
 
@@ -49,9 +75,10 @@ def test_slash_opens_the_canned_replies_and_choosing_one_fills_in_the_name(live_
     expect(options.first).to_contain_text("Ciao Mario, mi scuso")
     box.press("Enter")
     expect(page.locator("#canned-picker")).to_be_hidden()
-    expect(box).to_have_value("Ciao Mario, mi scuso per il disagio: ho già avviato il rimborso, "
-                              "lo riceverà entro 3 giorni lavorativi. Giulia")
-    # The coach judged the inserted text like typed text: no finding, a good score.
+    expect(box).to_have_value(
+        "Ciao Mario, mi scuso per il disagio: ho già avviato il rimborso, lo riceverà entro 3 giorni lavorativi. Giulia"
+    )
+    # The coach judged the inserted text like typed text: nothing flagged, a score shown.
     expect(page.locator("#coach-findings .coach-clean")).to_be_visible()
     expect(page.locator("#coach-score")).to_contain_text("Score")
 
