@@ -87,9 +87,9 @@ def accept(
     try:
         if connection.in_atomic_block:
             with transaction.atomic():  # a savepoint: the caller's transaction survives a repeat
-                event.save(force_insert=True)
+                _insert(event, body)
         else:
-            event.save(force_insert=True)
+            _insert(event, body)
     except IntegrityError:
         existing = InboundEvent.objects.filter(channel=channel, external_id=event.external_id).first()
         if existing is None:
@@ -97,6 +97,39 @@ def accept(
         return existing, False
     kick_after_commit()
     return event, True
+
+
+# Hand-written SQL: the one statement of a webhook's request, where the ORM's save
+# (signals, per-field preparation, compiling) cost more than the database's work.
+_INSERT_SQL = (
+    "INSERT INTO channels_inboundevent (organization_id, channel_id, code, external_id, sender_key,"
+    " position, headers, body, received_at, state, attempts, next_attempt_at, lease, outcome,"
+    " message_code, note, error) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0, %s, '', '', '', '', '')"
+    " RETURNING id"
+)
+
+
+def _insert(event: InboundEvent, body: bytes) -> None:
+    when = connection.ops.adapt_datetimefield_value(event.received_at)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _INSERT_SQL,
+            [
+                event.organization_id,
+                event.channel_id,
+                event.code,
+                event.external_id,
+                event.sender_key,
+                event.position,
+                json.dumps(event.headers),
+                body,
+                when,
+                EventState.ACCEPTED.value,
+                when,
+            ],
+        )
+        event.pk = cursor.fetchone()[0]
+    event._state.adding = False
 
 
 def kick_after_commit() -> None:
