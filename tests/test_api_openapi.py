@@ -23,6 +23,8 @@ AGENT_ENDPOINTS = {
     ("post", "/api/v1/contacts/merges/{merge_id}/undo"),
     ("get", "/api/v1/channels"),
     ("post", "/api/v1/channels"),
+    ("get", "/api/v1/channels/{code}/events"),
+    ("post", "/api/v1/channels/{code}/events/{event}/replay"),
     ("get", "/api/v1/search"),
     ("get", "/api/v1/silence"),
     ("get", "/api/v1/reports"),
