@@ -2,19 +2,32 @@
 with a warning (the reply view and the API), and the websocket tells each agent who
 else has the conversation open or is typing in it."""
 
+import os
+
 import pytest
 from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
-from django.test import Client, override_settings
+from django.test import Client
 
 from adesso.conversations.actions import do_send_reply
 from adesso.conversations.models import Conversation, Message
+from adesso.lib.codes import new_code
 from adesso.realtime.consumers import AgentConsumer
 from tests.builders import AgentApi, customer_writes, make_agent, make_api_channel, make_org
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 IN_MEMORY = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# The scaled setup: every websocket process on one Redis (as tests/test_redis_setup.py).
+REDIS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {
+            "hosts": [os.environ.get("ADESSO_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")],
+            "prefix": "adesso-test-" + new_code(6),
+        },
+    }
+}
 
 
 def shop():
@@ -142,8 +155,9 @@ async def socket_of(agent):
     return communicator
 
 
-@override_settings(CHANNEL_LAYERS=IN_MEMORY)
-def test_agents_on_the_same_conversation_hear_each_other_and_no_one_else_does():
+@pytest.mark.parametrize("layer", [IN_MEMORY, REDIS], ids=["one live process", "redis"])
+def test_agents_on_the_same_conversation_hear_each_other_and_no_one_else_does(layer, settings):
+    settings.CHANNEL_LAYERS = layer
     giulia, marco, _, conversation = shop()
     stranger = make_agent(make_org("Altra azienda"), "Sarah", language="en")
     code = conversation.code
