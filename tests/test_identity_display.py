@@ -58,3 +58,13 @@ def test_the_api_gives_a_label_and_a_display_value_beside_the_stored_one():
             "channel": None,
         },
     ]
+
+
+def test_the_conversation_sidebar_shows_the_customer_handle():
+    shop = make_shop()
+    conversation = receive(shop.web, "c-1001", sender={"email": "mario@example.com"})
+
+    html = logged_in(shop.giulia).get(f"/c/{conversation.code}/").content.decode()
+
+    assert 'class="small identity identity-api"><span class="muted">Handle on Sito web</span> c-1001' in html
+    assert f"{shop.web.channel.code}/c-1001" not in html

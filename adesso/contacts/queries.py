@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from adesso.contacts.models import ContactIdentity, ContactMerge, IdentityKind
+from adesso.contacts.models import Contact, ContactIdentity, ContactMerge, IdentityKind
 
 
 @dataclass(frozen=True)
@@ -94,3 +94,11 @@ def identity_views(identities: list[ContactIdentity], organization_id: int) -> l
         else {}
     )
     return [identity_view(i, names) for i in identities]
+
+
+def contact_handles(contact: Contact) -> list[IdentityView]:
+    """The contact's handles on channels (not email or phone, which agents see as such)."""
+    handles = list(
+        contact.identities.exclude(kind__in=[IdentityKind.EMAIL, IdentityKind.PHONE]).order_by("kind", "value")
+    )
+    return identity_views(handles, contact.organization_id) if handles else []
