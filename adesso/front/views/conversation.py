@@ -18,7 +18,6 @@ from adesso.accounts.access import access_agent_by_code, access_team_by_code
 from adesso.accounts.models import User
 from adesso.coach.actions import send_checked_reply
 from adesso.contacts.queries import contact_handles
-from adesso.contacts.queries import contact_handles
 from adesso.conversations import actions
 from adesso.conversations.access import access_conversation_by_code
 from adesso.conversations.files import read_uploads
@@ -79,7 +78,6 @@ def _page(
         "teams": teams_of(user),
         "priorities": Priority.choices,
         "presets": PRESETS,
-        "handles": contact_handles(conversation.contact),
         "handles": contact_handles(conversation.contact),
         "errors": errors or {},
         "values": values or {},
