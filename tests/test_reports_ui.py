@@ -87,7 +87,7 @@ def test_planner_is_for_supervisors(client):
     assert r.status_code == 200
     html = r.content.decode()
     assert len(figures(html)) == 2
-    staffing = html[html.index('<table class="staffing">'):]
+    staffing = html[html.index("<table class=\"staffing heatmap\">"):]
     staffing = staffing[:staffing.index("</table>")]
     assert staffing.count("<tr><th scope=\"row\">") == 24
     r = page(client, w["sara"], "/planner/", share="150")

@@ -90,6 +90,7 @@ def _send(
     message = do_send_auto_message(conversation, text, purpose, {
         "estimate_seconds": estimate.seconds, "promise_at": promise_at.isoformat(), "language": language,
         "position": estimate.position, "basis": estimate.basis, "handle_seconds": estimate.handle_seconds,
+        "model_seconds": estimate.model_seconds,
     })
     conversation.promise_at = promise_at
     conversation.promise_check_at = check_time(now, promise_at)

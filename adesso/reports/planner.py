@@ -62,6 +62,7 @@ BURST_PERCENTILE = 0.9  # of one hour of the week's arrivals across the weeks
 MIN_WEEKS = 2
 MIN_TURNS = 50
 HELD_OUT = dt.timedelta(weeks=1)
+VERIFY_LIMIT = 10_000  # customer turns the page replays (about a second); more: `adesso plan`
 MAX_ROUNDS = 40
 SIM_SPREAD = 0.5  # the simulated handling times: lognormal, as `adesso simulate`'s default
 SIM_SEED = 1
@@ -238,7 +239,7 @@ def _simulate(
     week: list[int],
     plan: dict[str, Any],
     tz: ZoneInfo,
-    calibration: dict[tuple[str, int], float] | None = None,
+    calibrate: bool = True,
 ) -> FastRun:
     from adesso.simulation.engine import Options
     from adesso.simulation.fast import FastSimulation
@@ -252,7 +253,7 @@ def _simulate(
         staffing=list(week),
         staffing_tz=tz,
     )
-    return FastSimulation(arrivals, options, calibration=calibration).run()
+    return FastSimulation(arrivals, options, calibrate=calibrate).run()
 
 
 def _late_by_hour(run: FastRun) -> tuple[list[int], list[int]]:
@@ -283,26 +284,14 @@ def _figures(run: FastRun, week: list[int]) -> dict[str, Any]:
     }
 
 
-def calibration(run: FastRun, minimum: int = 3) -> dict[tuple[str, int], float]:
-    """Actual wait / estimate per channel and hour of the week (the median; a channel's
-    own median for hours with fewer than `minimum` answers), as estimate.calibrated uses it."""
-    from adesso.simulation.measures import ratio
+def _with_model(figures: dict[str, Any], uncalibrated: FastRun) -> dict[str, Any]:
+    """The estimates' accuracy without the calibration too (the model alone), to compare."""
+    from adesso.simulation.fast import report
 
-    by_key: dict[tuple[str, int], list[float]] = {}
-    by_channel: dict[str, list[float]] = {}
-    for turn in run.turns:
-        if turn.answered is None or turn.ack_at is None or turn.ack_estimate is None:
-            continue
-        value = 1 / ratio(turn.ack_estimate, turn.answered - turn.ack_at)
-        by_key.setdefault((turn.channel, turn.hour_of_week), []).append(value)
-        by_channel.setdefault(turn.channel, []).append(value)
-    factors = {}
-    for channel, values in by_channel.items():
-        overall = statistics.median(values)
-        for hour in range(HOURS_OF_WEEK):
-            found = by_key.get((channel, hour), [])
-            factors[(channel, hour)] = round(statistics.median(found) if len(found) >= minimum else overall, 3)
-    return factors
+    result = report(uncalibrated)
+    figures["model_estimate_within_2x_share"] = result["estimate_within_2x_share"]
+    figures["model_estimate_ratio_median"] = result["estimate_ratio_median"]
+    return figures
 
 
 def verify(
@@ -310,8 +299,9 @@ def verify(
 ) -> dict[str, Any]:
     """Replay `past` with the plan's agents in the fast simulation and raise the hours
     whose customers waited past the target until `share` of them did not (at most
-    MAX_ROUNDS rounds); then replay `held_out` (the week after) with the plan, as it
-    is and with the estimates calibrated on `past`. Updates `plan` in place."""
+    MAX_ROUNDS rounds); then replay `held_out` (the week after) with the plan. The
+    estimates are calibrated as intake calibrates them (on the waits so far); their
+    accuracy without calibration is given too. Updates `plan` in place."""
     tz = ZoneInfo(plan["timezone"])
     progress = progress or (lambda stage, done, total: None)
     week = [h["agents"] for h in plan["hours"]]
@@ -345,21 +335,17 @@ def verify(
     plan["max_agents"] = max(week)
     plan["agent_hours_per_week"] = sum(week)
     in_sample = None
-    factors: dict[tuple[str, int], float] | None = None
     if run is not None:
         turns, late = _late_by_hour(run)
         for i, item in enumerate(plan["hours"]):
             item["expected_share"] = round((turns[i] - late[i]) / turns[i], 4) if turns[i] else None
-        in_sample = _figures(run, week)
-        factors = calibration(run)
+        in_sample = _with_model(_figures(run, week), _simulate(past, week, plan, tz, calibrate=False))
     out = None
     if held_out:
         progress("held out", 0, 1)
-        out = _figures(_simulate(held_out, week, plan, tz), week)
-        if factors is not None:
-            calibrated = _figures(_simulate(held_out, week, plan, tz, factors), week)
-            out["calibrated_estimate_within_2x_share"] = calibrated["estimate_within_2x_share"]
-            out["calibrated_estimate_ratio_median"] = calibrated["estimate_ratio_median"]
+        out = _with_model(
+            _figures(_simulate(held_out, week, plan, tz), week), _simulate(held_out, week, plan, tz, calibrate=False)
+        )
         progress("held out", 1, 1)
     met = in_sample is not None and (in_sample["within_target_share"] or 0) >= plan["share"]
     plan["verification"] = {
@@ -471,23 +457,143 @@ class PlanInput:
     tz: ZoneInfo | None = None
 
 
-def plan_from_database(organization_id: int, params: PlanInput, now: dt.datetime) -> dict[str, Any]:
+def plan_from_database(
+    organization_id: int,
+    params: PlanInput,
+    now: dt.datetime,
+    verified: bool = False,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """The plan from the organisation's last `weeks` weeks; `verified`: replayed and raised
+    in the simulator and backtested on the last week (`verified_plan`), unless there are
+    more than VERIFY_LIMIT customer turns to replay."""
     if not 0 < params.weeks <= 52:
         raise ActionError(_("Weeks must be between 1 and 52."), "invalid_plan")
     tz = params.tz or ZoneInfo("Europe/Rome")
     start, end = database_window(now, params.weeks)
-    arrivals = average_by_hour_of_week(customer_turns(organization_id, start, end), start, end, tz, "database")
-    handle, source = _handle(params, lambda: median_handle_seconds(reply_times(organization_id, start, end)))
+    handle, source = _handle(params, lambda: answered_handle_seconds(organization_id, start, end))
     target = params.target_minutes * 60 if params.target_minutes else organization_target_seconds(organization_id)
-    return staffing(arrivals, handle, target, params.share, source)
+    open_all_hours = always_open(organization_id)
+
+    def make(arrivals: Arrivals) -> dict[str, Any]:
+        return staffing(arrivals, handle, target, params.share, source, always_open=open_all_hours)
+
+    if not verified:
+        return make(average_by_hour_of_week(customer_turns(organization_id, start, end), start, end, tz, "database"))
+    first = start - HELD_OUT
+    rows = database_arrivals(organization_id, first, end)
+    if len(rows) > VERIFY_LIMIT or not rows:
+        plan = make(average_by_hour_of_week([a.at for a in rows if a.at >= start], start, end, tz, "database"))
+        if rows:
+            plan["history"]["notes"].append(
+                _("More than %(limit)s customer turns: verify this plan with `adesso plan` instead.")
+                % {"limit": VERIFY_LIMIT}
+            )
+        return plan
+    return verified_plan(rows, first, end, params.weeks, tz, "database", make, progress)
+
+
+def database_arrivals(organization_id: int, start: dt.datetime, end: dt.datetime) -> list[Arrival]:
+    """The customer turns in [start, end) as a trace for the simulator: each turn's first
+    message, its channel and its contact (no words: the language is not simulated)."""
+    from adesso.conversations.models import Direction, Message
+    from adesso.reports.sql import Epoch, raw_rows
+    from adesso.simulation.trace import Arrival
+
+    rows = (
+        Message.objects.filter(organization_id=organization_id, created_at__gte=start, created_at__lt=end)
+        .order_by("conversation_id", "created_at", "pk")
+        .values_list(
+            "conversation_id",
+            Epoch("created_at"),
+            "direction",
+            "internal",
+            "auto",
+            "channel_id",
+            "conversation__contact_id",
+        )
+    )
+    found: list[Arrival] = []
+    current, waiting = None, False
+    for pk, at, direction, internal, auto, channel_id, contact_id in raw_rows(rows):
+        if pk != current:
+            current, waiting = pk, False
+        if direction == Direction.INCOMING:
+            if not waiting:
+                when = dt.datetime.fromtimestamp(at, dt.UTC)
+                found.append(Arrival(when, f"c{channel_id}", f"p{contact_id}", "", len(found) + 1))
+                waiting = True
+        elif not internal and not auto:
+            waiting = False
+    found.sort(key=lambda a: a.at)
+    return found
+
+
+def answered_handle_seconds(organization_id: int, start: dt.datetime, end: dt.datetime) -> float | None:
+    """The mean time the agents' answers took them (`Message.handle_seconds`, what the live
+    estimate uses; each capped at 30 minutes), else the median gap between an agent's
+    replies; None with fewer than MIN_GAPS of either."""
+    from adesso.conversations.models import Message
+
+    values = list(
+        Message.objects.filter(
+            organization_id=organization_id, created_at__gte=start, created_at__lt=end, handle_seconds__isnull=False
+        ).values_list("handle_seconds", flat=True)
+    )
+    if len(values) >= MIN_GAPS:
+        return sum(min(v or 0, MAX_GAP_SECONDS) for v in values) / len(values)
+    return median_handle_seconds(reply_times(organization_id, start, end))
+
+
+def always_open(organization_id: int) -> bool:
+    """Whether the organisation's catch-all policy runs 24/7 (no business calendar)."""
+    from adesso.sla.models import SlaPolicy
+
+    for policy in SlaPolicy.objects.filter(organization_id=organization_id, is_active=True).prefetch_related("teams"):
+        if not (policy.channel_kinds or policy.priorities or policy.contact_tiers or policy.teams.all()):
+            return policy.calendar_id is None
+    return True
+
+
+def agents_answering(organization_id: int, start: dt.datetime, end: dt.datetime, tz: ZoneInfo) -> list[int]:
+    """Per hour of the week, the most agents who answered customers in one such hour of
+    [start, end): who was actually at work (presence itself has no history)."""
+    from adesso.conversations.models import Direction, Message
+
+    rows = Message.objects.filter(
+        organization_id=organization_id,
+        created_at__gte=start,
+        created_at__lt=end,
+        direction=Direction.OUTGOING,
+        internal=False,
+        auto=False,
+        author__isnull=False,
+    ).values_list("author_id", "created_at")
+    by_hour: dict[dt.datetime, set[int]] = {}
+    for author, at in rows:
+        by_hour.setdefault(_hour_floor(at), set()).add(author)
+    week = [0] * HOURS_OF_WEEK
+    for hour, authors in by_hour.items():
+        index = hour_of_week(hour, tz)
+        week[index] = max(week[index], len(authors))
+    return week
+
+
+def estimate_accuracy(organization_id: int, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
+    """How the acknowledgements' estimates in [start, end) compared with the waits that
+    followed: estimates_compared, estimate_within_2x_share, estimate_ratio_median."""
+    from adesso.routing.estimate import answered_acknowledgements
+    from adesso.simulation.measures import accuracy, ratio
+
+    acks = answered_acknowledgements(organization_id, start, end)
+    return accuracy([ratio(a.estimate_seconds, a.actual_seconds) for a in acks])
 
 
 def plan_from_trace(
     path: str | Path, params: PlanInput, verified: bool = False, progress: Progress | None = None
 ) -> dict[str, Any]:
-    """The plan for a trace's last `weeks` weeks; `verified`: checked and raised in the
-    simulator, and when the trace covers more than a week besides, with its last week
-    held out of the planning and replayed with the plan."""
+    """The plan for a trace's last `weeks` weeks; `verified`: replayed and raised in the
+    simulator, and backtested on the trace's last week (see `verified_plan`)."""
     from adesso.simulation import trace
 
     if not 0 < params.weeks <= 520:
@@ -499,22 +605,60 @@ def plan_from_trace(
         raise ActionError(str(exc), "invalid_trace") from None
     end = _hour_floor(rows[-1].at) + dt.timedelta(hours=1)
     first = _hour_floor(rows[0].at)
-    held_from = end - HELD_OUT if verified and end - first >= 2 * HELD_OUT else end
-    start = max(first, held_from - dt.timedelta(weeks=params.weeks))
-    past = [a for a in rows if start <= a.at < held_from]
-    if not past:
-        raise ActionError(_("The trace has no rows in the chosen weeks."), "invalid_trace")
-    arrivals = average_by_hour_of_week([a.at for a in past], start, held_from, tz, "trace")
     handle, source = _handle(params, lambda: None)
     target = params.target_minutes * 60 if params.target_minutes else DEFAULT_TARGET_SECONDS
-    plan = staffing(arrivals, handle, target, params.share, source)
-    if verified:
-        held_out = [a for a in rows if a.at >= held_from]
-        verify(plan, past, held_out or None, progress)
-        if not held_out:
-            plan["history"]["notes"].append(
-                _("Less than two weeks in the trace: no week held out to check the plan on.")
-            )
+
+    def make(arrivals: Arrivals) -> dict[str, Any]:
+        return staffing(arrivals, handle, target, params.share, source)
+
+    if not verified:
+        start = max(first, end - dt.timedelta(weeks=params.weeks))
+        return make(average_by_hour_of_week([a.at for a in rows], start, end, tz, "trace"))
+    return verified_plan(rows, first, end, params.weeks, tz, "trace", make, progress)
+
+
+def verified_plan(
+    rows: list[Arrival],
+    first: dt.datetime,
+    end: dt.datetime,
+    weeks: float,
+    tz: ZoneInfo,
+    source: str,
+    make: Callable[[Arrivals], dict[str, Any]],
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """The plan from the `weeks` before `end`, replayed and raised until it meets the
+    target on them (`verify`). Its share on a week it has not seen comes from a
+    backtest: the same planning one week earlier (the `weeks` before the last week),
+    replayed on the last week (`verification.held_out`)."""
+    start = max(first, end - dt.timedelta(weeks=weeks))
+    recent = [a for a in rows if start <= a.at < end]
+    if not recent:
+        raise ActionError(_("The trace has no rows in the chosen weeks."), "invalid_trace")
+    plan = make(average_by_hour_of_week([a.at for a in recent], start, end, tz, source))
+    verify(plan, recent, None, progress)
+    before = end - HELD_OUT
+    held_out = [a for a in rows if before <= a.at < end]
+    past_start = max(first, before - dt.timedelta(weeks=weeks))
+    past = [a for a in rows if past_start <= a.at < before]
+    if before - first < HELD_OUT or not past or not held_out:
+        plan["history"]["notes"].append(_("Less than two weeks of history: no week held out to check the plan on."))
+        return plan
+    backtest = make(average_by_hour_of_week([a.at for a in past], past_start, before, tz, source))
+
+    def backtest_progress(stage: str, done: int, total: int) -> None:
+        if progress is not None:
+            progress("backtest" if stage == "verify" else stage, done, total)
+
+    verify(backtest, past, held_out, backtest_progress)
+    check = backtest["verification"]
+    plan["verification"]["held_out"] = {
+        **check["held_out"],
+        "planned_from": backtest["from"],
+        "planned_to": backtest["to"],
+        "plan_agent_hours_per_week": backtest["agent_hours_per_week"],
+        "plan_met_in_sample": check["met"],
+    }
     return plan
 
 

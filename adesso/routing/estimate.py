@@ -7,15 +7,29 @@ answers: `Message.handle_seconds`). A conversation assigned to an agent with
 at place `p` waits for `p` agents to free up among the `n` online, about
 (p - 1/2) * h / n, and then needs its own h. With nobody online, the honest
 answer is the SLA's due time.
+
+Calibrated against what happened: for each channel and hour of the week (and
+basis: with an agent, or in the queue, whose errors differ), the median of
+actual wait / estimate over the organisation's recent acknowledgements
+(`calibration`, recomputed every CALIBRATION_TTL) multiplies the model's
+estimate, once a channel has CALIBRATION_MIN_CHANNEL answered acknowledgements
+(an hour of the week with fewer than CALIBRATION_MIN_HOUR uses its channel's).
+The SLA's due time (nobody online) is a commitment, not an estimate: never
+calibrated.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.cache import cache
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
 
 from adesso.accounts.cached import org_settings
 from adesso.accounts.models import Presence, User
@@ -27,6 +41,13 @@ SAMPLE = 50
 MIN_SAMPLE = 5
 HORIZON = dt.timedelta(days=7)
 MAX_HANDLE = 2 * 3600  # an answer after a night away is not handling time
+# Calibration: the latest acknowledgements, how far back, how many make a factor.
+CALIBRATION_SAMPLE = 2000
+CALIBRATION_HORIZON = dt.timedelta(weeks=4)
+CALIBRATION_MIN_CHANNEL = 20
+CALIBRATION_MIN_HOUR = 50  # a median of fewer answers is too noisy (lognormal handling)
+CALIBRATION_TTL = 600
+FLOOR_SECONDS = 60  # waits and estimates under a minute count as a minute
 
 
 @dataclass(frozen=True)
@@ -37,6 +58,7 @@ class Estimate:
     agents_online: int
     handle_seconds: int
     basis: str  # "agent", "queue" or "sla" (nobody online)
+    model_seconds: int = 0  # before calibration (what the calibration compares the waits with)
 
 
 def handle_seconds(organization_id: int, now: dt.datetime) -> int:
@@ -83,13 +105,14 @@ def estimate_wait(
             waiting_since__lt=since,
         ).count()
         elapsed = max(0, int((now - since).total_seconds()))
-        return Estimate(agent_wait_seconds(ahead, h, elapsed), 0, ahead, 1, h, "agent")
+        model = agent_wait_seconds(ahead, h, elapsed)
+        return Estimate(calibrated(model, _factor(conversation, now, "agent")), 0, ahead, 1, h, "agent", model)
     agents = online.count() if agents_online is None else agents_online
     if agents == 0 or (conversation.queued_at is None and conversation.assignee_id is None):
         due = [d for d in (conversation.first_response_due_at, conversation.next_response_due_at) if d]
         left = int((min(due) - now).total_seconds()) if due else 3600
         position = queue_position(conversation) if want_position else 0
-        return Estimate(sla_wait_seconds(left), position, 0, agents, h, "sla")
+        return Estimate(sla_wait_seconds(left), position, 0, agents, h, "sla", sla_wait_seconds(left))
     position = queue_position(conversation)
     # Agents answer what is already assigned to them before they take from the queue;
     # one conversation each is in hand already (counted by the residual half of `h`).
@@ -100,7 +123,118 @@ def estimate_wait(
         assignee__presence=Presence.ONLINE,
     ).count()
     extra = max(0, backlog - agents)
-    return Estimate(queue_wait_seconds(position, backlog, agents, h), position, extra, agents, h, "queue")
+    model = queue_wait_seconds(position, backlog, agents, h)
+    return Estimate(calibrated(model, _factor(conversation, now, "queue")), position, extra, agents, h, "queue", model)
+
+
+def hour_of_week(at: dt.datetime) -> int:
+    """0 = Monday 00:00-00:59 ... 167 = Sunday 23:00, in the site's time zone."""
+    local = timezone.localtime(at)
+    return local.weekday() * 24 + local.hour
+
+
+def _factor(conversation: Conversation, now: dt.datetime, basis: str) -> float | None:
+    key = ((conversation.channel_id, basis), hour_of_week(now))
+    return calibration(conversation.organization_id, now).get(key)
+
+
+def calibration(organization_id: int, now: dt.datetime) -> dict[tuple[Any, int], float]:
+    """((channel id, basis), hour of the week) -> actual wait / estimate, from the recent
+    acknowledgements and the answers that followed; cached CALIBRATION_TTL seconds."""
+    key = f"adesso:calibration:{organization_id}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    factors = calibration_factors(acknowledged_waits(organization_id, now))
+    cache.set(key, factors, CALIBRATION_TTL)
+    return factors
+
+
+def acknowledged_waits(organization_id: int, now: dt.datetime) -> list[tuple[Any, int, float]]:
+    """((channel id, basis), hour of the week, actual wait / the model's estimate) of the
+    latest answered acknowledgements (not the SLA-based ones: those are commitments)."""
+    found = []
+    for ack in answered_acknowledgements(organization_id, now - CALIBRATION_HORIZON, now, CALIBRATION_SAMPLE):
+        if ack.basis != "sla":
+            value = max(ack.actual_seconds, FLOOR_SECONDS) / max(ack.model_seconds, FLOOR_SECONDS)
+            found.append(((ack.channel_id, ack.basis), hour_of_week(ack.at), value))
+    return found
+
+
+@dataclass(frozen=True)
+class AnsweredAck:
+    channel_id: int
+    basis: str
+    at: dt.datetime
+    actual_seconds: float  # from the acknowledgement to the first human answer after it
+    model_seconds: float
+    estimate_seconds: float  # what the customer was told (calibrated)
+
+
+def answered_acknowledgements(
+    organization_id: int, start: dt.datetime, end: dt.datetime, limit: int | None = None
+) -> list[AnsweredAck]:
+    """The acknowledgements sent in [start, end) (the latest `limit` automatic messages)
+    that a person answered, with the wait until the answer."""
+    from adesso.conversations.models import ConversationEvent, Direction, EventKind
+
+    answer = (
+        Message.objects.filter(
+            conversation_id=OuterRef("conversation_id"),
+            created_at__gte=OuterRef("created_at"),
+            direction=Direction.OUTGOING,
+            auto=False,
+            internal=False,
+        )
+        .order_by("created_at")
+        .values("created_at")[:1]
+    )
+    rows = (
+        ConversationEvent.objects.filter(
+            organization_id=organization_id, kind=EventKind.AUTO_SENT, created_at__gte=start, created_at__lt=end
+        )
+        .order_by("-created_at")
+        .annotate(answered=Subquery(answer))
+        .values_list("conversation__channel_id", "created_at", "data", "answered")
+    )
+    found = []
+    for channel_id, at, data, answered in rows[:limit] if limit else rows:
+        data = data or {}
+        told = data.get("estimate_seconds")
+        if answered is None or data.get("purpose") != "ack" or not isinstance(told, int | float):
+            continue
+        model = data.get("model_seconds")
+        found.append(
+            AnsweredAck(
+                channel_id,
+                str(data.get("basis") or ""),
+                at,
+                (answered - at).total_seconds(),
+                float(model if isinstance(model, int | float) and model else told),
+                float(told),
+            )
+        )
+    return found
+
+
+def calibration_factors(samples: Iterable[tuple[Any, int, float]]) -> dict[tuple[Any, int], float]:
+    """(channel, hour of the week) -> the median of actual / estimate: the hour's own with
+    CALIBRATION_MIN_HOUR samples, else its channel's; channels with fewer than
+    CALIBRATION_MIN_CHANNEL samples are not calibrated."""
+    by_hour: dict[tuple[Any, int], list[float]] = {}
+    by_channel: dict[Any, list[float]] = {}
+    for channel, hour, value in samples:
+        by_hour.setdefault((channel, hour), []).append(value)
+        by_channel.setdefault(channel, []).append(value)
+    factors = {}
+    for channel, values in by_channel.items():
+        if len(values) < CALIBRATION_MIN_CHANNEL:
+            continue
+        overall = statistics.median(values)
+        for hour in range(168):
+            own = by_hour.get((channel, hour), [])
+            factors[(channel, hour)] = round(statistics.median(own) if len(own) >= CALIBRATION_MIN_HOUR else overall, 3)
+    return factors
 
 
 # The model itself, as pure functions: intake's estimate above and the fast

@@ -68,6 +68,9 @@ class Turn:
     answered: float | None = None
     ack_at: float | None = None
     ack_estimate: int | None = None
+    ack_model: int = 0  # the estimate before calibration
+    ack_basis: str = ""
+    ack_hour: int = 0  # hour of the week of the acknowledgement, as estimate.hour_of_week
     promise_at: float | None = None
     check_at: float | None = None
     heard: list[float] = field(default_factory=list)  # messages back: ack, updates, answer
@@ -98,7 +101,6 @@ class FastRun:
     online_seconds: float
     wall_seconds: float
     drained: bool
-    calibration: dict[tuple[str, int], float] | None = None
 
 
 def _ts(at: dt.datetime) -> float:
@@ -115,7 +117,7 @@ class FastSimulation:
         arrivals: list[Arrival],
         options: Options,
         progress: Callable[[int, int], None] | None = None,
-        calibration: dict[tuple[str, int], float] | None = None,
+        calibrate: bool = True,
     ) -> None:
         if not arrivals:
             raise ValueError("No arrivals to simulate")
@@ -157,8 +159,10 @@ class FastSimulation:
         self.languages: dict[str, str] = {}
         self.conversations: dict[str, Conversation] = {}
         self.assigned: set[int] = set()  # agents given a conversation since the last dispatch
-        # Calibration of the acknowledgement's estimate, as estimate.calibrated applies it.
-        self.calibration = calibration
+        # The estimates calibrated on the waits so far, as intake's (calibrate=False: the model alone).
+        self.calibrate = calibrate
+        self.acked: list[Turn] = []
+        self.factors: tuple[float, dict[tuple[Any, int], float]] | None = None
 
     # -- the event queue --------------------------------------------------------
 
@@ -225,7 +229,6 @@ class FastSimulation:
             online_seconds=sum(a.online_seconds for a in self.agents),
             wall_seconds=time.perf_counter() - wall,
             drained=drained,
-            calibration=self.calibration,
         )
 
     # -- customers --------------------------------------------------------------
@@ -322,6 +325,33 @@ class FastSimulation:
         )
         return estimate.queue_wait_seconds(position, backlog, agents_online, h), "queue"
 
+    def _factor(self, now: float) -> dict[tuple[Any, int], float]:
+        """estimate.calibration: actual wait / estimate of the acknowledgements answered
+        so far, recomputed every CALIBRATION_TTL seconds."""
+        if self.factors is not None and now < self.factors[0] + estimate.CALIBRATION_TTL:
+            return self.factors[1]
+        horizon = now - estimate.CALIBRATION_HORIZON.total_seconds()
+        recent = [t for t in self.acked[-estimate.CALIBRATION_SAMPLE :] if t.ack_at is not None and t.ack_at >= horizon]
+        samples = [
+            (
+                (t.channel, t.ack_basis),
+                t.ack_hour,
+                max(t.answered - t.ack_at, estimate.FLOOR_SECONDS) / max(t.ack_model, estimate.FLOOR_SECONDS),
+            )
+            for t in recent
+            if t.answered is not None and t.answered < now and t.ack_at is not None and t.ack_basis != "sla"
+        ]
+        factors = estimate.calibration_factors(samples)
+        self.factors = (now, factors)
+        return factors
+
+    def _calibrated(self, turn: Turn, now: float, seconds: int, basis: str) -> int:
+        if not self.calibrate or basis == "sla":
+            return seconds
+        return estimate.calibrated(
+            seconds, self._factor(now).get(((turn.channel, basis), estimate.hour_of_week(_dt(now))))
+        )
+
     def _promise(self, turn: Turn, now: float, seconds: int, basis: str, update: bool) -> None:
         margin = 1.0 if basis == "sla" else PROMISE_MARGIN
         minutes = estimate.friendly_minutes(round(seconds * margin))
@@ -333,10 +363,11 @@ class FastSimulation:
         self._push(check, CHECK, turn)
 
     def _acknowledge(self, turn: Turn, now: float, assignee_online: bool, agents_online: int) -> None:
-        seconds, basis = self._estimate(turn, now, assignee_online, agents_online)
-        if self.calibration is not None:
-            seconds = estimate.calibrated(seconds, self.calibration.get((turn.channel, turn.hour_of_week)))
-        turn.ack_at, turn.ack_estimate = now, seconds
+        model, basis = self._estimate(turn, now, assignee_online, agents_online)
+        seconds = self._calibrated(turn, now, model, basis)
+        turn.ack_at, turn.ack_estimate, turn.ack_model, turn.ack_basis = now, seconds, model, basis
+        turn.ack_hour = estimate.hour_of_week(_dt(now))
+        self.acked.append(turn)
         turn.heard.append(now)
         self._promise(turn, now, seconds, basis, update=False)
 
@@ -347,7 +378,8 @@ class FastSimulation:
         last_call = turn.promise_at - 60
         agents = sum(1 for a in self.agents if a.online)
         assignee_online = turn.assignee is not None and self.agents[turn.assignee].online
-        seconds, basis = self._estimate(turn, now, assignee_online, agents)
+        model, basis = self._estimate(turn, now, assignee_online, agents)
+        seconds = self._calibrated(turn, now, model, basis)
         if now < last_call and now + seconds <= turn.promise_at:
             turn.check_at = last_call
             self._push(last_call, CHECK, turn)

@@ -153,38 +153,69 @@ def staffing_planner(request: AgentRequest) -> HttpResponse:
     if not request.user.is_supervisor:
         raise PermissionDenied
     error = ""
+    org_id = request.user.organization_id
+    now = timezone.now()
     form = {k: request.GET.get(k, "") for k in ("weeks", "target_minutes", "share", "handle_minutes")}
+    tz = parse_timezone(None)
     try:
         params = planner.PlanInput(
             weeks=_float(form["weeks"], planner.DEFAULT_WEEKS) or planner.DEFAULT_WEEKS,
             target_minutes=_float(form["target_minutes"], None),
             share=(_float(form["share"], planner.DEFAULT_SHARE * 100) or 0) / 100,
             handle_minutes=_float(form["handle_minutes"], None),
-            tz=parse_timezone(None),
+            tz=tz,
         )
-        plan = planner.plan_from_database(request.user.organization_id, params, timezone.now())
+        plan = planner.plan_from_database(org_id, params, now, verified=True)
     except ActionError as exc:
         error = exc.message
-        plan = planner.plan_from_database(request.user.organization_id, planner.PlanInput(), timezone.now())
+        plan = planner.plan_from_database(org_id, planner.PlanInput(tz=tz), now, verified=True)
+    end = planner.database_window(now, 1)[1]
+    last_week = planner.agents_answering(org_id, end - planner.HELD_OUT, end, tz)
+    accuracy = planner.estimate_accuracy(org_id, end - dt.timedelta(weeks=4), end)
     monday = dt.date(2024, 1, 1)  # any Monday: only the weekday's name is shown
     day_names = [date_format(monday + dt.timedelta(days=d), "D") for d in range(7)]
     labels = [f"{day_names[h['weekday']]} {h['hour']:02d}:00" for h in plan["hours"]]
-    chart_arrivals = line_chart(labels, {_("Customer turns per hour"): [h["arrivals_per_hour"] for h in plan["hours"]]},
-                                title=_("Arrivals by hour of the week"), unit=_("per hour"), width=1120)
-    chart_agents = bar_chart(labels, {_("Agents needed"): [h["agents"] for h in plan["hours"]]},
-                             title=_("Agents needed by hour of the week"), unit=_("agents"), width=1120,
-                             count=lambda n: ngettext("%(n)s agent", "%(n)s agents", int(n)) % {"n": format_number(n)})
-    grid = [[plan["hours"][d * 24 + hour] for d in range(7)] for hour in range(24)]
+    chart_arrivals = line_chart(
+        labels,
+        {
+            _("Customer turns per hour, average"): [h["arrivals_per_hour"] for h in plan["hours"]],
+            _("Planned for (busy weeks)"): [h["arrivals_planned"] for h in plan["hours"]],
+        },
+        title=_("Arrivals by hour of the week"), unit=_("per hour"), width=1120,
+    )
+    chart_agents = bar_chart(
+        labels,
+        {
+            _("Agents planned"): [h["agents"] for h in plan["hours"]],
+            _("Agents who answered last week"): [float(n) for n in last_week],
+        },
+        title=_("Agents planned and at work last week, by hour of the week"), unit=_("agents"), width=1120,
+        count=lambda n: ngettext("%(n)s agent", "%(n)s agents", int(n)) % {"n": format_number(n)},
+    )
+    grid = [[{**plan["hours"][d * 24 + hour], "last_week": last_week[d * 24 + hour]} for d in range(7)]
+            for hour in range(24)]
     peak = max(plan["max_agents"], 1)
     for row in grid:
         for cell in row:
             cell["level"] = 0 if not cell["agents"] else min(3, 1 + (3 * cell["agents"] - 1) // peak)
+            cell["short"] = cell["last_week"] < cell["agents"]
+            share = cell["expected_share"]
+            cell["share_percent"] = None if share is None else math.floor(share * 100)
+    check = plan["verification"]
     return render(request, "front/planner.html", {
         "nav": "planner", "plan": plan, "grid": grid, "day_names": day_names, "error": error, "form": form,
         "chart_arrivals": chart_arrivals, "chart_agents": chart_agents,
         "share_percent": round(plan["share"] * 100, 1), "target_minutes": plan["target_seconds"] / 60,
-        "handle_minutes": round(plan["handle_seconds"] / 60, 1),
+        "handle_minutes": round(plan["handle_seconds"] / 60, 1), "check": check,
+        "in_sample": _percent(check and check["in_sample"] and check["in_sample"]["within_target_share"]),
+        "held_out": _percent(check and check["held_out"] and check["held_out"]["within_target_share"]),
+        "last_week_hours": sum(last_week), "short_hours": sum(1 for row in grid for c in row if c["short"]),
+        "accuracy": accuracy, "accuracy_percent": _percent(accuracy["estimate_within_2x_share"]),
     })
+
+
+def _percent(share: float | None) -> float | None:
+    return None if share is None else round(share * 100, 1)
 
 
 @login_required

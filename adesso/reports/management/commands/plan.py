@@ -100,7 +100,7 @@ class Command(BaseCommand):
             f"{check['rounds']} round(s) of raising; Erlang C alone asked for {check['erlang_agent_hours_per_week']} "
             f"agent-hours a week, the plan {check['agent_hours_per_week']}."
         )
-        for name, figures in (("history", check["in_sample"]), ("held-out week", check["held_out"])):
+        for name, figures in (("history", check["in_sample"]), ("backtest, last week", check["held_out"])):
             if not figures:
                 out.write(f"  {name}: none")
                 continue
@@ -112,8 +112,13 @@ class Command(BaseCommand):
                 f"estimates within 2x {_share(figures['estimate_within_2x_share'])} "
                 f"(median ratio {figures['estimate_ratio_median']})"
             )
-            if "calibrated_estimate_within_2x_share" in figures:
-                line += f", calibrated {_share(figures['calibrated_estimate_within_2x_share'])}"
+            if "planned_from" in figures:
+                line += (
+                    f"; planned without it from {figures['planned_from'][:10]} to {figures['planned_to'][:10]}, "
+                    f"{figures['plan_agent_hours_per_week']} agent-hours a week"
+                )
+            if "model_estimate_within_2x_share" in figures:
+                line += f"; {_share(figures['model_estimate_within_2x_share'])} without calibration"
             out.write(line)
         if not check["met"]:
             out.write(f"The target was NOT met after {check['rounds']} rounds: see the hours above.")
@@ -140,7 +145,11 @@ def _progress(enabled: bool) -> Iterator[planner.Progress | None]:
         task = bar.add_task("Replaying the history", total=planner.MAX_ROUNDS)
 
         def update(stage: str, done: int, total: int) -> None:
-            label = "Replaying the held-out week" if stage == "held out" else f"Replaying the history, round {done + 1}"
-            bar.update(task, description=label, completed=done if stage != "held out" else total, total=total)
+            labels = {
+                "verify": f"Replaying the history, round {done + 1}",
+                "backtest": f"Backtest: planning the weeks before the last one, round {done + 1}",
+                "held out": "Backtest: replaying the last week",
+            }
+            bar.update(task, description=labels.get(stage, stage), completed=done, total=total)
 
         yield update

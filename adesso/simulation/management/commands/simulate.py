@@ -137,7 +137,11 @@ class Command(BaseCommand):
         output = Path(options["build_trace"] or SHIPPED["twcs"])
         default = Path(settings.BASE_DIR).parent.parent / "shared" / "data" / "twcs" / "twcs_head_sample.csv"
         try:
-            count = build_twcs_trace(Path(options["source"] or default), output)
+            # --from/--to choose another window of the source (default: the shipped trace's three days).
+            window = {
+                key: parse_time(options[name]) for key, name in (("start", "start"), ("end", "end")) if options[name]
+            }
+            count = build_twcs_trace(Path(options["source"] or default), output, **window)
         except TraceError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(f"Wrote {count} arrivals to {output}")
