@@ -7,7 +7,6 @@ The logins are printed one a line as `email password` (what `make run` shows).
 """
 
 import datetime as dt
-import secrets
 import time
 from typing import Any
 
@@ -18,14 +17,15 @@ from django.utils import timezone
 
 from adesso.accounts.actions import do_create_agent, do_create_organization, do_create_team
 from adesso.accounts.models import Organization, Presence, Role, User
+from adesso.canned.demo import seed_workspace
 from adesso.channels.actions import do_create_channel
 from adesso.channels.base import InboundMessage, InboundSender
 from adesso.channels.models import Channel
 from adesso.conversations.actions import do_assign, do_change_status, do_receive_message, do_send_reply
 from adesso.conversations.models import Conversation, Message
 from adesso.demo.history import play
-from adesso.lib.codes import hash_secret, new_secret
-from adesso.routing.actions import do_set_presence
+from adesso.lib.codes import hash_secret, new_code, new_secret
+from adesso.routing.actions import do_set_presence, do_update_routing
 from adesso.sla import engine as sla
 
 ORG_NAME = "Pasticceria Dolce Vita"
@@ -96,7 +96,7 @@ class Command(BaseCommand):
             agent = User.objects.filter(organization=org, email=email).first()
             if agent is None or not agent.is_active:
                 continue
-            password = secrets.token_urlsafe(9)
+            password = new_code(12)  # easy to read and type: no look-alike characters
             agent.set_password(password)
             agent.save(update_fields=["password"])
             logins.append(f"{email} {password}")
@@ -133,8 +133,9 @@ class Command(BaseCommand):
         for email, name, role, language in AGENTS[1:]:
             agent = do_create_agent(org, email, name, role=role, language=language)
             agents[email.split("@")[0]] = agent
-        User.objects.filter(pk=agents["sarah"].pk).update(languages=["en", "it"])
-        agents["sarah"].languages = ["en", "it"]
+        do_update_routing(admin, agents["sarah"], languages=["en", "it"])
+        # The owner answers too, but runs the shop: three conversations at a time.
+        do_update_routing(admin, admin, capacity=3)
         do_create_team(org, "Assistenza clienti", [agents["giulia"], agents["marco"], agents["sarah"]])
         do_create_team(org, "Ordini e spedizioni", [agents["marco"], admin])
         web, _ = do_create_channel(org, "api", "Sito web")
@@ -202,6 +203,7 @@ class Command(BaseCommand):
         )
         do_change_status(sarah, john, "resolved")
         do_send_reply(marco, received[4], "Internal: check the gluten-free list with the lab", internal=True)
+        seed_workspace(admin, received)  # canned replies to type with /, tags to filter by
         # The admin is at work: once this commits, routing hands them the queue (up to
         # their capacity); the rest stays in "Unassigned" for the team to pick up.
         do_set_presence(User.objects.get(pk=admin.pk), Presence.ONLINE)
