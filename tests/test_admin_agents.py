@@ -387,3 +387,29 @@ def test_a_breach_in_a_team_notifies_the_supervisors_the_admin_chose():
 
     breach = ConversationEvent.objects.get(conversation=conversation, kind="sla_breached")
     assert breach.data["notify"] == [sarah.code]
+
+
+def test_the_agents_page_changes_roles_deactivates_reactivates_and_revokes():
+    org = make_org()
+    francesca = make_agent(org, "Francesca", role=Role.ADMIN, language="en")
+    giulia = make_agent(org, "Giulia")
+    _invitation, secret = do_invite_agent(francesca, "luca@example.com")
+    invitation = Invitation.objects.get()
+    client = Client()
+    client.force_login(francesca)
+
+    role = client.post(f"/settings/agents/{giulia.code}/role", {"role": "supervisor"}, follow=True)
+    off = client.post(f"/settings/agents/{giulia.code}/active", {"active": "0"}, follow=True)
+    giulia.refresh_from_db()
+    was_active = giulia.is_active
+    on = client.post(f"/settings/agents/{giulia.code}/active", {"active": "1"}, follow=True)
+    revoked = client.post(f"/settings/invitations/{invitation.code}/revoke", follow=True)
+
+    assert "Giulia is now supervisor." in role.content.decode()
+    assert "Giulia was deactivated" in off.content.decode()
+    assert was_active is False
+    assert "Giulia can log in again." in on.content.decode()
+    assert "no longer works" in revoked.content.decode()
+    giulia.refresh_from_db()
+    assert (giulia.role, giulia.is_active) == (Role.SUPERVISOR, True)
+    assert Client().get(f"/invite/{secret}").status_code == 410
