@@ -7,6 +7,7 @@ import pytest
 
 from adesso.contacts.models import ContactMerge
 from adesso.conversations.models import Message
+from tests.builders import AgentApi
 from tests.test_front_views import logged_in, make_shop, receive
 
 pytestmark = pytest.mark.django_db
@@ -120,3 +121,19 @@ def test_after_an_undo_and_a_chain_of_merges_each_name_is_still_right():
     assert sender_of(chained, customer_message(by_app, "Da app")) == "Mariolino"
     assert sender_of(chained, customer_message(by_web, "Da sito")) == "Mario Bianchi"
     assert sender_of(chained, customer_message(third, "Terzo")) == "Sig. Bianchi"
+
+
+def test_the_api_gives_each_customer_message_the_name_it_was_sent_under():
+    shop = make_shop()
+    by_web, by_app = two_marios(shop)
+    client = logged_in(shop.giulia)
+    client.post(f"/contacts/{by_web.contact.code}/merge", {"other": by_app.contact.code})
+    receive(shop.app, "app-1", "Dopo l'unione")
+
+    body = AgentApi(shop.giulia).get(f"/conversations/{by_web.code}").json()
+
+    assert [(m["text"], m["sender"]) for m in body["messages"]] == [("Da sito", "Mario Bianchi")]
+    assert [(m["text"], m["sender"]) for m in body["history"]] == [
+        ("Da app", "Mariolino"),
+        ("Dopo l'unione", "Mario Bianchi"),
+    ]

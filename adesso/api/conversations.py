@@ -22,9 +22,10 @@ from adesso.api.schemas import (
     MessageOut,
 )
 from adesso.coach.actions import send_checked_reply
+from adesso.contacts.queries import merged_senders, sender_at
 from adesso.conversations import actions, files, queries
 from adesso.conversations.access import access_conversation_by_code
-from adesso.conversations.models import Conversation
+from adesso.conversations.models import Conversation, Direction, Message
 from adesso.conversations.snoozing import snooze_warnings
 from adesso.lib.errors import ActionError
 from adesso.realtime.collision import STALE, check_not_stale
@@ -74,13 +75,22 @@ def detail(conversation: Conversation) -> dict[str, Any]:
     events = queries.conversation_events(conversation)
     history = queries.contact_history(conversation.contact, exclude=conversation)
     note = queries.handover_note(events)
+    # Each customer message under the name it was sent with, also before a merge.
+    merges = merged_senders({conversation.pk, *(m.conversation_id for m in history)})
+    name = conversation.contact.display_name
+
+    def sender(m: Message) -> str | None:
+        if m.direction != Direction.INCOMING:
+            return None
+        return sender_at(merges.get(m.conversation_id, []), m.created_at, name)
+
     return {
         **serialize.conversation(conversation),
-        "messages": [serialize.message(m, conversation.code, conversation.channel) for m in messages],
+        "messages": [serialize.message(m, conversation.code, conversation.channel, sender(m)) for m in messages],
         "events": [serialize.event(e) for e in events],
         "handover_note": note.data["note"] if note else None,
         "resolution_reason": queries.resolution_reason(events),
-        "history": [serialize.message(m, m.conversation.code, m.channel) for m in history],
+        "history": [serialize.message(m, m.conversation.code, m.channel, sender(m)) for m in history],
     }
 
 

@@ -87,6 +87,9 @@ class MessageOut(Schema):
     internal: bool
     auto: bool
     author: str | None
+    sender: str | None = Field(
+        None, description="a customer's message: the name it was sent under (before a merge, the merged contact's)"
+    )
     text: str
     html: str
     created_at: dt.datetime

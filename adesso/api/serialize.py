@@ -97,8 +97,8 @@ def conversation(c: Conversation) -> dict[str, Any]:
     }
 
 
-def message(m: Message, conversation_code: str, channel_obj: Channel) -> dict[str, Any]:
-    """Needs author selected and attachments prefetched."""
+def message(m: Message, conversation_code: str, channel_obj: Channel, sender: str | None = None) -> dict[str, Any]:
+    """Needs author selected and attachments prefetched. `sender`: a customer message's name."""
     return {
         "code": m.code,
         "conversation": conversation_code,
@@ -108,6 +108,7 @@ def message(m: Message, conversation_code: str, channel_obj: Channel) -> dict[st
         "internal": m.internal,
         "auto": m.auto,
         "author": m.author.display_name if m.author else None,
+        "sender": sender,
         "text": m.text,
         "html": m.html,
         "created_at": m.created_at,
