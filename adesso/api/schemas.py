@@ -53,7 +53,6 @@ class IdentityOut(Schema):
     channel: str | None = Field(None, description="the channel's code, for a handle that only means something there")
 
 
-
 class ContactSummary(Schema):
     code: str
     name: str
