@@ -188,3 +188,20 @@ def test_settings_page_creates_edits_and_deletes_in_both_languages():
     with pytest.raises(Exception, match="cannot delete"):
         do_delete(giulia, shared)
     assert CannedReply.objects.filter(pk=shared.pk).exists()
+
+
+def test_the_demo_has_shared_replies_in_both_languages_and_tagged_conversations():
+    from adesso.canned.demo import seed_workspace
+
+    org = make_org()
+    admin = make_agent(org, "Anna", role="admin")
+    ch = make_api_channel(org)
+    conversations = [
+        Conversation.objects.get(code=customer_writes(ch, sender_id=f"c{n}")["conversation"]) for n in range(2)
+    ]
+
+    seed_workspace(admin, conversations)
+
+    replies = CannedReply.objects.filter(organization=org, owner__isnull=True)
+    assert {r.language for r in replies} == {"it", "en"}
+    assert [Conversation.objects.get(pk=c.pk).tag_names for c in conversations] == [["ordine"], ["ordine"]]
