@@ -16,7 +16,7 @@ from adesso.conversations.actions import do_send_auto_message
 from adesso.lib.erlang import agents_needed, service_level
 from adesso.reports import planner
 from tests.builders import AgentApi, make_agent, make_api_channel, make_org
-from tests.test_reports import replies, writes
+from tests.test_reports import build, replies, writes
 
 ROME = ZoneInfo("Europe/Rome")
 UTC = dt.UTC
@@ -404,3 +404,18 @@ def test_intake_calibrates_its_estimate_on_the_waits_that_followed():
     estimate = estimate_wait(late, now)
     assert estimate.basis == "agent" and estimate.model_seconds > estimate.seconds
     assert estimate.seconds == max(60, round(estimate.model_seconds * factor))
+
+
+@pytest.mark.django_db
+def test_the_planner_page_is_a_week_heatmap_verified_against_last_week(client):
+    from tests.test_reports_ui import page
+
+    w = build()
+    html = page(client, w["sara"], "/planner/", weeks="1").content.decode()
+    table = html[html.index('<table class="staffing heatmap">') :]
+    table = table[: table.index("</table>")]
+    assert table.count("<td class=") == 168
+    assert table.count("<strong>0</strong>") == 0  # 24/7: nobody-hours do not exist
+    assert '<span class="share">100%</span>' in table  # the replayed week's customers, per hour
+    assert '<span class="was">/1</span>' in table  # the agents who answered in that hour last week
+    assert " short" in table and "Expected within target" in html and "Estimates within 2x" in html
