@@ -211,3 +211,23 @@ def test_an_admin_lists_quarantined_events_and_replays_one_through_the_api(chann
     assert anna.post(f"/channels/{channel.code}/events/{event.code}/replay").status_code == 400
     assert giulia.get(f"/channels/{channel.code}/events").status_code == 403
     assert anna.get(f"/channels/{make_org().pk}/events").status_code == 404
+
+
+def test_a_burst_of_events_asks_for_one_processing_task(channel, settings, django_capture_on_commit_callbacks):
+    from django_tasks import default_task_backend
+
+    from adesso.channels.tasks import process_inbound
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    for n in (1, 2, 3):
+        with django_capture_on_commit_callbacks(execute=True):
+            receive(channel, f"e{n}", pos=n)
+    asked_during_the_burst = len(default_task_backend.results)
+
+    assert process_inbound.call() == 3  # the task the burst asked for
+    with django_capture_on_commit_callbacks(execute=True):
+        receive(channel, "e4", pos=4)
+
+    assert asked_during_the_burst == 1
+    assert len(default_task_backend.results) == 2  # after it started, a new event asks again
+    assert texts() == ["testo e1", "testo e2", "testo e3"]

@@ -60,7 +60,7 @@ def do_replay_event(event: InboundEvent) -> InboundEvent:
     """Process a stored event again from its raw body (after a fix, or a provider's
     outage): it goes back to the queue with fresh attempts. A message it already made is
     not made twice (intake is idempotent on the provider's message id)."""
-    from adesso.channels.pipeline import kick_after_commit
+    from adesso.channels.pipeline import enqueue_after_commit
 
     if event.state not in REPLAYABLE:
         raise ActionError(_("Only quarantined, failed or ignored events can be replayed."), "not_replayable")
@@ -74,6 +74,6 @@ def do_replay_event(event: InboundEvent) -> InboundEvent:
             leased_until=None,
             lease="",
         )
-        kick_after_commit()
+        enqueue_after_commit()
     event.refresh_from_db()
     return event

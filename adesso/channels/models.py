@@ -133,3 +133,10 @@ class InboundEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel_id}/{self.external_id} ({self.state})"
+
+
+class ProcessingWanted(models.Model):
+    """One row (id 1) while a processing task has been asked for and has not started:
+    accepting a burst of events enqueues one task, not one each (pipeline.kick_after_commit)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -44,7 +45,7 @@ from adesso.channels.base import (
     StatusUpdate,
     VerificationError,
 )
-from adesso.channels.models import PENDING_STATES, Channel, EventState, InboundEvent
+from adesso.channels.models import PENDING_STATES, Channel, EventState, InboundEvent, ProcessingWanted
 from adesso.channels.registry import get_kind
 from adesso.lib.codes import new_code
 
@@ -85,17 +86,16 @@ def accept(
         next_attempt_at=now,
     )
     try:
-        if connection.in_atomic_block:
-            with transaction.atomic():  # a savepoint: the caller's transaction survives a repeat
-                _insert(event, body)
-        else:
+        # One transaction (a savepoint inside the caller's): the event and the wish for
+        # processing commit together, once.
+        with transaction.atomic():
             _insert(event, body)
+            kick_after_commit()
     except IntegrityError:
         existing = InboundEvent.objects.filter(channel=channel, external_id=event.external_id).first()
         if existing is None:
             raise
         return existing, False
-    kick_after_commit()
     return event, True
 
 
@@ -133,11 +133,40 @@ def _insert(event: InboundEvent, body: bytes) -> None:
 
 
 def kick_after_commit() -> None:
+    """Ask for processing once the current transaction commits: one task for a burst.
+
+    The `ProcessingWanted` row says a task was asked for and has not started yet: an
+    event committed meanwhile needs no task of its own, since that task claims after it
+    starts (and first deletes the row, so that events committed after that ask again).
+    Call it inside a transaction (the row is written with the events).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_WANT_SQL)
+        asked_already = cursor.rowcount == 0
+    if not asked_already:
+        # robust: a task queue that is down must not refuse the provider's event; the
+        # timer tick enqueues processing for due events anyway.
+        transaction.on_commit(_enqueue, robust=True)
+
+
+# Hand-written SQL: one statement, whatever the database (both have ON CONFLICT).
+_WANT_SQL = "INSERT INTO channels_processingwanted (id) VALUES (1) ON CONFLICT DO NOTHING"
+
+
+def enqueue_after_commit() -> None:
+    """Ask for processing after commit whatever was asked before (a replay, the timer)."""
+    transaction.on_commit(_enqueue, robust=True)
+
+
+def _enqueue() -> None:
     from adesso.channels.tasks import process_inbound
 
-    # robust: a task queue that is down must not refuse the provider's event; the
-    # timer tick enqueues processing for due events anyway.
-    transaction.on_commit(lambda: process_inbound.enqueue(), robust=True)
+    process_inbound.enqueue()
+
+
+def started_processing() -> None:
+    """Called by the task before it claims anything (see kick_after_commit)."""
+    ProcessingWanted.objects.all().delete()
 
 
 def _json(status: int, data: dict[str, object]) -> HttpResponse:
@@ -145,6 +174,26 @@ def _json(status: int, data: dict[str, object]) -> HttpResponse:
 
 
 _CHANNEL_SQL = "SELECT * FROM channels_channel WHERE code = %s AND kind = %s"
+# Channels recently looked up by this process: a provider's burst reads its channel once.
+# A change (a new secret, disabling) reaches the webhook within CHANNEL_CACHE_SECONDS.
+CHANNEL_CACHE_SECONDS = 5.0
+_channels: dict[tuple[str, str], tuple[float, Channel]] = {}
+
+
+def _channel(kind_name: str, code: str) -> Channel | None:
+    key, now = (kind_name, code), time.monotonic()
+    cached = _channels.get(key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    # Hand-written SQL: a unique-index hit the ORM spends longer compiling than the
+    # database answering (the same as the api kind's intake, docs/performance.md).
+    found = list(Channel.objects.raw(_CHANNEL_SQL, [code, kind_name]))
+    if not found:
+        return None  # unknown codes are not remembered: nobody can fill the memory
+    if len(_channels) > 1000:
+        _channels.clear()
+    _channels[key] = (now + CHANNEL_CACHE_SECONDS, found[0])
+    return found[0]
 
 
 def receive_webhook(request: HttpRequest, kind_name: str, channel_code: str) -> HttpResponse:
@@ -160,10 +209,7 @@ def receive_webhook(request: HttpRequest, kind_name: str, channel_code: str) -> 
                 "message": f"The body is {length} bytes; the limit is {settings.ADESSO_MAX_BODY_BYTES}",
             },
         )
-    # Hand-written SQL: a unique-index hit the ORM spends longer compiling than the
-    # database answering (the same as the api kind's intake, docs/performance.md).
-    found = list(Channel.objects.raw(_CHANNEL_SQL, [channel_code, kind_name]))
-    channel = found[0] if found else None
+    channel = _channel(kind_name, channel_code)
     if channel is None:
         return _json(404, {"error": "unknown_channel", "message": f"No {kind_name} channel with code {channel_code!r}"})
     kind = get_kind(kind_name)
@@ -239,7 +285,8 @@ def do_dispatch_due_events(now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     if not InboundEvent.objects.filter(_due(now)).exists():
         return 0
-    kick_after_commit()
+    # Straight to the queue: the task asked for may be the one that was lost.
+    enqueue_after_commit()
     return 1
 
 

@@ -2,10 +2,11 @@
 
 from django_tasks import task
 
-from adesso.channels.pipeline import do_process_events
+from adesso.channels.pipeline import do_process_events, started_processing
 
 
 @task()
 def process_inbound() -> int:
     """Process due inbound events until none is left (duplicate jobs claim nothing)."""
+    started_processing()
     return do_process_events()
