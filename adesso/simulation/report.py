@@ -56,7 +56,8 @@ def table(result: dict[str, Any], color: bool = False) -> str:
         f"{duration(result['longest_quiet_s'])}",
         f"Estimates within a factor of 2 of the wait: {share(result['estimate_within_2x_share'])} "
         f"of {result['estimates_compared']} (median ratio {result['estimate_ratio_median'] or '-'})",
-        f"Simulated {result['simulated_from']} to {result['simulated_to']} in {result['wall_seconds']} s",
+        f"Simulated {result['simulated_from']} to {result['simulated_to']} in {result['wall_seconds']} s "
+        f"({result.get('engine', 'full')} engine)",
     ]
     if result["unanswered_at_end"]:
         lines.append(f"Still unanswered at the end: {result['unanswered_at_end']} turns")
