@@ -16,13 +16,15 @@ from tests.builders import make_org
 
 FIXTURES = Path(__file__).parent / "fixtures" / "email"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text())
-CASES = sorted(name for name in EXPECTED if not name.startswith("_"))
+# The mails described in detail (sender, subject, attachments, threading); every fixture's
+# kind and visible text are checked by tests/test_email_realworld.py.
+CASES = sorted(name for name in EXPECTED if "status" in EXPECTED[name])
 
 pytestmark = pytest.mark.django_db
 
 
-def test_every_fixture_has_an_expected_result_and_every_result_a_fixture():
-    assert sorted(p.name for p in FIXTURES.glob("*.eml")) == CASES
+def test_every_detailed_result_has_its_fixture():
+    assert {p.name for p in FIXTURES.glob("*.eml")} >= set(CASES)
 
 
 @pytest.mark.parametrize("name", CASES)

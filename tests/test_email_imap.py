@@ -545,3 +545,19 @@ def test_a_bounce_naming_only_the_failed_address_finds_our_latest_mail_to_it(dov
     reply.refresh_from_db()
     assert reply.delivery_status == DeliveryStatus.FAILED
     assert Message.objects.filter(conversation=conversation, direction="incoming").count() == 1
+
+
+@pytest.mark.django_db
+def test_an_8bit_latin1_italian_mail_read_by_imap_keeps_its_accents(dovecot, smtp):
+    from tests.test_email_webhooks import LATIN1, LATIN1_TEXT
+
+    channel = make_channel(make_org(), dovecot, smtp)
+    dovecot.append(LATIN1)
+
+    assert fetch_once(channel).stored == 1
+
+    message = Message.objects.get(channel=channel)
+    mail = Mail.objects.get(message=message)
+    assert (message.text, mail.subject, message.conversation.contact.name) == (
+        LATIN1_TEXT, "Perchè non è arrivato?", "Nicolò Bianchi")
+    assert mail.raw.read() == LATIN1

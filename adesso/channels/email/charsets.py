@@ -161,6 +161,11 @@ def decode_text(payload: bytes, label: str | None) -> Decoded:
     text = _strict(payload, codec) if codec and codec != "utf-8" else None
     if text is not None:
         return Decoded(text, codec, False)
+    if codec and codec != "utf-8" and codecs.lookup(codec).name not in _SINGLE_BYTE:
+        # A multi-byte charset that fits all but a few bytes: those are damaged, the label right.
+        damaged = payload.decode(codec, errors="replace")
+        if damaged.count("\ufffd") <= max(8, len(damaged) // 10):
+            return Decoded(damaged, codec, True)
     # No label, an unknown one, or one the bytes do not fit: detect.
     found = _detect(payload)
     text = _strict(payload, found) if found else None

@@ -113,8 +113,18 @@ def _part_text(part: Message) -> str:
     return _decoded_part(part).text
 
 
+def _raw_8bit(msg: Message, name: str) -> list[str]:
+    """A header's values as sent, when they hold raw 8-bit bytes (no RFC 2047): the parser
+    keeps those as surrogates and would show them as U+FFFD."""
+    values = [str(v) for k, v in msg.raw_items() if k.lower() == name.lower()]
+    return values if any(any("\udc80" <= ch <= "\udcff" for ch in v) for v in values) else []
+
+
 def _header(msg: Message, name: str) -> str:
     """A header as text; a header too broken to decode counts as absent, not as a crash."""
+    raw = _raw_8bit(msg, name)
+    if raw:
+        return " ".join(clean_text(raw[0]).split())
     try:
         value = msg.get(name)
     except Exception:  # the header parser of policy.default has raised on odd input
@@ -127,6 +137,10 @@ def _header(msg: Message, name: str) -> str:
 def _addresses(msg: Message, *names: str) -> list[tuple[str, str]]:
     raw = []
     for name in names:
+        eight_bit = _raw_8bit(msg, name)
+        if eight_bit:
+            raw += [clean_text(v) for v in eight_bit]
+            continue
         with contextlib.suppress(Exception):  # a header too broken to read counts as absent
             raw += [clean_text(str(v)) for v in msg.get_all(name) or []]
     found = []

@@ -49,6 +49,10 @@ _ATTRIBUTION_END = re.compile(r"\b" + _WROTE + r"(\s[^:]{0,150})?\s*:\s*$", _I)
 _ADDRESS_END = re.compile(r"<[^\s<>]{1,100}@[^\s<>]{1,100}>\s*:\s*$")
 _TIME = re.compile(r"\d{1,2}[:.]\d{2}")
 _CJK_ATTRIBUTION = re.compile(r"(写道|寫道|님이 작성|のメッセージ)\s*[:：]?\s*$")  # noqa: RUF001
+# Yahoo's plain text puts the header and the quote on one line: "On ..., Shop<a@b> wrote:   Old text"
+_INLINE_ATTRIBUTION = re.compile(
+    r"^\s*(on|il|le|am|el|em|op|w dniu|den)\s.{0,200}?@[^\s]{1,100}\s*[>)]?\s*" + _WROTE + r"\s*:\s*\S", _I
+)
 # A reply header is at most this long.
 _ATTRIBUTION_CHARS = 450
 _FROM = re.compile(
@@ -92,7 +96,7 @@ _MOBILE_SIGNATURE = re.compile(
     r"obtener|obt[ée]n|pobierz|download|baixe|obter)\b[^\n]{0,80}?\b"
     r"(iphone|ipad|android|outlook|samsung|galaxy|mobile|mobil|smartphone|yahoo|windows|proton\s?mail|proton|"
     r"huawei|xiaomi|blackberry|gmx|libero|tablet|telefono|cellulare|dispositivo|appareil|ger[äa]t|handy|"
-    r"device|phone|m[óo]vil|celular|aol|ios|mail|posta)\b[^\n]{0,60}$",
+    r"device|phone|m[óo]vil|celular|aol|ios|mail|posta)\b[^\n]{0,120}$",
     _I,
 )
 _FORWARD_SUBJECT = re.compile(r"^\s*(fwd?|fw|i|inoltro|inoltra|tr|wg|rv|enc|doorst|pd|vs)\s*:", _I)
@@ -133,6 +137,11 @@ def _attribution_at(lines: list[str], i: int) -> int:
     return 0
 
 
+def _dated(lines: list[str]) -> bool:
+    joined = " ".join(_head(line) for line in lines)
+    return bool(_TIME.search(joined) or re.search(r"\d{1,4}[./-]\d{1,2}|\b(19|20)\d\d\b|@", joined))
+
+
 def _header_block_at(lines: list[str], i: int) -> bool:
     """An Outlook-style header block (From + Sent/Date + To/Subject) starts at line i."""
     if not _FROM.match(lines[i][:_LINE_CHARS]):
@@ -147,7 +156,7 @@ def _header_block_at(lines: list[str], i: int) -> bool:
 def _cut_at(lines: list[str], i: int) -> bool:
     """Everything from line i on is quoted history."""
     line = lines[i][:_LINE_CHARS]
-    if _SEPARATOR.match(line) or _header_block_at(lines, i):
+    if _SEPARATOR.match(line) or _header_block_at(lines, i) or _INLINE_ATTRIBUTION.match(line):
         return True
     # An Outlook rule right above a header block.
     return bool(_RULE.match(line)) and any(_header_block_at(lines, j) for j in range(i + 1, min(i + 4, len(lines))))
@@ -213,8 +222,11 @@ def strip_reply(text: str, subject: str = "") -> str:
                 segment = []
                 i = after
                 continue
-            cut = True
-            break
+            if _dated(head[i : i + span]):
+                # Not followed by quote marks: everything below is the quote. Only a
+                # header with a date or an address counts ("my colleague wrote:" is prose).
+                cut = True
+                break
         if _QUOTED.match(line):
             if segment:
                 kept += _drop_signature(segment)
@@ -326,9 +338,10 @@ class _TextExtractor(HTMLParser):
         if self.skip_depth == 0 and self._is_rest(tag, values):
             self.stopped = True
             return
-        if tag in {"br", "hr"}:
+        visible = not (self.skip_depth or self.invisible)
+        if visible and tag in {"br", "hr"}:
             self.parts.append("\n")
-        elif tag in _BLOCKS and self.parts and not self.parts[-1].endswith("\n"):
+        elif visible and tag in _BLOCKS and self.parts and not self.parts[-1].endswith("\n"):
             self.parts.append("\n")
         if tag in _VOID:
             return
@@ -346,6 +359,7 @@ class _TextExtractor(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if self.stopped or tag in _VOID or tag not in self.stack:
             return
+        visible = not (self.skip_depth or self.invisible)
         while self.stack:  # close what was left open inside it
             top = self.stack.pop()
             if top in _INVISIBLE:
@@ -354,7 +368,7 @@ class _TextExtractor(HTMLParser):
                 self.skip_depth = 0
             if top == tag:
                 break
-        if tag in _BLOCKS:
+        if visible and tag in _BLOCKS:
             self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:
