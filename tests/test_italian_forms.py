@@ -14,6 +14,7 @@ from django.utils import translation
 from django.utils.translation import gettext, ngettext
 
 from adesso.accounts.models import User
+from adesso.front.templatetags.adesso_front import number
 from adesso.lib.charts import bar_chart
 from adesso.reports.digest import render_digest
 from adesso.sla.actions import do_check_sla
@@ -184,3 +185,13 @@ def test_a_count_chart_never_has_fractional_ticks(values, first):
 
     assert ticks and all(re.fullmatch(r"\d+", tick) for tick in ticks), ticks
     assert f"a · Sforamenti: {first}" in html_lib.unescape(chart)
+
+
+def test_numbers_follow_the_language():
+    with translation.override("it"):
+        italian = (number(1234), number(12.5), number(7))
+    with translation.override("en"):
+        english = number(1234)
+
+    assert italian == ("1.234", "12,5", "7")
+    assert english == "1,234"

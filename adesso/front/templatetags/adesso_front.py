@@ -99,6 +99,14 @@ def full_when(value: dt.datetime | None) -> str:
 
 
 @register.filter
+def number(value: float | None) -> str:
+    """A count or a figure for the agent's language: "1.234" in Italian, "1,234" in English."""
+    from adesso.lib.charts import format_number
+
+    return "" if value is None else format_number(value)
+
+
+@register.filter
 def identity_label(kind: str) -> str:
     """The translated name of an identity kind; a channel's own kinds stay as they are."""
     from adesso.contacts.models import IdentityKind
