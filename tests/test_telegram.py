@@ -27,6 +27,7 @@ from adesso.accounts.models import Role
 from adesso.channels.actions import do_create_channel
 from adesso.channels.models import Channel, InboundEvent
 from adesso.channels.pipeline import EDIT_MARK, LEASE, claim, do_process_events, process
+from adesso.channels.registry import get_kind
 from adesso.contacts.models import ContactIdentity
 from adesso.conversations.actions import do_send_reply
 from adesso.conversations.models import Conversation, ConversationEvent, Direction, Message
@@ -434,3 +435,14 @@ def wait_for(predicate: Any, timeout: float) -> None:
     while not predicate():
         assert time.monotonic() - start < timeout, f"not within {timeout} s"
         time.sleep(0.05)
+
+
+def test_an_agent_typing_shows_in_the_customers_chat(bot, run):
+    channel = connect(make_org())
+    run(post, channel, update())
+
+    get_kind("telegram").send_typing(channel, Conversation.objects.get())
+
+    assert channel.capabilities["typing"]
+    [typing] = bot.sent("sendChatAction")
+    assert typing.body == {"chat_id": "111222333", "action": "typing"}

@@ -277,6 +277,11 @@ class ChannelKind:
     def parse_inbound(self, channel: Channel, payload: Any) -> InboundMessage:
         raise NotImplementedError
 
+    def send_typing(self, channel: Channel, conversation: Conversation) -> None:
+        """Show the customer that an agent is writing, for a kind that `supports_typing`;
+        a courtesy: called outside any transaction, never raises."""
+        return None
+
     def send(self, channel: Channel, message: Message) -> str | None:
         """Deliver an outgoing message, once; called by the outbox worker, never inside a
         transaction. Returns the provider's id for it, if the provider gives one.

@@ -29,6 +29,7 @@ REQUIRED = {
     "sendMessage": ("chat_id", "text"),
     "sendPhoto": ("chat_id", "photo"),
     "sendDocument": ("chat_id", "document"),
+    "sendChatAction": ("chat_id", "action"),
 }
 
 
@@ -165,6 +166,8 @@ class BotApi:
                 # Telegram forgets the updates below the offset: they are confirmed.
                 self.updates = [u for u in self.updates if u["update_id"] >= offset]
                 return list(self.updates)
+        if method == "sendChatAction":
+            return True
         if method == "getFile":
             return {
                 "file_id": body["file_id"],

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from django.http import HttpRequest
 
     from adesso.channels.models import Channel
-    from adesso.conversations.models import Message
+    from adesso.conversations.models import Conversation, Message
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # What the bot asks Telegram for (reactions are sent only when asked for).
@@ -187,12 +187,19 @@ class TelegramChannel(ChannelKind):
 
     # -- outbound ----------------------------------------------------------------------
 
+    def send_typing(self, channel: Channel, conversation: Conversation) -> None:
+        """Show "typing..." in the customer's chat (Telegram shows it for 5 s or until
+        the next message). Outside any transaction; failures are ignored."""
+        chat_id = _chat_id(channel, conversation)
+        if chat_id is not None:
+            _typing(_config(channel).bot_token, chat_id)
+
     def send(self, channel: Channel, message: Message) -> str | None:
         """sendMessage (text over 4096 characters in several), sendPhoto / sendDocument for
         each file, the text as its caption when it fits. 429 waits `retry_after`; 403 (the
         customer blocked the bot) fails the message; 401 (token revoked) the channel."""
         token = _config(channel).bot_token
-        chat_id = _chat_id(channel, message)
+        chat_id = _chat_id(channel, message.conversation)
         if chat_id is None:
             raise PermanentDeliveryError("No Telegram chat is known for this customer on this bot")
         files = list(message.attachments.order_by("pk"))
@@ -213,6 +220,13 @@ class TelegramChannel(ChannelKind):
                 data["caption"] = caption
             sent.append(_send(token, method, data, {field: (item.filename, content, item.content_type)}, sent))
         return sent[-1] if sent else None
+
+
+def _typing(token: str, chat_id: str) -> None:
+    try:
+        botapi.call(token, "sendChatAction", {"chat_id": chat_id, "action": "typing"}, timeout=5.0)
+    except (botapi.BotApiError, botapi.NotSent, botapi.NoAnswer):
+        pass  # a courtesy: never worth an error
 
 
 def _send(
@@ -268,7 +282,7 @@ def _chunks(text: str) -> list[str]:
     return [*chunks, text] if text else chunks
 
 
-def _chat_id(channel: Channel, message: Message) -> str | None:
+def _chat_id(channel: Channel, conversation: Conversation) -> str | None:
     """The chat the customer last wrote from in this conversation (message external ids
     are "<chat id>:<message id>"), else the contact's Telegram identity."""
     from adesso.contacts.models import ContactIdentity
@@ -277,7 +291,7 @@ def _chat_id(channel: Channel, message: Message) -> str | None:
 
     last = (
         MessageModel.objects.filter(
-            conversation_id=message.conversation_id,
+            conversation_id=conversation.pk,
             channel_id=channel.pk,
             direction=Direction.INCOMING,
             external_id__isnull=False,
@@ -289,7 +303,7 @@ def _chat_id(channel: Channel, message: Message) -> str | None:
     if last and ":" in last:
         return last.split(":", 1)[0]
     return (
-        ContactIdentity.objects.filter(contact_id=message.conversation.contact_id, kind=TelegramChannel.identity_kind)
+        ContactIdentity.objects.filter(contact_id=conversation.contact_id, kind=TelegramChannel.identity_kind)
         .order_by("created_at", "pk")
         .values_list("value", flat=True)
         .first()
