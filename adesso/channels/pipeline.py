@@ -261,7 +261,9 @@ def claim(now: dt.datetime | None = None, limit: int = BATCH) -> Claim:
             lease=lease, leased_until=now + LEASE, attempts=F("attempts") + 1
         )
     events = list(
-        InboundEvent.objects.select_related("channel").filter(lease=lease).order_by("sender_key", "position", "pk")
+        InboundEvent.objects.select_related("channel")
+        .filter(pk__in=ids, lease=lease)
+        .order_by("sender_key", "position", "pk")
     )
     return Claim(lease, events)
 

@@ -59,6 +59,8 @@ def call(
         raise NotSent(f"Could not connect to Telegram ({type(exc).__name__})") from None
     except httpx.TransportError as exc:
         raise NoAnswer(f"No answer from Telegram after sending ({type(exc).__name__})") from None
+    except httpx.HTTPError as exc:  # e.g. an invalid URL: its text would carry the token
+        raise NotSent(f"Could not call Telegram ({type(exc).__name__})") from None
     return _result(response)
 
 
@@ -77,7 +79,7 @@ def download(token: str, file_path: str, limit: int, timeout: float = 30.0) -> b
                 content += chunk
                 if len(content) > limit:
                     raise BotApiError(413, f"the file is larger than {limit} bytes")
-    except httpx.TransportError as exc:
+    except httpx.HTTPError as exc:  # never its text: the URL carries the token
         raise NotSent(f"Could not download from Telegram ({type(exc).__name__})") from None
     return content
 
