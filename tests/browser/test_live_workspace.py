@@ -152,6 +152,13 @@ def test_a_phone_shows_the_inbox_as_a_list_and_the_reply_box_on_screen(live_serv
     main = page.locator(".conv-main").bounding_box()
     assert main["width"] >= PHONE["width"] - 1
     snap(page, "mobile-conversation")
+
+    # Between a phone and a laptop nothing is wider than the window either.
+    for width in (600, 768, 1024):
+        page.set_viewport_size({"width": width, "height": 900})
+        for path in ("/", f"/c/{conversation.code}/"):
+            page.goto(f"{live_server_url}{path}")
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, (width, path)
     assert page.problems == []
 
 
