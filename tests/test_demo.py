@@ -10,6 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from adesso.accounts.models import Organization, User
+from adesso.canned.models import CannedReply
 from adesso.channels.models import Channel
 from adesso.coach.models import CoachRecord
 from adesso.conversations.models import Conversation, ConversationEvent, Status
@@ -53,6 +54,9 @@ def test_every_demo_agent_can_log_in_and_only_the_admin_starts_online():
         "marco@dolcevita.example": "offline",
         "sarah@dolcevita.example": "offline",
     }
+    # Canned replies to find with `/`, tags to filter by.
+    assert CannedReply.objects.filter(owner__isnull=True).values("language").distinct().count() == 2
+    assert Conversation.objects.filter(tags__isnull=False).exists()
     # Mario wrote on two channels (email and phone): one contact, two conversations.
     mario = Conversation.objects.filter(contact__name="Mario Bianchi")
     assert mario.values("contact").distinct().count() == 1
