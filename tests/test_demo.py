@@ -11,8 +11,11 @@ from django.utils import timezone
 
 from adesso.accounts.models import Organization, User
 from adesso.canned.models import CannedReply
+from adesso.channels.actions import do_create_channel
+from adesso.channels.base import InboundMessage, InboundSender
 from adesso.channels.models import Channel
 from adesso.coach.models import CoachRecord
+from adesso.conversations.actions import do_receive_message
 from adesso.conversations.models import Conversation, ConversationEvent, Status
 from tests.builders import AgentApi
 
@@ -107,3 +110,18 @@ def test_four_weeks_of_traffic_fill_reports_planner_coach_and_silence_guard():
     assert ConversationEvent.objects.filter(kind="status_changed", data__unanswered=True).exists()
     resolved = Conversation.objects.filter(status=Status.RESOLVED).exclude(assignee=None)
     assert resolved.values("assignee").distinct().count() == 4
+
+
+def test_a_demo_load_cut_short_loads_again_from_the_start():
+    call_command(
+        "createorg", "Pasticceria Dolce Vita (loading)", "--admin-email", "admin@dolcevita.example", stdout=StringIO()
+    )
+    unfinished = Organization.objects.get()
+    ch, _token = do_create_channel(unfinished, "api", "Sito web")
+    do_receive_message(ch, InboundMessage("m-1", InboundSender("c-1", name="Mario"), "Buongiorno"))
+
+    lines = seeddemo()
+
+    assert list(Organization.objects.values_list("name", flat=True)) == ["Pasticceria Dolce Vita"]
+    assert sorted(logins(lines)) == sorted(DEMO_EMAILS)
+    assert not Conversation.objects.filter(organization=unfinished).exists()

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from adesso.accounts.actions import do_create_agent, do_create_organization, do_create_team
+from adesso.accounts.cached import forget
 from adesso.accounts.models import Organization, Presence, Role, User
 from adesso.canned.demo import seed_workspace
 from adesso.channels.actions import do_create_channel
@@ -30,6 +31,7 @@ from adesso.sla import engine as sla
 
 ORG_NAME = "Pasticceria Dolce Vita"
 ADMIN_EMAIL = "admin@dolcevita.example"
+LOADING_NAME = f"{ORG_NAME} (loading)"
 # (email, name, role, language): the admin first.
 AGENTS = [
     (ADMIN_EMAIL, "Francesca Conti", Role.ADMIN, "it"),
@@ -74,6 +76,15 @@ CUSTOMERS: list[tuple[int, str, str, str, str, int, str]] = [
 ]
 
 
+def discard_unfinished() -> None:
+    """Remove a demo whose loading was cut short, so that it loads again from the start."""
+    for org in Organization.objects.filter(name=LOADING_NAME):
+        with transaction.atomic():
+            # Conversations first: they protect the channels and contacts.
+            Conversation.objects.filter(organization=org).delete()
+            org.delete()
+
+
 class Command(BaseCommand):
     help = "Load (once) the demo organisation and print every demo login as `email password`."
 
@@ -84,6 +95,7 @@ class Command(BaseCommand):
         org = Organization.objects.filter(name=ORG_NAME).first()
         if org is None:
             started = time.monotonic()
+            discard_unfinished()
             org = self.create()
             if not quiet:
                 total = Conversation.objects.filter(organization=org).count()
@@ -123,11 +135,16 @@ class Command(BaseCommand):
             org, agents, channels = self.create_organization()
         play(channels, agents, now=now, weeks=HISTORY_WEEKS)
         with transaction.atomic():
+            # Named in the last transaction: a load cut short (Ctrl-C) keeps its loading
+            # name, and the next run loads the demo again from the start.
+            Organization.objects.filter(pk=org.pk).update(name=ORG_NAME)
+            org.name = ORG_NAME
+            forget(org.pk)
             self.create_live(org, agents, channels)
         return org
 
     def create_organization(self) -> tuple[Organization, dict[str, User], list[Channel]]:
-        admin, _ = do_create_organization(ORG_NAME, ADMIN_EMAIL, AGENTS[0][1])
+        admin, _ = do_create_organization(LOADING_NAME, ADMIN_EMAIL, AGENTS[0][1])
         org = admin.organization
         agents = {"admin": admin}
         for email, name, role, language in AGENTS[1:]:
