@@ -71,6 +71,7 @@ class Turn:
     ack_model: int = 0  # the estimate before calibration
     ack_basis: str = ""
     ack_hour: int = 0  # hour of the week of the acknowledgement, as estimate.hour_of_week
+    ack_seq: int = 0  # how many acknowledgements came before
     promise_at: float | None = None
     check_at: float | None = None
     heard: list[float] = field(default_factory=list)  # messages back: ack, updates, answer
@@ -163,6 +164,12 @@ class FastSimulation:
         self.calibrate = calibrate
         self.acked: list[Turn] = []
         self.factors: tuple[float, dict[tuple[Any, int], float]] | None = None
+        self.factor_count = self.factor_samples = 0  # answers when last computed, samples used
+        self.answered_count = 0
+        # (ack number, ack time, answer time, (channel, basis), hour of the week, actual / model)
+        self.answered_samples: deque[tuple[int, float, float, tuple[str, str], int, float]] = deque(
+            maxlen=estimate.CALIBRATION_SAMPLE
+        )
 
     # -- the event queue --------------------------------------------------------
 
@@ -316,33 +323,39 @@ class FastSimulation:
         if agents_online == 0 or (turn.queued_at is None and turn.assignee is None):
             due = Clock(_dt(turn.start), self.target_seconds).due_at(None)
             return estimate.sla_wait_seconds(int(due.timestamp() - now)), "sla"
-        position = sum(1 for queued_at, pk, _t in self.queue if (queued_at, pk) < (turn.queued_at or now, turn.pk)) + 1
-        # Older conversations already with an online agent (the ones in hand included).
-        backlog = sum(
-            1
-            for t in self.waiting.values()
-            if t.assignee is not None and self.agents[t.assignee].online and t.start < turn.start
-        )
+        if turn.queued_at == now and turn.pk == len(self.turns):
+            position = len(self.queue)  # just queued, the newest: last in the queue
+        else:
+            mine = (turn.queued_at or now, turn.pk)
+            position = sum(1 for queued_at, pk, _t in self.queue if (queued_at, pk) < mine) + 1
+        # Older conversations already with an online agent (the ones in hand included):
+        # capacity 1 and a dispatch after every event, so the ones agents have in hand.
+        backlog = sum(1 for a in self.agents if a.online and a.busy_with is not None and a.busy_with.start < turn.start)
         return estimate.queue_wait_seconds(position, backlog, agents_online, h), "queue"
 
     def _factor(self, now: float) -> dict[tuple[Any, int], float]:
         """estimate.calibration: actual wait / estimate of the acknowledgements answered
-        so far, recomputed every CALIBRATION_TTL seconds."""
+        so far, recomputed every CALIBRATION_TTL seconds (when enough changed)."""
         if self.factors is not None and now < self.factors[0] + estimate.CALIBRATION_TTL:
             return self.factors[1]
         horizon = now - estimate.CALIBRATION_HORIZON.total_seconds()
-        recent = [t for t in self.acked[-estimate.CALIBRATION_SAMPLE :] if t.ack_at is not None and t.ack_at >= horizon]
+        first = len(self.acked) - estimate.CALIBRATION_SAMPLE
+        oldest = self.acked[max(0, first)].ack_at if self.acked else None
+        # Medians of up to 2,000 answers barely move with a few more: recompute them once
+        # 5 % more answers came in (or the oldest left the horizon), not every 10 minutes.
+        fresh = self.answered_count - self.factor_count
+        if self.factors is not None and fresh < max(1, self.factor_samples // 20) and (oldest or now) >= horizon:
+            self.factors = (now, self.factors[1])
+            return self.factors[1]
+        self.factor_count = self.answered_count
         samples = [
-            (
-                (t.channel, t.ack_basis),
-                t.ack_hour,
-                max(t.answered - t.ack_at, estimate.FLOOR_SECONDS) / max(t.ack_model, estimate.FLOOR_SECONDS),
-            )
-            for t in recent
-            if t.answered is not None and t.answered < now and t.ack_at is not None and t.ack_basis != "sla"
+            (key, hour, value)
+            for seq, ack_at, answered, key, hour, value in self.answered_samples
+            if seq >= first and ack_at >= horizon and answered < now
         ]
         factors = estimate.calibration_factors(samples)
         self.factors = (now, factors)
+        self.factor_samples = len(samples)
         return factors
 
     def _calibrated(self, turn: Turn, now: float, seconds: int, basis: str) -> int:
@@ -367,6 +380,7 @@ class FastSimulation:
         seconds = self._calibrated(turn, now, model, basis)
         turn.ack_at, turn.ack_estimate, turn.ack_model, turn.ack_basis = now, seconds, model, basis
         turn.ack_hour = estimate.hour_of_week(_dt(now))
+        turn.ack_seq = len(self.acked)
         self.acked.append(turn)
         turn.heard.append(now)
         self._promise(turn, now, seconds, basis, update=False)
@@ -400,6 +414,12 @@ class FastSimulation:
         self.samples.append((now, max(0, int(now - began))))
         agent.last_reply_at = now
         turn.answered = now
+        self.answered_count += 1
+        if turn.ack_at is not None and turn.ack_basis != "sla":
+            value = max(now - turn.ack_at, estimate.FLOOR_SECONDS) / max(turn.ack_model, estimate.FLOOR_SECONDS)
+            self.answered_samples.append(
+                (turn.ack_seq, turn.ack_at, now, (turn.channel, turn.ack_basis), turn.ack_hour, value)
+            )
         turn.heard.append(now)
         turn.check_at = None
         del self.waiting[(turn.channel, turn.contact)]
