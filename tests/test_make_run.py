@@ -2,6 +2,7 @@
 a clear message; free ones given by ADESSO_PORT/ADESSO_LIVE_PORT are served and printed."""
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -83,6 +84,8 @@ def test_make_run_serves_on_the_ports_given_and_prints_them(tmp_path):
         assert live_answers < 500
         assert f"http://127.0.0.1:{web}" in printed
         assert f"ws://127.0.0.1:{live}/ws/agent/" in printed
+        logins = re.findall(r"^\s*(\S+@dolcevita\.example) (\S+)$", printed, re.MULTILINE)
+        assert len(logins) == 4, printed  # every demo agent, as `email password`
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
