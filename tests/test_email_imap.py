@@ -385,6 +385,10 @@ def test_a_customer_gets_one_acknowledgement_and_an_out_of_office_none(dovecot, 
         fetch_once(channel)
     ack, = smtp.wait_for(1)
     assert ack["Auto-Submitted"] == "auto-replied" and ack["In-Reply-To"] == "<cliente@example.net>"
+    # In Italian mail form: the greeting on its own line, the text, a sign-off.
+    body = ack.get_content().replace("\r\n", "\n").strip()
+    assert body.startswith("Ciao Mario,\n\nabbiamo ricevuto il tuo messaggio.")
+    assert body.endswith("\n\nCordiali saluti\nAssistenza Rossi")  # the channel's from_name
     conversation = Conversation.objects.get(channel=channel)
 
     dovecot.append(compose(

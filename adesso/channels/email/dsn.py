@@ -122,7 +122,17 @@ _BOUNCE_BODY = re.compile(
     r"no se ha podido entregar|kon niet worden afgeleverd|nie mo[żz]na dostarczy[ćc]|"
     r"n[ãa]o p[ôo]de ser entregue|не может быть доставлено|could not be delivered|"
     r"user unknown|no such user|mailbox unavailable|recipient address rejected|host or domain name not found|"
-    r"delivery temporarily suspended|has not yet been delivered|will (continue to )?(be )?retr(y|ied))",
+    r"delivery temporarily suspended|has not yet been delivered|will (continue to )?(be )?retr(y|ied)|"
+    r"here is your list of failed recipients|the following addresses had|failed addresses follow|"
+    r"machine generated message from mail service|did not receive a copy of your message|intended recipient:|"
+    r"undeliverable address|mailbox is full|could not be delivered to the following user|"
+    r"unable to deliver message to|delivery to the following recipients? was aborted|"
+    r"sorry, unable to deliver your message|a message could not be delivered to|invalid final delivery userid|"
+    r"failed recipients|error description:|your message could not be delivered|encountered delivery problems|"
+    r"did not reach the following recipient|this is the deliver program at|this is the email server at|"
+    r"no such user here|the following address(es)? failed|could not deliver message to the following recipient|"
+    r"message not delivered to the following addresses|returned mail follows|permanent error|"
+    r"delivery to the following recipients? failed)",
     re.IGNORECASE,
 )
 _DELAYED = re.compile(

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from django.core.mail import EmailMessage
 
 from adesso.channels.email.config import EmailConfig
+from adesso.channels.email.letter import letter
 from adesso.channels.email.threads import our_message_id, reply_subject
 
 if TYPE_CHECKING:
@@ -53,9 +54,19 @@ def build(config: EmailConfig, message: Message, last: Mail | None, to: str) -> 
         headers["Auto-Submitted"] = "auto-replied"
         headers["X-Auto-Response-Suppress"] = "All"
     subject = reply_subject(conversation.subject or (last.subject if last is not None else ""), conversation.code)
+    # An automatic message (acknowledgement, update) is written for every channel: as a
+    # mail it gets a greeting line and a sign-off. What an agent wrote goes as written.
+    body = message.text
+    if message.auto:
+        body = letter(
+            message.text,
+            name=conversation.contact.name,
+            signer=config.from_name or conversation.organization.name,
+            language=conversation.language,
+        )
     mail = EmailMessage(
         subject=subject,
-        body=message.text,
+        body=body,
         from_email=email.utils.formataddr((config.from_name, config.address)),
         to=[to],
         headers=headers,
