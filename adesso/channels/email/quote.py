@@ -63,7 +63,7 @@ _FROM = re.compile(
 _SENT = re.compile(
     r"^\s*[*>]*\s*(sent|date|inviato|data|envoy[ée]|gesendet|datum|enviado|enviada|fecha|verzonden|verstuurd|"
     r"wys[łl]ano|wys[łl]ane|отправлено|дата|sendt|skickat|lähetetty|päivämäärä|odesláno|dátum|küldve|tarih|"
-    r"sent on|date d'envoi)\s*\*?\s*:",
+    r"sent on|date d'envoi)(\s+(em|am|le|el|on|op|den|dnia))?\s*\*?\s*:",
     _I,
 )
 _TO_OR_SUBJECT = re.compile(
@@ -93,7 +93,7 @@ _SIG_DELIMITER = re.compile(r"^\s*--\s*$")
 _MOBILE_SIGNATURE = re.compile(
     r"^\s*(sent|inviato|inviata|envoy[ée]|enviado|gesendet|von meinem|verzonden|verstuurd|wys[łl]ane|отправлено|"
     r"skickat|sendt|l[äa]hetetty|odesl[áa]no|get|ottieni|scarica|obtenir|t[ée]l[ée]charger|holen sie sich|"
-    r"obtener|obt[ée]n|pobierz|download|baixe|obter)\b[^\n]{0,80}?\b"
+    r"obtener|obt[ée]n|pobierz|download|baixe|obter)\b[^\n,;]{0,80}?\b"
     r"(iphone|ipad|android|outlook|samsung|galaxy|mobile|mobil|smartphone|yahoo|windows|proton\s?mail|proton|"
     r"huawei|xiaomi|blackberry|gmx|libero|tablet|telefono|cellulare|dispositivo|appareil|ger[äa]t|handy|"
     r"device|phone|m[óo]vil|celular|aol|ios|mail|posta)\b[^\n]{0,120}$",
@@ -176,7 +176,7 @@ def _drop_signature(kept: list[str]) -> list[str]:
     """The lines before a "-- " delimiter (when what follows it is short), without the
     lines mobile clients add."""
     out = [line for n, line in enumerate(kept) if not (n > 0 and _is_mobile_signature(line))]
-    for n in range(len(out) - 1, 0, -1):
+    for n in range(len(out) - 1, -1, -1):
         if _SIG_DELIMITER.match(out[n]):
             if sum(1 for line in out[n + 1 :] if line.strip()) <= _SIGNATURE_LINES:
                 return out[:n]
