@@ -146,7 +146,8 @@ _COPY_MARKER = re.compile(
     r"^(-{2,}\s*)?(below this line is a copy of the message|this is a copy of the message|original message "
     r"follows|the original message (headers )?(is|are|was) (included|attached|as follows)|original message headers|"
     r"----- original message -----|-{3,} (original|returned|undelivered) message|unsent message below|"
-    r"message headers follow|received:\s)",
+    r"message headers follow|-{2,} the header of the original message|a copy of the original message|"
+    r"below is a copy of the original message|received:\s)",
     re.IGNORECASE | re.MULTILINE,
 )
 _BODY_MSGID = re.compile(r"^\s*>?\s*message-id:\s*(<[^<>\s]{1,250}>)", re.IGNORECASE | re.MULTILINE)
