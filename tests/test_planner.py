@@ -419,3 +419,32 @@ def test_the_planner_page_is_a_week_heatmap_verified_against_last_week(client):
     assert '<span class="share">100%</span>' in table  # the replayed week's customers, per hour
     assert '<span class="was">/1</span>' in table  # the agents who answered in that hour last week
     assert " short" in table and "Expected within target" in html and "Estimates within 2x" in html
+
+
+@pytest.mark.django_db
+def test_agents_at_work_last_week_come_from_the_presence_log():
+    from adesso.routing.actions import do_set_presence
+
+    org = make_org()
+    giulia, marco = make_agent(org, "Giulia"), make_agent(org, "Marco")
+    tz = ZoneInfo("Europe/Rome")
+    monday_9 = dt.datetime(2026, 11, 23, 9, 0, tzinfo=tz)
+    with time_machine.travel(monday_9 - dt.timedelta(days=2), tick=False):
+        do_set_presence(marco, "online")  # online since Saturday: still online on Monday 9-10
+    with time_machine.travel(monday_9, tick=False):
+        do_set_presence(giulia, "online")
+    with time_machine.travel(monday_9 + dt.timedelta(minutes=50), tick=False):
+        do_set_presence(giulia, "away")  # 50 minutes of the 9 o'clock hour
+    with time_machine.travel(monday_9 + dt.timedelta(hours=1, minutes=40), tick=False):
+        do_set_presence(giulia, "online")  # 20 minutes of the 10 o'clock hour: not at work in it
+    with time_machine.travel(monday_9 + dt.timedelta(hours=2), tick=False):
+        do_set_presence(giulia, "offline")
+        do_set_presence(marco, "offline")
+
+    start = dt.datetime(2026, 11, 23, 0, 0, tzinfo=tz)
+    week = planner.agents_at_work(org.pk, start, start + dt.timedelta(weeks=1), tz)
+
+    assert week[9] == 2  # Monday 9:00: Giulia and Marco
+    assert week[10] == 1  # Monday 10:00: Marco only (Giulia 20 minutes)
+    assert week[8] == 1  # Marco, online since Saturday
+    assert week[11] == 0 and sum(week[12:]) == 0

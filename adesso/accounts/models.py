@@ -169,3 +169,16 @@ class Invitation(models.Model):
         if self.expires_at <= (now or timezone.now()):
             return "expired"
         return "pending"
+
+
+class PresenceChange(models.Model):
+    """Append-only: an agent's presence from `at` on. The staffing planner compares its
+    plan with who was actually online (`reports.planner.agents_at_work`)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="presence_changes")
+    presence = models.CharField(max_length=8, choices=Presence.choices)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "at"])]

@@ -579,6 +579,51 @@ def agents_answering(organization_id: int, start: dt.datetime, end: dt.datetime,
     return week
 
 
+ONLINE_FOR_AN_HOUR = dt.timedelta(minutes=30)  # online this long in an hour: at work in it
+
+
+def agents_online(organization_id: int, start: dt.datetime, end: dt.datetime, tz: ZoneInfo) -> list[int]:
+    """Per hour of the week, the most agents online for at least half of one such hour
+    of [start, end), from the presence log (`accounts.PresenceChange`)."""
+    from adesso.accounts.models import Presence, PresenceChange
+
+    changes = PresenceChange.objects.filter(
+        organization_id=organization_id, at__lt=end, at__gte=start - dt.timedelta(days=30)).order_by("user_id", "at")
+    # Each agent's state at `start` (their last change before it), then the changes after.
+    before = {row.user_id: row.presence for row in changes.filter(at__lt=start)}
+    by_user: dict[int, list[tuple[dt.datetime, str]]] = {u: [(start, p)] for u, p in before.items()}
+    for row in changes.filter(at__gte=start).values_list("user_id", "at", "presence"):
+        by_user.setdefault(row[0], [(start, Presence.OFFLINE)]).append((row[1], row[2]))
+    week_seconds: dict[tuple[int, dt.datetime], dt.timedelta] = {}
+    for user, spans in by_user.items():
+        for (since, presence), (until, _next) in zip(spans, [*spans[1:], (end, "")], strict=True):
+            if presence != Presence.ONLINE:
+                continue
+            hour = _hour_floor(since)
+            while hour < until:
+                part = min(until, hour + dt.timedelta(hours=1)) - max(since, hour)
+                key = (user, hour)
+                week_seconds[key] = week_seconds.get(key, dt.timedelta()) + part
+                hour += dt.timedelta(hours=1)
+    online: dict[dt.datetime, int] = {}
+    for (_user, hour), spent in week_seconds.items():
+        if spent >= ONLINE_FOR_AN_HOUR:
+            online[hour] = online.get(hour, 0) + 1
+    week = [0] * HOURS_OF_WEEK
+    for hour, count in online.items():
+        index = hour_of_week(hour, tz)
+        week[index] = max(week[index], count)
+    return week
+
+
+def agents_at_work(organization_id: int, start: dt.datetime, end: dt.datetime, tz: ZoneInfo) -> list[int]:
+    """Per hour of the week, the agents at work in [start, end): online for half the hour
+    (presence log), or answering customers in it, whichever is more."""
+    online = agents_online(organization_id, start, end, tz)
+    answering = agents_answering(organization_id, start, end, tz)
+    return [max(a, b) for a, b in zip(online, answering, strict=True)]
+
+
 def estimate_accuracy(organization_id: int, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
     """How the acknowledgements' estimates in [start, end) compared with the waits that
     followed: estimates_compared, estimate_within_2x_share, estimate_ratio_median."""

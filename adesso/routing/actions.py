@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from adesso.accounts.cached import org_settings
-from adesso.accounts.models import Presence, User
+from adesso.accounts.models import Presence, PresenceChange, User
 from adesso.conversations.events import record_event, record_events
 from adesso.conversations.models import Conversation, EventKind, Status
 from adesso.lib.errors import ActionError
@@ -111,6 +111,7 @@ def do_set_presence(agent: User, presence: str) -> User:
         raise ActionError(_("Presence must be online, away or offline."), "invalid_presence")
     now = timezone.now()
     with transaction.atomic():
+        PresenceChange.objects.create(organization_id=agent.organization_id, user=agent, presence=presence, at=now)
         User.objects.filter(pk=agent.pk).update(presence=presence, presence_changed_at=now)
         agent.presence, agent.presence_changed_at = presence, now
         if presence == Presence.OFFLINE:

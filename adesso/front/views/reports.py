@@ -170,7 +170,7 @@ def staffing_planner(request: AgentRequest) -> HttpResponse:
         error = exc.message
         plan = planner.plan_from_database(org_id, planner.PlanInput(tz=tz), now, verified=True)
     end = planner.database_window(now, 1)[1]
-    last_week = planner.agents_answering(org_id, end - planner.HELD_OUT, end, tz)
+    last_week = planner.agents_at_work(org_id, end - planner.HELD_OUT, end, tz)
     accuracy = planner.estimate_accuracy(org_id, end - dt.timedelta(weeks=4), end)
     monday = dt.date(2024, 1, 1)  # any Monday: only the weekday's name is shown
     day_names = [date_format(monday + dt.timedelta(days=d), "D") for d in range(7)]
@@ -187,7 +187,7 @@ def staffing_planner(request: AgentRequest) -> HttpResponse:
         labels,
         {
             _("Agents planned"): [h["agents"] for h in plan["hours"]],
-            _("Agents who answered last week"): [float(n) for n in last_week],
+            _("Agents at work last week"): [float(n) for n in last_week],
         },
         title=_("Agents planned and at work last week, by hour of the week"), unit=_("agents"), width=1120,
         count=lambda n: ngettext("%(n)s agent", "%(n)s agents", int(n)) % {"n": format_number(n)},
