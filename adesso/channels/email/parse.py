@@ -9,6 +9,7 @@ cannot be parsed at all raises MailError, and the caller quarantines it.
 
 from __future__ import annotations
 
+import binascii
 import contextlib
 import datetime as dt
 import email
@@ -218,6 +219,7 @@ def _parse(msg: EmailMessage, raw: bytes, own: set[str], max_attachment: int) ->
     html_decoded = _decoded_part(html_part) if html_part is not None else Decoded("", "", False)
     text_decoded = _decoded_part(text_part) if text_part is not None else Decoded("", "", False)
     html, text = html_decoded.text, text_decoded.text
+    text, uuencoded = uudecoded(text)
     shown = text_decoded if text.strip() else html_decoded
     parsed = ParsedMail(
         key=key,
@@ -235,10 +237,56 @@ def _parse(msg: EmailMessage, raw: bytes, own: set[str], max_attachment: int) ->
         undecodable=shown.charset if shown.damaged else "",
     )
     _collect_attachments(msg, {id(text_part), id(html_part)}, parsed, max_attachment)
+    for attachment in uuencoded:
+        if len(attachment.content) > max_attachment:
+            parsed.skipped.append(f"{attachment.filename} ({len(attachment.content)} bytes)")
+        else:
+            parsed.attachments.append(attachment)
     parsed.automated = automated_reason(lambda name: _header(msg, name), from_address, own)
     if (bounce is not None or msg.get_content_type() == "multipart/report") and not parsed.automated:
         parsed.automated = "delivery report"
     return parsed
+
+
+_UU_BEGIN = re.compile(r"^begin [0-7]{3,4} (\S[^\n]{0,200})$")
+
+
+def _uu_line(line: str) -> bytes:
+    try:
+        return binascii.a2b_uu(line)
+    except binascii.Error:
+        # Encoders that pad lines with extra characters: only the count the line declares.
+        size = (((ord(line[0]) - 32) & 63) * 4 + 5) // 3
+        return binascii.a2b_uu(line[:size])
+
+
+def uudecoded(text: str) -> tuple[str, list[InboundAttachment]]:
+    """A plain-text body with uuencoded files in it ("begin 644 report.csv" ... "end"),
+    as old mailers and cron jobs still send them: the text without the encoded lines,
+    and the files as attachments. A block that does not decode stays in the text."""
+    if "begin " not in text:
+        return text, []
+    lines = text.split("\n")
+    kept: list[str] = []
+    files: list[InboundAttachment] = []
+    i = 0
+    while i < len(lines):
+        match = _UU_BEGIN.match(lines[i].rstrip("\r"))
+        end = next((j for j in range(i + 1, len(lines)) if lines[j].strip() == "end"), None) if match else None
+        if match is None or end is None:
+            kept.append(lines[i])
+            i += 1
+            continue
+        try:
+            content = b"".join(_uu_line(line.rstrip("\r")) for line in lines[i + 1 : end] if line.strip())
+        except (binascii.Error, IndexError):
+            kept.append(lines[i])
+            i += 1
+            continue
+        name = match.group(1).strip()[:200]
+        files.append(InboundAttachment(name, mimetypes.guess_type(name)[0] or "application/octet-stream", content))
+        i = end + 1
+    return "\n".join(kept).strip("\n"), files
 
 
 def _body_parts(msg: EmailMessage) -> tuple[Message | None, Message | None]:

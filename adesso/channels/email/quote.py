@@ -16,7 +16,8 @@ after it, for reply headers wrapped by the client), and only the first
   Behalf Of"), or from an "Original Message" separator: everything below;
 - signatures: from a "-- " line (when what follows is short), and the lines
   mobile clients add ("Sent from my iPhone", "Inviato dal mio smartphone
-  Samsung Galaxy.", "Ottieni Outlook per iOS<https://...>").
+  Samsung Galaxy.", "Ottieni Outlook per iOS<https://...>"), and the company block
+  (phones, VAT number, disclaimer) under a "Cordiali saluti" line and the name.
 
 A forward keeps everything: what was forwarded is the point. HTML-only mail is
 turned into text first with the quote elements of each client left out
@@ -174,14 +175,66 @@ def _is_mobile_signature(line: str) -> bool:
 
 def _drop_signature(kept: list[str]) -> list[str]:
     """The lines before a "-- " delimiter (when what follows it is short), without the
-    lines mobile clients add."""
+    lines mobile clients add, and without a company signature under the sign-off."""
     out = [line for n, line in enumerate(kept) if not (n > 0 and _is_mobile_signature(line))]
     for n in range(len(out) - 1, -1, -1):
         if _SIG_DELIMITER.match(out[n]):
             if sum(1 for line in out[n + 1 :] if line.strip()) <= _SIGNATURE_LINES:
                 return out[:n]
             break
-    return out
+    return _drop_company_signature(out)
+
+
+# A sign-off on a line of its own: "Cordiali saluti", "Mit freundlichen Grüßen", "Kind regards"...
+_VALEDICTION = re.compile(
+    r"^\s*((cordiali|distinti|cari|molti|tanti)\s+saluti|saluti(\s+cordiali)?|un\s+(cordiale\s+)?saluto|"
+    r"(mit\s+)?(freundlichen|besten|herzlichen|viele|liebe|beste)\s+gr(ü|ue)(ß|ss)en?|gru(ß|ss)|"
+    r"(best|kind|warm|many\s+thanks\s+and)?\s*regards|best(\s+wishes)?|sincerely(\s+yours)?|yours\s+sincerely|"
+    r"cordialement|bien\s+(cordialement|à\s+vous)|salutations(\s+distinguées)?|"
+    r"(un\s+)?(cordial(es)?\s+)?saludos?(\s+cordiales)?|atentamente|atenciosamente|(com\s+os\s+)?melhores\s+cumprimentos|"
+    r"met\s+vriendelijke\s+groet(en)?|vriendelijke\s+groet(en)?|z\s+powa(ż|z)aniem|pozdrawiam|"
+    r"med\s+venlig\s+hilsen|vennlig\s+hilsen|med\s+vänliga\s+hälsningar|ystävällisin\s+terveisin)"
+    r"[\s,.!]*$",
+    _I,
+)
+# What marks the lines under the sign-off and the name as a company signature.
+_SIGNATURE_MARK = re.compile(
+    r"^\s*(tel|telefono|phone|fon|fax|mob|mobile|cell|cellulare|m|t|f|p|w)\b\.?\s*[:.]?\s*\+?[\d(]|"
+    r"\bwww\.|https?://|[\w.+-]+@[\w-]+\.\w|^\s*[-_=*]+(\s+[-_=*]+)+\s*$|^\s*[-_=*]{5,}\s*$|"
+    r"\b(s\.?r\.?l|s\.?p\.?a|s\.?a\.?s|s\.?n\.?c|gmbh|ag|kg|ltd|inc|llc|b\.v|s\.a|sarl|sas)\b\.?|"
+    r"\b(p\.?\s?iva|partita\s+iva|c\.?f\.|codice\s+fiscale|vat|ust-?id|hrb|rea|amtsgericht|gesch(ä|ae)ftsf(ü|ue)hrer)\b|"
+    r"\b(riservat|confidential|vertraulich|confidentiel|d\.?\s?lgs|gdpr|privacy|disclaimer|destinatario|"
+    r"adressat|intended\s+recipient)",
+    _I,
+)
+_POSTSCRIPT = re.compile(r"^\s*p\.?\s?s\b", _I)
+# Lines of a name (and a title) kept under the sign-off.
+_NAME_LINES = 3
+
+
+def _drop_company_signature(lines: list[str]) -> list[str]:
+    """Under the last sign-off ("Cordiali saluti") and the name below it, the company
+    block many business mails carry (address, phones, VAT number, disclaimer) is not
+    the customer's message: cut when it has such marks and no question or P.S."""
+    sign_off = next((n for n in range(len(lines) - 1, -1, -1) if _VALEDICTION.match(lines[n][:80])), None)
+    if sign_off is None or len(lines[sign_off]) > 60:
+        return lines
+    name_end = sign_off + 1
+    while name_end < len(lines) and not lines[name_end].strip():
+        name_end += 1
+    named = name_end
+    while named < len(lines) and lines[named].strip() and named - name_end < _NAME_LINES:
+        if _SIGNATURE_MARK.search(lines[named][:_LINE_CHARS]):
+            break
+        named += 1
+    rest = [line for line in lines[named:] if line.strip()]
+    if not rest or named == name_end:
+        return lines
+    if any(_POSTSCRIPT.match(line) or line.rstrip().endswith("?") for line in rest):
+        return lines
+    if not any(_SIGNATURE_MARK.search(line[:_LINE_CHARS]) for line in rest):
+        return lines
+    return lines[:named]
 
 
 def _tidy(lines: list[str]) -> str:
@@ -290,7 +343,8 @@ _REST_IDS = re.compile(
     r"OLK_SRC_BODY_SECTION|reply-intro|divtagdefaultwrapper_quote)$",
     _I,
 )
-_REST_CLASSES = re.compile(r"\b(OutlookMessageHeader|gmail_extra_quote)\b", _I)
+# HCL (Lotus) Notes/Domino puts the quoted mail in a "domino-section" after the reply.
+_REST_CLASSES = re.compile(r"\b(OutlookMessageHeader|gmail_extra_quote|domino-section)\b", _I)
 _OUTLOOK_HEADER_STYLE = re.compile(r"border-top\s*:\s*solid\s*#(E1E1E1|B5C4DF)", _I)
 _CITE_STYLE = re.compile(r"border-left\s*:", _I)
 # HTML longer than this is read only this far.
