@@ -105,8 +105,11 @@ def live_server_url(transactional_db, tmp_path, settings):
             server.wait()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
+    # Package scope: Playwright's sync API leaves its event loop marked as running in
+    # this thread while it is alive, and the later non-browser tests' async_to_sync
+    # would refuse to run beside it.
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
