@@ -13,7 +13,9 @@ after it, for reply headers wrapped by the client), and only the first
 - from a reply header not followed by ">" lines (the quote of an HTML mail, or a
   client that does not mark it), from an Outlook header block ("From:/Sent:",
   "Da:/Inviato:", "De :/Envoyé :", "Von:/Gesendet:"... possibly wrapped, with "On
-  Behalf Of"), or from an "Original Message" separator: everything below;
+  Behalf Of"), from an "Original Message" separator (or a dashed one with any
+  title right above such a block), from Zoho's "---- On ... wrote ----": everything
+  below;
 - signatures: from a "-- " line (when what follows is short), and the lines
   mobile clients add ("Sent from my iPhone", "Inviato dal mio smartphone
   Samsung Galaxy.", "Ottieni Outlook per iOS<https://...>"), and the company block
@@ -64,7 +66,7 @@ _FROM = re.compile(
 _SENT = re.compile(
     r"^\s*[*>]*\s*(sent|date|inviato|data|envoy[ée]|gesendet|datum|enviado|enviada|fecha|verzonden|verstuurd|"
     r"wys[łl]ano|wys[łl]ane|отправлено|дата|sendt|skickat|lähetetty|päivämäärä|odesláno|dátum|küldve|tarih|"
-    r"sent on|date d'envoi)(\s+(em|am|le|el|on|op|den|dnia))?\s*\*?\s*:",
+    r"sent on|date d'envoi|dato)(\s+(em|am|le|el|on|op|den|dnia))?\s*\*?\s*:",
     _I,
 )
 _TO_OR_SUBJECT = re.compile(
@@ -77,7 +79,7 @@ _SEPARATOR = re.compile(
     r"^\s*[-_=*]{2,}\s*(original message|messaggio originale|message d'origine|message original|"
     r"urspr[üu]ngliche nachricht|original-nachricht|mensaje original|mensagem original|oorspronkelijk bericht|"
     r"origineel bericht|wiadomo[śs][ćc] oryginalna|oryginalna wiadomo[śs][ćc]|исходное сообщение|"
-    r"opprinnelig melding|ursprungligt meddelande|oprindelig meddelelse|alkuper[äa]inen viesti|"
+    r"opprinnelig melding|ursprungligt meddelande|oprindelig meddelelse|oprindelig besked|alkuper[äa]inen viesti|"
     r"původní zpráva|original e-?mail|reply message|risposta)\s*[-_=*]*\s*$",
     _I,
 )
@@ -89,6 +91,7 @@ _FORWARD_SEPARATOR = re.compile(
     _I,
 )
 _RULE = re.compile(r"^\s*(_{8,}|-{8,}|={8,})\s*$")
+_TITLED_RULE = re.compile(r"^\s*[-_=*]{3,}\s*[^-_=*\s][^-_=*]{1,60}?\s*[-_=*]{3,}\s*$")
 _SIG_DELIMITER = re.compile(r"^\s*--\s*$")
 # The line a mobile client or webmail appends, possibly with a link, in many languages.
 _MOBILE_SIGNATURE = re.compile(
@@ -112,7 +115,14 @@ def _head(line: str) -> str:
     return line[:_LINE_CHARS].strip()
 
 
+# Zoho Mail wraps its reply header in dashes: "---- On Wed, 24 Feb 2021 14:02 <a@b> wrote ----".
+_DASHED = re.compile(r"^-{2,}\s*(.*?)\s*-{2,}$")
+
+
 def _is_attribution(joined: str) -> bool:
+    dashed = _DASHED.match(joined)
+    if dashed and not joined.rstrip().endswith(":"):
+        joined = dashed.group(1) + ":"
     end = joined[-220:]
     if _CJK_ATTRIBUTION.search(end):
         return True
@@ -159,8 +169,10 @@ def _cut_at(lines: list[str], i: int) -> bool:
     line = lines[i][:_LINE_CHARS]
     if _SEPARATOR.match(line) or _header_block_at(lines, i) or _INLINE_ATTRIBUTION.match(line):
         return True
-    # An Outlook rule right above a header block.
-    return bool(_RULE.match(line)) and any(_header_block_at(lines, j) for j in range(i + 1, min(i + 4, len(lines))))
+    # An Outlook rule, or a separator with a title in any language ("-------- Oprindelig
+    # besked --------"), right above a header block.
+    ruled = bool(_RULE.match(line) or _TITLED_RULE.match(line))
+    return ruled and any(_header_block_at(lines, j) for j in range(i + 1, min(i + 4, len(lines))))
 
 
 def _next_content(lines: list[str], i: int) -> int:
