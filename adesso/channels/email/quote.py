@@ -205,14 +205,16 @@ _VALEDICTION = re.compile(
     r"cordialement|bien\s+(cordialement|à\s+vous)|salutations(\s+distinguées)?|"
     r"(un\s+)?(cordial(es)?\s+)?saludos?(\s+cordiales)?|atentamente|atenciosamente|(com\s+os\s+)?melhores\s+cumprimentos|"
     r"met\s+vriendelijke\s+groet(en)?|vriendelijke\s+groet(en)?|z\s+powa(ż|z)aniem|pozdrawiam|"
-    r"med\s+venlig\s+hilsen|vennlig\s+hilsen|med\s+vänliga\s+hälsningar|ystävällisin\s+terveisin)"
-    r"[\s,.!]*$",
+    r"med\s+venlig\s+hilsen|vennlig\s+hilsen|med\s+vänliga\s+hälsningar|ystävällisin\s+terveisin|"
+    r"cheers|(many\s+)?thanks|thank\s+you|thx|grazie(\s+mille)?|merci|danke|gracias|obrigad[oa]|dzi[eę]kuj[eę]|bedankt)"
+    r"[\W_]*$",
     _I,
 )
 # What marks the lines under the sign-off and the name as a company signature.
 _SIGNATURE_MARK = re.compile(
     r"^\s*(tel|telefono|phone|fon|fax|mob|mobile|cell|cellulare|m|t|f|p|w)\b\.?\s*[:.]?\s*\+?[\d(]|"
-    r"\bwww\.|https?://|[\w.+-]+@[\w-]+\.\w|^\s*[-_=*]+(\s+[-_=*]+)+\s*$|^\s*[-_=*]{5,}\s*$|"
+    r"\bwww\.|https?://|[\w.+-]+@[\w-]+\.\w|^\s*[-_=*]+(\s+[-_=*]+)+\s*$|^\s*[-_=*\u2014\u2013\u2500\u2501]{5,}\s*$|"
+    r"^\W*\+?\d[\d\s()./-]{7,}\s*$|"
     r"\b(s\.?r\.?l|s\.?p\.?a|s\.?a\.?s|s\.?n\.?c|gmbh|ag|kg|ltd|inc|llc|b\.v|s\.a|sarl|sas)\b\.?|"
     r"\b(p\.?\s?iva|partita\s+iva|c\.?f\.|codice\s+fiscale|vat|ust-?id|hrb|rea|amtsgericht|gesch(ä|ae)ftsf(ü|ue)hrer)\b|"
     r"\b(riservat|confidential|vertraulich|confidentiel|d\.?\s?lgs|gdpr|privacy|disclaimer|destinatario|"
@@ -236,8 +238,9 @@ def _drop_company_signature(lines: list[str]) -> list[str]:
         name_end += 1
     named = name_end
     while named < len(lines) and lines[named].strip() and named - name_end < _NAME_LINES:
-        if _SIGNATURE_MARK.search(lines[named][:_LINE_CHARS]):
-            break
+        line = lines[named]
+        if len(line) > 60 or any(ch.isdigit() for ch in line) or _SIGNATURE_MARK.search(line):
+            break  # not a name (or a title): nothing is cut below it
         named += 1
     rest = [line for line in lines[named:] if line.strip()]
     if not rest or named == name_end:
