@@ -104,6 +104,7 @@ def test_the_keyboard_moves_opens_replies_and_lists_its_keys(live_server_url, pa
     expect(page.locator("#keys-help")).to_contain_text("Inbox: next, previous conversation")
     page.keyboard.press("Escape")
     expect(page.locator("#keys-help")).to_be_hidden()
+    expect(rows.nth(1)).to_have_class(re.compile("is-selected"))  # still, after any live refresh
 
     page.keyboard.press("Enter")
     page.wait_for_url(f"{url}/c/{second}/")

@@ -248,7 +248,9 @@
   function openSelected() {
     var row = rows().find(function (r) { return r.getAttribute("data-conversation") === selected; });
     var link = row && row.querySelector("td.who a");
-    if (link) { link.click(); return true; }
+    // Navigate by the address, not a click: a live refresh of the list may have just
+    // replaced this row, and a click on a row no longer in the page goes nowhere.
+    if (link) { window.location.assign(link.href); return true; }
     return false;
   }
 
