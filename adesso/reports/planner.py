@@ -419,11 +419,11 @@ def customer_turns(organization_id: int, start: dt.datetime, end: dt.datetime) -
     return turns
 
 
-def reply_times(organization_id: int, start: dt.datetime, end: dt.datetime) -> dict[Any, list[float]]:
+def _agent_replies(organization_id: int, start: dt.datetime, end: dt.datetime) -> Any:
+    """Agents' own replies to customers in [start, end): no notes, no automatic messages."""
     from adesso.conversations.models import Direction, Message
-    from adesso.reports.sql import Epoch, raw_rows
 
-    rows = Message.objects.filter(
+    return Message.objects.filter(
         organization_id=organization_id,
         created_at__gte=start,
         created_at__lt=end,
@@ -431,7 +431,13 @@ def reply_times(organization_id: int, start: dt.datetime, end: dt.datetime) -> d
         internal=False,
         auto=False,
         author__isnull=False,
-    ).values_list("author_id", Epoch("created_at"))
+    )
+
+
+def reply_times(organization_id: int, start: dt.datetime, end: dt.datetime) -> dict[Any, list[float]]:
+    from adesso.reports.sql import Epoch, raw_rows
+
+    rows = _agent_replies(organization_id, start, end).values_list("author_id", Epoch("created_at"))
     out: dict[Any, list[float]] = {}
     for author, at in raw_rows(rows):
         out.setdefault(author, []).append(at)
@@ -557,18 +563,8 @@ def always_open(organization_id: int) -> bool:
 
 def agents_answering(organization_id: int, start: dt.datetime, end: dt.datetime, tz: ZoneInfo) -> list[int]:
     """Per hour of the week, the most agents who answered customers in one such hour of
-    [start, end): who was actually at work (presence itself has no history)."""
-    from adesso.conversations.models import Direction, Message
-
-    rows = Message.objects.filter(
-        organization_id=organization_id,
-        created_at__gte=start,
-        created_at__lt=end,
-        direction=Direction.OUTGOING,
-        internal=False,
-        auto=False,
-        author__isnull=False,
-    ).values_list("author_id", "created_at")
+    [start, end) (see `agents_at_work`, which adds who was online)."""
+    rows = _agent_replies(organization_id, start, end).values_list("author_id", "created_at")
     by_hour: dict[dt.datetime, set[int]] = {}
     for author, at in rows:
         by_hour.setdefault(_hour_floor(at), set()).add(author)
