@@ -97,7 +97,7 @@ def main() -> None:
         from adesso.channels.base import InboundMessage, InboundSender
         from adesso.coach.engine import coach
         from adesso.coach.similarity import similarity_layer
-        from adesso.conversations.actions import do_receive_message
+        from adesso.intake.actions import do_receive_message
 
         admin, _ = do_create_organization("Coach Bench", "admin@coach.example")
         channel, _ = do_create_channel(admin.organization, "api", "Sito")

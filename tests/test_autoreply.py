@@ -9,9 +9,10 @@ from django.utils import timezone
 from adesso.accounts.models import Presence
 from adesso.autoreply.actions import do_check_promises, do_save_template
 from adesso.channels.base import InboundMessage, InboundSender
-from adesso.conversations.actions import do_receive_message, do_send_reply
+from adesso.conversations.actions import do_send_reply
 from adesso.conversations.models import Conversation, ConversationEvent, Message
 from adesso.conversations.queries import silent
+from adesso.intake.actions import do_receive_message
 from adesso.lib.errors import ActionError
 from adesso.routing.actions import do_set_presence
 from adesso.routing.estimate import friendly_minutes

@@ -15,8 +15,8 @@ from adesso.channels.actions import do_create_channel
 from adesso.channels.base import InboundMessage, InboundSender
 from adesso.channels.models import Channel
 from adesso.coach.models import CoachRecord
-from adesso.conversations.actions import do_receive_message
 from adesso.conversations.models import Conversation, ConversationEvent, Status
+from adesso.intake.actions import do_receive_message
 from tests.builders import AgentApi
 
 pytestmark = pytest.mark.django_db

@@ -6,8 +6,9 @@ import pytest
 from adesso.accounts.models import Presence
 from adesso.channels.base import InboundMessage, InboundSender
 from adesso.contacts.models import Contact
-from adesso.conversations.actions import do_assign, do_change_status, do_receive_message, do_send_reply
+from adesso.conversations.actions import do_assign, do_change_status, do_send_reply
 from adesso.conversations.models import Conversation, ConversationEvent
+from adesso.intake.actions import do_receive_message
 from adesso.lib.errors import ActionError
 from adesso.routing.actions import do_set_presence, do_update_routing
 from adesso.routing.engine import queue_position

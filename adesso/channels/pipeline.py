@@ -420,7 +420,7 @@ class Outcome:
 
 
 def _apply(channel: Channel, items: list[Normalised]) -> Outcome:
-    from adesso.conversations.actions import do_receive_message
+    from adesso.intake.actions import do_receive_message
     from adesso.conversations.models import Message
 
     outcome = Outcome([], [])

@@ -31,10 +31,11 @@ from adesso.channels.base import InboundMessage, InboundSender
 from adesso.channels.models import Channel
 from adesso.coach.actions import coach_draft, do_record_coaching
 from adesso.coach.engine import Report
-from adesso.conversations.actions import do_change_status, do_receive_message, do_send_reply
+from adesso.conversations.actions import do_change_status, do_send_reply
 from adesso.conversations.models import Conversation, DeliveryStatus, Message, Status
 from adesso.demo import texts
 from adesso.demo.weeks import copy_weeks
+from adesso.intake.actions import do_receive_message
 from adesso.notifications.models import Notification
 from adesso.outbox.models import Delivery, DeliveryState
 from adesso.routing.actions import do_set_presence

@@ -33,8 +33,9 @@ from adesso.accounts.models import Organization, User
 from adesso.channels.actions import do_create_channel
 from adesso.channels.base import InboundMessage, InboundSender
 from adesso.channels.models import Channel
-from adesso.conversations.actions import do_change_status, do_receive_message, do_send_reply
+from adesso.conversations.actions import do_change_status, do_send_reply
 from adesso.conversations.models import ACTIVE_STATUSES, Conversation, Status
+from adesso.intake.actions import do_receive_message
 from adesso.ops.timers import tick
 from adesso.routing.actions import do_set_presence, do_update_routing
 from adesso.simulation.trace import Arrival

@@ -16,7 +16,8 @@ from playwright.sync_api import expect
 
 from adesso.accounts.models import Role
 from adesso.channels.base import InboundMessage, InboundSender
-from adesso.conversations.actions import do_receive_message, do_send_reply
+from adesso.conversations.actions import do_send_reply
+from adesso.intake.actions import do_receive_message
 from adesso.sla.actions import do_check_sla
 from tests.browser.test_agent_ui import PASSWORD
 from tests.builders import make_agent, make_api_channel, make_org

@@ -11,7 +11,7 @@ from adesso.channels.api.adapter import InboundIn
 from adesso.channels.base import InboundError
 from adesso.channels.models import Channel
 from adesso.channels.registry import get_kind
-from adesso.conversations.actions import do_receive_message
+from adesso.intake.actions import do_receive_message
 
 router = Router()
 

@@ -22,7 +22,7 @@ from adesso.channels.email.quote import visible_text
 from adesso.channels.email.threads import decode_our_id, find_thread
 from adesso.channels.models import Channel
 from adesso.contacts.models import Contact
-from adesso.conversations.actions import Received, do_receive_message
+from adesso.intake.actions import Received, do_receive_message
 from adesso.conversations.events import record_event
 from adesso.conversations.models import DeliveryStatus, Direction, EventKind, Message
 from adesso.lib.addresses import normalize_email

@@ -22,9 +22,10 @@ from adesso.canned.demo import seed_workspace
 from adesso.channels.actions import do_create_channel
 from adesso.channels.base import InboundMessage, InboundSender
 from adesso.channels.models import Channel
-from adesso.conversations.actions import do_assign, do_change_status, do_receive_message, do_send_reply
+from adesso.conversations.actions import do_assign, do_change_status, do_send_reply
 from adesso.conversations.models import Conversation, Message
 from adesso.demo.history import play
+from adesso.intake.actions import do_receive_message
 from adesso.lib.codes import hash_secret, new_code, new_secret
 from adesso.routing.actions import do_set_presence, do_update_routing
 from adesso.sla import engine as sla

@@ -1,0 +1,217 @@
+"""Intake: a customer's message becomes part of a conversation.
+
+The one place where the conversation, routing and the acknowledgement meet for an
+incoming message (issue 10): every channel kind, the inbound pipeline, the demo and
+the simulator call `do_receive_message`. The core (`adesso.conversations`), routing
+and acknowledgements (`adesso.autoreply`) never import this module back
+(tests/test_architecture.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from adesso.autoreply.actions import acknowledge
+from adesso.contacts.actions import do_resolve_contact
+from adesso.conversations.actions import preview as summary
+from adesso.conversations.events import record_events
+from adesso.conversations.models import ACTIVE_STATUSES, Attachment, Conversation, Direction, EventKind, Message, Status
+from adesso.lib.html import html_to_text, sanitize_html
+from adesso.lib.language import detect_language
+from adesso.routing import actions as routing
+from adesso.routing.engine import Candidate, candidates
+from adesso.sla import engine as sla
+
+if TYPE_CHECKING:
+    from adesso.channels.base import InboundMessage
+    from adesso.channels.models import Channel
+    from adesso.contacts.models import Contact
+
+
+@dataclass
+class Received:
+    conversation: Conversation
+    message: Message
+    created: bool  # False when the external id had been received before
+
+
+def do_receive_message(channel: Channel, inbound: InboundMessage) -> Received:
+    """Store a customer's message once, in the contact's open conversation on this channel.
+
+    Idempotent on (channel, external id): a repeated delivery returns what
+    the first one stored. Safe under concurrent deliveries of the same id.
+    """
+    try:
+        return _receive(channel, inbound)
+    except IntegrityError:
+        # Delivered before (the unique (channel, external id) refused the row and
+        # the transaction rolled back), or a concurrent delivery of the same
+        # message or of a new sender's identity won the race: what it stored is
+        # the answer. New messages are the common case, so they are not looked
+        # up first: the constraint decides, at no extra query.
+        existing = _existing(channel, inbound.external_id)
+        if existing is not None:
+            return existing
+        return _receive(channel, inbound)
+
+
+def _existing(channel: Channel, external_id: str) -> Received | None:
+    message = Message.objects.select_related("conversation").filter(channel=channel, external_id=external_id).first()
+    if message is None:
+        return None
+    return Received(message.conversation, message, created=False)
+
+
+# Hand-written SQL: looked up for every message received, and the ORM spends
+# several times longer compiling this query than the database takes to answer it
+# (docs/performance.md). Served by the (contact, channel, status) index.
+_ACTIVE_CONVERSATION_SQL = (
+    "SELECT * FROM conversations_conversation WHERE contact_id = %s AND channel_id = %s"
+    " AND status IN (%s, %s, %s) ORDER BY created_at DESC LIMIT 1"  # the ACTIVE_STATUSES
+)
+
+
+def _lock_contact(contact: Contact) -> None:
+    """Queue the contact's concurrent messages here, so that of two arriving together
+    for a contact with no open conversation, the second joins the one the first
+    opens instead of opening another. PostgreSQL only: SQLite's IMMEDIATE
+    transactions already hold the database's write lock from BEGIN."""
+    if connection.features.has_select_for_update:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM contacts_contact WHERE id = %s FOR UPDATE", [contact.pk])
+
+
+def _threaded_conversation(contact: Contact, channel: Channel, code: str) -> Conversation | None:
+    """The conversation a channel says this message answers (email threading), if it
+    is in this channel; a resolved one is reopened by the message."""
+    conversation = (
+        Conversation.objects.select_related("assignee")
+        .filter(code=code, channel_id=channel.pk, organization_id=channel.organization_id)
+        .first()
+    )
+    if conversation is not None:
+        conversation.channel = channel
+    return conversation
+
+
+def _active_conversation(contact: Contact, channel: Channel) -> Conversation | None:
+    """The contact's conversation on this channel that a new message joins, if any."""
+    found = list(Conversation.objects.raw(_ACTIVE_CONVERSATION_SQL, [contact.pk, channel.pk, *ACTIVE_STATUSES]))
+    if not found:
+        return None
+    conversation = found[0]
+    # Already loaded: reading them later (SLA, events) costs no query.
+    conversation.contact, conversation.channel = contact, channel
+    return conversation
+
+
+@transaction.atomic
+def _receive(channel: Channel, inbound: InboundMessage) -> Received:
+    now = timezone.now()
+    html = sanitize_html(inbound.html) if inbound.html else ""
+    text = inbound.text.strip() or (html_to_text(html) if html else "")
+    preview = summary(text or _("(attachment)"))
+    contact = do_resolve_contact(channel, inbound.sender)
+    _lock_contact(contact)
+    conversation = _threaded_conversation(contact, channel, inbound.thread) if inbound.thread else None
+    if conversation is None and not inbound.new_thread:
+        conversation = _active_conversation(contact, channel)
+    events: list[tuple[str, dict[str, Any] | None]] = []
+    turn_starts = conversation is None or conversation.waiting_since is None
+    pool: list[Candidate] | None = None  # the online agents, when routing looked
+    auto_assign = routing.auto_assign_enabled(channel.organization_id)
+    if conversation is None:
+        # Born with the message's summary, its SLA clock and its agent (or its place in
+        # the queue): no second write to the new row.
+        conversation = Conversation(
+            organization_id=channel.organization_id,
+            channel=channel,
+            contact=contact,
+            language=contact.language or detect_language(text),
+            created_at=now,
+            updated_at=now,
+            waiting_since=now,
+            last_customer_message_at=now,
+            last_message_preview=preview,
+            subject=inbound.subject[:300],
+        )
+        sla.refresh(conversation, now, reselect=True)
+        routed: list[tuple[str, dict[str, Any] | None]] = []
+        if auto_assign:
+            pool = candidates(channel.organization_id, with_teams=False)
+            routed = routing.route(conversation, now, pool)[1]
+        conversation.save(force_insert=True)
+        events.append((EventKind.CREATED, {"channel": channel.code}))
+        events += routed
+    else:
+        fields = ["last_customer_message_at", "last_message_preview", "updated_at"]
+        conversation.last_customer_message_at = now
+        conversation.last_message_preview = preview
+        conversation.updated_at = now
+        if conversation.waiting_since is None:
+            conversation.waiting_since = now
+            fields.append("waiting_since")
+        reopened = conversation.status != Status.OPEN
+        if reopened:
+            # The customer wrote again: whatever we were waiting for, it is our turn.
+            events.append(
+                (
+                    EventKind.STATUS_CHANGED,
+                    {"from": conversation.status, "to": Status.OPEN, "reason": "customer_message"},
+                )
+            )
+            conversation.status = Status.OPEN
+            conversation.snoozed_until = None
+            fields += ["status", "snoozed_until"]
+        if auto_assign and (conversation.assignee_id is None or reopened):
+            # A reopened conversation goes back to the agent who had it when they are
+            # online with room; else to whoever routing finds (or the queue).
+            pool = candidates(channel.organization_id, with_teams=conversation.team_id is not None)
+            changed, routed = routing.route(conversation, now, pool)
+            fields += changed
+            events += routed
+        fields += sla.refresh(conversation, now)
+        conversation.save(update_fields=fields)
+    # A repeated external id fails here, on the unique constraint, and rolls back
+    # everything above (see do_receive_message).
+    message = Message.objects.create(
+        organization_id=channel.organization_id,
+        conversation=conversation,
+        channel=channel,
+        direction=Direction.INCOMING,
+        external_id=inbound.external_id,
+        text=text,
+        html=html,
+        created_at=now,
+        sent_at=inbound.sent_at,
+    )
+    for item in inbound.attachments:
+        attachment = Attachment(
+            organization_id=channel.organization_id,
+            message=message,
+            filename=item.filename,
+            content_type=item.content_type,
+            size=len(item.content),
+        )
+        attachment.file.save(item.filename, ContentFile(item.content), save=False)
+        attachment.save()
+    events.append((EventKind.MESSAGE_RECEIVED, {"message": message.code}))
+    record_events(conversation, events)
+    if turn_starts:
+        # Routing just handed it to an online agent: the estimate need not ask again.
+        routed_online = any(kind == EventKind.ASSIGNED for kind, _data in events) or None
+        acknowledge(
+            conversation,
+            text,
+            now,
+            automated=inbound.automated,
+            assignee_online=routed_online,
+            agents_online=None if pool is None else len(pool),
+        )
+    return Received(conversation, message, created=True)
