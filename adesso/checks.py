@@ -4,14 +4,14 @@ from typing import Any
 from urllib.parse import urlparse
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import Error, Tags, Warning, register
 
 _DEV_KEY = "adesso-insecure-development-key"
 
 
 @register(Tags.security, deploy=False)
-def check_configuration(app_configs: Any = None, **kwargs: Any) -> list[Error]:
-    errors = []
+def check_configuration(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning]:
+    errors: list[Error | Warning] = []
     site = urlparse(settings.SITE_URL)
     if site.scheme not in ("http", "https") or not site.hostname:
         errors.append(Error(
@@ -32,7 +32,29 @@ def check_configuration(app_configs: Any = None, **kwargs: Any) -> list[Error]:
             hint="Set EMAIL_HOST (and EMAIL_PORT, EMAIL_HOST_USER...) or EMAIL_BACKEND for a provider.",
             id="adesso.E006",
         ))
+    errors.extend(_secrets_key(local))
     for name in ("ADESSO_MAX_BODY_BYTES", "ADESSO_MAX_ATTACHMENT_BYTES", "ADESSO_MAX_TEXT_CHARS"):
         if getattr(settings, name) <= 0:
             errors.append(Error(f"{name} must be a positive number.", id="adesso.E005"))
     return errors
+
+
+def _secrets_key(local: bool) -> list[Error | Warning]:
+    """Channel secrets are encrypted with ADESSO_SECRETS_KEY (adesso/channels/secrets.py)."""
+    from adesso.channels.secrets import SecretsKeyError, _fernet
+
+    if settings.ADESSO_SECRETS_KEY.strip():
+        try:
+            _fernet(settings.ADESSO_SECRETS_KEY)
+        except SecretsKeyError as exc:
+            return [Error(str(exc), id="adesso.E007")]
+        return []
+    if local or settings.DEBUG:
+        return []
+    return [Warning(
+        "ADESSO_SECRETS_KEY is not set: channel secrets are encrypted with a key kept in "
+        f"{settings.ADESSO_SECRETS_KEY_FILE}, on the same machine as the database.",
+        hint="Set ADESSO_SECRETS_KEY to a key from `adesso rotatesecrets --new-key`, kept out of the "
+        "database's backups; then run `adesso rotatesecrets` with ADESSO_SECRETS_KEY=<new>,<the file's key>.",
+        id="adesso.W001",
+    )]

@@ -226,6 +226,11 @@ ADESSO_MAX_BODY_BYTES = env_int("ADESSO_MAX_BODY_BYTES", 10 * 1024 * 1024)
 ADESSO_MAX_ATTACHMENT_BYTES = env_int("ADESSO_MAX_ATTACHMENT_BYTES", 5 * 1024 * 1024)
 # The Telegram Bot API (tests point it at a server on 127.0.0.1).
 ADESSO_TELEGRAM_API_BASE = os.environ.get("ADESSO_TELEGRAM_API_BASE", "https://api.telegram.org")
+# Fernet keys for channel secrets at rest (adesso/channels/secrets.py), comma-separated:
+# the first encrypts, every one decrypts (rotation: `adesso rotatesecrets`). Unset: a
+# key generated once into ADESSO_SECRETS_KEY_FILE (`adesso check` warns on a public site).
+ADESSO_SECRETS_KEY = os.environ.get("ADESSO_SECRETS_KEY", "")
+ADESSO_SECRETS_KEY_FILE = Path(os.environ.get("ADESSO_SECRETS_KEY_FILE", VAR_DIR / "secrets.key"))
 ADESSO_MAX_TEXT_CHARS = env_int("ADESSO_MAX_TEXT_CHARS", 100_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = ADESSO_MAX_BODY_BYTES + 1024 * 1024
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from adesso.accounts.models import Organization
+from adesso.channels.secrets import ChannelConfigField
 from adesso.lib.codes import hash_secret, new_code
 
 
@@ -19,7 +20,8 @@ class Channel(models.Model):
     kind = models.CharField(max_length=32)  # a key of adesso.channels.registry.KINDS
     name = models.CharField(max_length=200)
     # Kind-specific settings, validated by the kind's config schema.
-    config = models.JSONField(default=dict, blank=True)
+    # Its secrets (the schema's `secret_field`s) are encrypted at rest (channels/secrets.py).
+    config = ChannelConfigField(default=dict, blank=True)
     # SHA-256 of the secret the kind's inbound endpoint expects (never the secret).
     token_hash = models.CharField(max_length=64, blank=True)
     is_enabled = models.BooleanField(default=True)

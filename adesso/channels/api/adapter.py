@@ -28,6 +28,7 @@ from adesso.channels.base import (
     PermanentDeliveryError,
     TemporaryDeliveryError,
     UnknownDeliveryResult,
+    secret_field,
 )
 from adesso.lib.codes import new_secret
 
@@ -45,7 +46,7 @@ class ApiChannelConfig(BaseModel):
     webhook_url: HttpUrl | None = None
     # Key of the X-Adesso-Signature HMAC, generated with the channel (see
     # signing_secret() for older channels). repr=False keeps it out of logs and tracebacks.
-    signing_secret: str = Field(default_factory=new_signing_secret, min_length=24, max_length=200, repr=False)
+    signing_secret: str = secret_field(default_factory=new_signing_secret, min_length=24, max_length=200)
 
 
 def _clean_text(value: Any) -> Any:

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from adesso.channels.base import secret_field
 from adesso.lib.addresses import normalize_email
 
 
@@ -19,8 +20,8 @@ class ImapSettings(BaseModel):
     user: str = Field(min_length=1, max_length=255)
     # One of the two: a password, or an OAuth2 access token (XOAUTH2, e.g. Gmail, Microsoft 365).
     # repr=False keeps them out of logs and tracebacks.
-    password: str = Field(default="", max_length=1000, repr=False)
-    oauth2_token: str = Field(default="", max_length=5000, repr=False)
+    password: str = secret_field(default="", max_length=1000)
+    oauth2_token: str = secret_field(default="", max_length=5000)
     folder: str = Field(default="INBOX", min_length=1, max_length=255)
 
     @model_validator(mode="after")
@@ -36,7 +37,7 @@ class SmtpSettings(BaseModel):
     # "starttls" (port 587), "ssl" (port 465) or "none" (a local relay only).
     security: Literal["starttls", "ssl", "none"] = "starttls"
     user: str = Field(default="", max_length=255)
-    password: str = Field(default="", max_length=1000, repr=False)
+    password: str = secret_field(default="", max_length=1000)
     timeout: float = Field(default=30.0, gt=0, le=300)
 
 
@@ -60,8 +61,8 @@ class EmailConfig(BaseModel):
     # Inbound through a provider's webhook (docs/email.md): the "user:password" of the
     # basic auth the provider's URL carries (Postmark, SendGrid, Amazon SES), and
     # Mailgun's HTTP webhook signing key.
-    webhook_secret: str = Field(default="", max_length=500, repr=False)
-    mailgun_signing_key: str = Field(default="", max_length=500, repr=False)
+    webhook_secret: str = secret_field(default="", max_length=500)
+    mailgun_signing_key: str = secret_field(default="", max_length=500)
 
     @field_validator("address")
     @classmethod
