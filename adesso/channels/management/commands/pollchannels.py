@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import signal
 import threading
 from typing import Any
 
@@ -21,6 +20,7 @@ from django.utils import timezone
 from adesso.channels.models import Channel
 from adesso.channels.pipeline import accept
 from adesso.channels.registry import KINDS, get_kind
+from adesso.ops.supervisor import run_until_signalled
 
 log = logging.getLogger(__name__)
 SEQUENCE_KEPT = dt.timedelta(days=6)
@@ -92,28 +92,4 @@ class Command(BaseCommand):
                     continue
                 self.stdout.write(f"{channel.code}: {stored} stored, {repeats} already stored")
             return
-        stopping = threading.Event()
-
-        def stop(signum: int, frame: Any) -> None:
-            stopping.set()
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-        pollers: dict[int, tuple[Poller, str]] = {}
-        try:
-            while not stopping.is_set():
-                close_old_connections()
-                wanted = polling_channels()
-                for pk, (poller, fingerprint) in list(pollers.items()):
-                    if wanted.get(pk) != fingerprint or not poller.is_alive():
-                        poller.stop.set()
-                        del pollers[pk]
-                for pk, fingerprint in wanted.items():
-                    if pk not in pollers:
-                        poller = Poller(pk, timeout)
-                        poller.start()
-                        pollers[pk] = (poller, fingerprint)
-                stopping.wait(interval)
-        finally:
-            for poller, _ in pollers.values():
-                poller.stop.set()
+        run_until_signalled(polling_channels, lambda pk: Poller(pk, timeout), interval)

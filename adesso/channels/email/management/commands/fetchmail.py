@@ -7,15 +7,13 @@ idling on the server; channels added, changed or disabled are noticed within
 
 from __future__ import annotations
 
-import signal
-import threading
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import close_old_connections
 
 from adesso.channels.email.imap import Reader, active_channels, fetch_once, record_error
 from adesso.channels.models import Channel
+from adesso.ops.supervisor import run_until_signalled
 
 
 class Command(BaseCommand):
@@ -29,34 +27,7 @@ class Command(BaseCommand):
         if not loop:
             self._once()
             return
-        stopping = threading.Event()
-
-        def stop(signum: int, frame: Any) -> None:
-            stopping.set()
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-        readers: dict[int, tuple[Reader, str]] = {}
-        try:
-            while not stopping.is_set():
-                close_old_connections()
-                wanted = active_channels()
-                for pk, (reader, fingerprint) in list(readers.items()):
-                    if wanted.get(pk) != fingerprint or not reader.is_alive():
-                        reader.stop.set()
-                        reader.join(timeout=30)
-                        del readers[pk]
-                for pk, fingerprint in wanted.items():
-                    if pk not in readers:
-                        reader = Reader(pk)
-                        reader.start()
-                        readers[pk] = (reader, fingerprint)
-                stopping.wait(interval)
-        finally:
-            for reader, _ in readers.values():
-                reader.stop.set()
-            for reader, _ in readers.values():
-                reader.join(timeout=30)
+        run_until_signalled(active_channels, Reader, interval, join_timeout=30)
 
     def _once(self) -> None:
         for pk in active_channels():
