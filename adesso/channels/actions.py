@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from pydantic import ValidationError
 
-from adesso.accounts.models import Organization
+from adesso.accounts.models import Organization, User
 from adesso.channels.base import ConnectError
 from adesso.channels.models import Channel, EventState, InboundEvent
 from adesso.channels.registry import KINDS, get_kind
@@ -77,3 +77,72 @@ def do_replay_event(event: InboundEvent) -> InboundEvent:
         enqueue_after_commit()
     event.refresh_from_db()
     return event
+
+
+def do_update_channel(channel: Channel, name: str, config: dict[str, Any]) -> Channel:
+    """Save an admin's edit (the channels page). Secrets are write-only: a secret left
+    empty keeps the stored one; settings the form does not show (a generated webhook
+    secret, the bot's id) are kept. The kind connects again (Telegram: getMe and
+    setWebhook with the new token) before anything is stored; a refusal stores nothing."""
+    from adesso.channels.secrets import get_path, paths_for
+
+    merged: dict[str, Any] = {**channel.config, **config}
+    for path in paths_for(channel.kind):
+        if not get_path(config, path) and get_path(channel.config, path):
+            merged = _set_path(merged, path, get_path(channel.config, path))
+    adapter = get_kind(channel.kind)
+    try:
+        clean = adapter.config_schema.model_validate(merged)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(p) for p in error["loc"])
+        raise ActionError(
+            _("Invalid configuration: %s") % (f"{where}: {error['msg']}" if where else error["msg"]), "invalid_config"
+        ) from None
+    name = name.strip()
+    if not name:
+        raise ActionError(_("The name is empty."), "invalid_name")
+    trial = Channel(
+        pk=channel.pk,
+        organization_id=channel.organization_id,
+        code=channel.code,
+        kind=channel.kind,
+        name=name,
+        config=clean.model_dump(mode="json"),
+    )
+    try:
+        adapter.connect(trial)
+    except ConnectError as exc:
+        raise ActionError(str(exc), exc.code) from None
+    channel.name, channel.config = trial.name, trial.config
+    channel.save(update_fields=["name", "config"])
+    return channel
+
+
+def _set_path(config: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    head, rest = path[0], path[1:]
+    if not rest:
+        return {**config, head: value}
+    inner = config.get(head)
+    return {**config, head: _set_path(inner if isinstance(inner, dict) else {}, rest, value)}
+
+
+def do_set_channel_enabled(actor: User, channel: Channel, enabled: bool) -> Channel:
+    """Disable a channel (nothing is accepted or sent on it; the reason says who) or
+    enable it again (the reason is cleared)."""
+    channel.is_enabled = enabled
+    channel.disabled_reason = (
+        "" if enabled else _("Disabled by %(admin)s on the channels page.") % {"admin": actor.display_name}
+    )
+    channel.save(update_fields=["is_enabled", "disabled_reason"])
+    return channel
+
+
+def do_test_channel(channel: Channel) -> str:
+    """The kind's own test (ChannelKind.test_connection); ActionError with what failed."""
+    try:
+        return get_kind(channel.kind).test_connection(channel)
+    except KeyError:
+        raise ActionError(_("Unknown channel kind %s") % channel.kind, "invalid_kind") from None
+    except ConnectError as exc:
+        raise ActionError(str(exc), exc.code) from None

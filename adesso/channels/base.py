@@ -238,6 +238,26 @@ class ChannelKind:
         any transaction: check the credentials with the provider and register the inbound
         address; may complete `channel.config`. Raises ConnectError."""
 
+    def test_connection(self, channel: Channel) -> str:
+        """The channels page's "send a test": check, without a customer, that the channel
+        works (Telegram: getMe; the api kind: a signed test call of its webhook). Returns
+        what was checked, for the admin; raises ConnectError with what went wrong. By
+        default only the stored configuration is checked against the schema."""
+        from django.utils.translation import gettext as _
+        from pydantic import ValidationError
+
+        try:
+            self.config_schema.model_validate(channel.config)
+        except ValidationError as exc:
+            raise ConnectError(_("The configuration is invalid: %s") % exc.errors()[0]["msg"]) from None
+        return _("The configuration is complete; %(kind)s has nothing more to check from here.") % {
+            "kind": self.label
+        }
+
+    def config_template(self) -> str:
+        """The configuration form's fragment on the channels page (docs/channels.md)."""
+        return f"{self.kind}_channel/_config.html"
+
     def verify(self, channel: Channel, request: HttpRequest) -> None:
         """Check on the raw request that the provider sent it; raises VerificationError."""
         raise VerificationError("This kind receives no webhooks")

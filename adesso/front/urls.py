@@ -15,6 +15,7 @@ from adesso.front.views import (
     tags,
     team,
 )
+from adesso.front.views import channels as channel_views
 from adesso.front.views import coach as coach_views
 from adesso.front.views import reports as report_views
 
@@ -55,6 +56,12 @@ urlpatterns = [
     path("settings/agents/<str:code>/active", admin.agent_active, name="admin_agent_active"),
     path("settings/invitations/<str:code>/revoke", admin.invitation_revoke, name="admin_invitation_revoke"),
     path("settings/teams", admin.teams, name="admin_teams"),
+    path("settings/channels", channel_views.channels, name="channels"),
+    path("settings/channels/new/<str:kind_name>", channel_views.connect, name="channel_connect"),
+    path("settings/channels/<str:code>/edit", channel_views.edit, name="channel_edit"),
+    path("settings/channels/<str:code>/enabled", channel_views.set_enabled, name="channel_enabled"),
+    path("settings/channels/<str:code>/test", channel_views.test, name="channel_test"),
+    path("settings/channels/<str:code>/events/<str:event>/replay", channel_views.replay, name="channel_event_replay"),
     path("settings/teams/<str:code>", admin.team_save, name="admin_team"),
     path("invite/<str:secret>", admin.accept_invitation, name="accept_invitation"),
     path("c/<str:code>/coach", coach_views.coach_check, name="coach_check"),

@@ -135,6 +135,27 @@ class TelegramChannel(ChannelKind):
             raise ConnectError(f"Could not reach Telegram to set the webhook: {exc}", "unreachable") from None
         channel.config = config.model_dump(mode="json")
 
+    def test_connection(self, channel: Channel) -> str:
+        """getMe with the stored token: Telegram still knows the bot, and it is the same bot."""
+        from django.utils.translation import gettext as _
+
+        try:
+            config = TelegramConfig.model_validate(channel.config)
+            me = botapi.call(config.bot_token, "getMe")
+        except ValidationError:
+            raise ConnectError(_("The channel's configuration is invalid: connect the bot again.")) from None
+        except botapi.BotApiError as exc:
+            raise ConnectError(
+                _("Telegram refused the bot token (getMe answered %(status)s: %(description)s).")
+                % {"status": exc.status, "description": exc.description}
+            ) from None
+        except (botapi.NotSent, botapi.NoAnswer) as exc:
+            raise ConnectError(_("Could not reach Telegram: %s") % exc) from None
+        username = str(me.get("username") or "")
+        if config.bot_id and me.get("id") != config.bot_id:
+            raise ConnectError(_("The token now belongs to another bot (@%s): edit the channel.") % username)
+        return _("Telegram knows the bot @%s: the token works.") % username
+
     # -- inbound -----------------------------------------------------------------------
 
     def verify(self, channel: Channel, request: HttpRequest) -> None:
