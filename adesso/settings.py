@@ -226,6 +226,10 @@ ADESSO_MAX_BODY_BYTES = env_int("ADESSO_MAX_BODY_BYTES", 10 * 1024 * 1024)
 ADESSO_MAX_ATTACHMENT_BYTES = env_int("ADESSO_MAX_ATTACHMENT_BYTES", 5 * 1024 * 1024)
 # The Telegram Bot API (tests point it at a server on 127.0.0.1).
 ADESSO_TELEGRAM_API_BASE = os.environ.get("ADESSO_TELEGRAM_API_BASE", "https://api.telegram.org")
+# Networks that addresses set by tenant admins (webhooks, IMAP/SMTP hosts) may reach
+# although private or reserved (adesso/lib/netguard.py), comma-separated, e.g. a
+# company relay "10.1.2.0/24". Empty: only public addresses.
+ADESSO_OUTBOUND_ALLOW = [n.strip() for n in os.environ.get("ADESSO_OUTBOUND_ALLOW", "").split(",") if n.strip()]
 # Fernet keys for channel secrets at rest (adesso/channels/secrets.py), comma-separated:
 # the first encrypts, every one decrypts (rotation: `adesso rotatesecrets`). Unset: a
 # key generated once into ADESSO_SECRETS_KEY_FILE (`adesso check` warns on a public site).

@@ -158,7 +158,7 @@ def test_a_500_then_200_is_retried_and_delivered_once(client, webhook, send, tim
     message = send(agent, conversation)
     delivery = Delivery.objects.get(message=message)
     assert (delivery.status, delivery.attempts) == ("queued", 1)
-    assert delivery.last_error == "The webhook answered 500: database down"
+    assert delivery.last_error == "The webhook answered 500"  # never the body (SSRF)
     assert before + dt.timedelta(seconds=23) < delivery.next_attempt_at < before + dt.timedelta(seconds=37)
     assert Message.objects.get(pk=message.pk).delivery_status == "pending"
 
@@ -205,7 +205,7 @@ def test_a_4xx_fails_the_message_with_an_event(client, webhook, send, timer):
     assert event.data == {
         "message": message.code,
         "attempts": 1,
-        "error": 'The webhook answered 422: {"error": "unknown user cust-42"}',
+        "error": "The webhook answered 422",
     }
     assert Channel.objects.get(pk=channel.pk).is_enabled
     assert timer(timezone.now() + dt.timedelta(days=2)) == 0

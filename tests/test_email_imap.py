@@ -310,7 +310,8 @@ def test_a_wrong_imap_password_is_shown_to_admins_without_the_secret(dovecot, sm
 
 def _fetchmail(tmp_path: Path, settings) -> subprocess.Popen[bytes]:
     env = {**os.environ, "DATABASE_URL": database_url(), "ADESSO_TESTING": "1",
-           "MEDIA_ROOT": str(settings.MEDIA_ROOT), "LOG_LEVEL": "WARNING"}
+           "MEDIA_ROOT": str(settings.MEDIA_ROOT), "LOG_LEVEL": "WARNING",
+           "ADESSO_OUTBOUND_ALLOW": "127.0.0.0/8,::1/128"}
     log = (tmp_path / "fetchmail.log").open("ab")
     return subprocess.Popen([sys.executable, "-m", "adesso", "fetchmail", "--loop", "--interval", "0.5"],
                             env=env, stdout=log, stderr=subprocess.STDOUT)

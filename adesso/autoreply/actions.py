@@ -17,6 +17,7 @@ from adesso.autoreply.texts import ASKS_POSITION, DEFAULTS, Filling, render, val
 from adesso.conversations.models import Conversation, Message, Status
 from adesso.lib.errors import ActionError
 from adesso.lib.language import detect_language
+from adesso.lib.names import safe_first_name
 from adesso.routing.estimate import estimate_wait, friendly_minutes
 
 if TYPE_CHECKING:
@@ -83,7 +84,7 @@ def _send(
     if asked and estimate.position == 0 and conversation.assignee_id:
         agent = conversation.assignee.display_name if conversation.assignee else ""
     filling = Filling(
-        name=(conversation.contact.name or "").split(" ")[0], minutes=minutes, at=promise_at,
+        name=safe_first_name(conversation.contact.name), minutes=minutes, at=promise_at,
         position=estimate.position, agent=agent, organization=org_name or "", asked_position=asked,
     )
     text = render(template_text(conversation.organization_id, purpose, language), filling, language, now)

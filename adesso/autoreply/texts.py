@@ -102,9 +102,21 @@ def render(template: str, filling: Filling, language: str, now: dt.datetime) -> 
         "time": clock(filling.at, now, language), "queue": queue_sentence(filling, language),
         "organization": filling.organization,
     }
-    text = template.format(**values)
+    text = fill(template, values)
     # An unknown name leaves "Ciao ," behind: tidy the spaces before punctuation.
     return re.sub(r"[ \t]+([,.!?;:])", r"\1", re.sub(r"[ \t]{2,}", " ", text)).strip()
+
+
+def fill(template: str, values: dict[str, str]) -> str:
+    """Each plain {placeholder} replaced by its value; never str.format: a format spec
+    ({name:x>5000000}), a conversion, an attribute or an index would run on our data.
+    Templates are checked when saved; one stored before that check is filled the same
+    way, with anything but a known name left out."""
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError:
+        return template
+    return "".join(literal + (values.get(field, "") if field is not None else "") for literal, field, _s, _c in parts)
 
 
 def validate_template(text: str) -> str:
@@ -115,9 +127,14 @@ def validate_template(text: str) -> str:
     if len(text) > 1000:
         raise ActionError(_("The message is longer than 1,000 characters."), "too_long")
     try:
-        fields = [f for _lit, f, _spec, _conv in string.Formatter().parse(text) if f is not None]
+        parsed = [(f, spec, conv) for _lit, f, spec, conv in string.Formatter().parse(text) if f is not None]
     except ValueError:
         raise ActionError(_("Unbalanced braces: write placeholders as {estimate}."), "invalid_template") from None
+    if any(spec or conv for _f, spec, conv in parsed):
+        raise ActionError(
+            _("Write placeholders plainly, as {estimate}: no format options after the name."), "invalid_template"
+        )
+    fields = [f for f, _spec, _conv in parsed]
     unknown = sorted({f for f in fields if f not in PLACEHOLDERS})
     if unknown:
         raise ActionError(

@@ -11,6 +11,7 @@ from adesso.accounts.models import Organization, User
 from adesso.channels.base import ConnectError
 from adesso.channels.models import Channel, EventState, InboundEvent
 from adesso.channels.registry import KINDS, get_kind
+from adesso.lib import netguard
 from adesso.lib.codes import hash_secret, new_secret
 from adesso.lib.errors import ActionError
 
@@ -37,6 +38,10 @@ def do_create_channel(
         raise ActionError(
             _("Invalid configuration: %s") % (f"{where}: {error['msg']}" if where else error["msg"]), "invalid_config"
         ) from None
+    try:
+        netguard.check_config(clean)  # again at every connection: adesso/lib/netguard.py
+    except netguard.OutboundRefused as exc:
+        raise ActionError(_("Invalid configuration: %s") % exc, "invalid_config") from None
     token = "ach_" + new_secret()
     channel = Channel(
         organization=org,
@@ -99,6 +104,10 @@ def do_update_channel(channel: Channel, name: str, config: dict[str, Any]) -> Ch
         raise ActionError(
             _("Invalid configuration: %s") % (f"{where}: {error['msg']}" if where else error["msg"]), "invalid_config"
         ) from None
+    try:
+        netguard.check_config(clean)
+    except netguard.OutboundRefused as exc:
+        raise ActionError(_("Invalid configuration: %s") % exc, "invalid_config") from None
     name = name.strip()
     if not name:
         raise ActionError(_("The name is empty."), "invalid_name")

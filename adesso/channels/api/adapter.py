@@ -30,7 +30,9 @@ from adesso.channels.base import (
     UnknownDeliveryResult,
     secret_field,
 )
+from adesso.lib import netguard
 from adesso.lib.codes import new_secret
+from adesso.lib.netguard import outbound_url
 
 if TYPE_CHECKING:
     from adesso.channels.models import Channel
@@ -43,7 +45,7 @@ def new_signing_secret() -> str:
 
 class ApiChannelConfig(BaseModel):
     # Where replies are POSTed (signed); without it, clients read replies through the API.
-    webhook_url: HttpUrl | None = None
+    webhook_url: HttpUrl | None = outbound_url(default=None)
     # Key of the X-Adesso-Signature HMAC, generated with the channel (see
     # signing_secret() for older channels). repr=False keeps it out of logs and tracebacks.
     signing_secret: str = secret_field(default_factory=new_signing_secret, min_length=24, max_length=200)
@@ -168,10 +170,13 @@ class ApiChannel(ChannelKind):
         timeout = httpx.Timeout(seconds, connect=min(seconds, 5.0))
         try:
             with (
-                httpx.Client(timeout=timeout, follow_redirects=False) as client,
+                netguard.http_client(timeout) as client,
                 client.stream("POST", str(config.webhook_url), content=body, headers=headers) as response,
             ):
                 head = _read_head(response)
+        except netguard.OutboundRefused as exc:
+            # Checked when saved; resolving elsewhere now (DNS rebinding) stops the channel.
+            raise PermanentChannelError(str(exc)) from None
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError) as exc:
             # The request never left: trying again is safe.
             raise TemporaryDeliveryError(f"Could not connect to the webhook ({type(exc).__name__})") from exc
@@ -271,10 +276,9 @@ def _read_head(response: httpx.Response) -> bytes:
 def _outcome(status: int, headers: httpx.Headers, head: bytes) -> str | None:
     if 200 <= status < 300:
         return _provider_id(head)
+    # Only the status: the answer's body could be anything the URL points at, and the
+    # reason is shown to every agent (docs/security.md, SSRF).
     detail = f"The webhook answered {status}"
-    snippet = " ".join(head.decode("utf-8", "replace").split())[:200]
-    if snippet:
-        detail += f": {snippet}"
     if status == 410:
         raise PermanentChannelError(f"{detail} (Gone: the client removed the webhook)")
     if status in (408, 429) or status >= 500:

@@ -25,6 +25,7 @@ from adesso.channels.base import (
 )
 from adesso.channels.email.config import EmailConfig
 from adesso.lib.addresses import normalize_email
+from adesso.lib.netguard import OutboundRefused
 
 if TYPE_CHECKING:
     from django.core.mail.backends.base import BaseEmailBackend
@@ -137,7 +138,7 @@ def _connection(config: EmailConfig) -> BaseEmailBackend:
         return get_connection(fail_silently=False)
     smtp = config.smtp
     return get_connection(
-        "django.core.mail.backends.smtp.EmailBackend",
+        "adesso.lib.netguard.GuardedSmtpBackend",  # an admin's host: never our own networks
         fail_silently=False,
         host=smtp.host,
         port=smtp.port,
@@ -157,6 +158,8 @@ def _open(connection: BaseEmailBackend) -> None:
         raise PermanentChannelError(f"The mail server refused the login ({exc.smtp_code})") from None
     except smtplib.SMTPResponseException as exc:
         _raise_for_code(exc.smtp_code, "The mail server refused the connection")
+    except OutboundRefused as exc:  # the host now resolves to our own networks
+        raise PermanentChannelError(str(exc)) from None
     except (smtplib.SMTPException, OSError) as exc:
         raise TemporaryDeliveryError(f"Could not connect to the mail server ({type(exc).__name__})") from None
 

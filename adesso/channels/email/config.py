@@ -9,10 +9,11 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from adesso.channels.base import secret_field
 from adesso.lib.addresses import normalize_email
+from adesso.lib.netguard import outbound_host
 
 
 class ImapSettings(BaseModel):
-    host: str = Field(min_length=1, max_length=255)
+    host: str = outbound_host(min_length=1, max_length=255)
     port: int = Field(default=993, ge=1, le=65535)
     ssl: bool = True
     # STARTTLS on a plain connection (port 143) when ssl is off.
@@ -32,7 +33,7 @@ class ImapSettings(BaseModel):
 
 
 class SmtpSettings(BaseModel):
-    host: str = Field(min_length=1, max_length=255)
+    host: str = outbound_host(min_length=1, max_length=255)
     port: int = Field(default=587, ge=1, le=65535)
     # "starttls" (port 587), "ssl" (port 465) or "none" (a local relay only).
     security: Literal["starttls", "ssl", "none"] = "starttls"

@@ -23,6 +23,7 @@ from adesso.channels.email.actions import do_receive_mail
 from adesso.channels.email.config import EmailConfig, ImapSettings
 from adesso.channels.email.models import Mailbox
 from adesso.channels.models import Channel
+from adesso.lib.netguard import GuardedIMAPClient
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ class Pass:
 
 def connect(settings: ImapSettings) -> IMAPClient:
     """Connect and log in (password or XOAUTH2). Errors never carry the secret."""
-    client = IMAPClient(settings.host, port=settings.port, ssl=settings.ssl, timeout=SOCKET_TIMEOUT)
+    client = GuardedIMAPClient(settings.host, port=settings.port, ssl=settings.ssl, timeout=SOCKET_TIMEOUT)
     try:
         if not settings.ssl and settings.starttls:
             client.starttls()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 
 from adesso.lib.language import detect_language
+from adesso.lib.names import safe_first_name
 
 _GREETING = re.compile(
     r"^\s*((ciao|gentil[ei]|buongiorno|buonasera|salve|egregi[oa]|spettabile|caro|cara|cari|hi|hello|dear|"
@@ -52,7 +53,7 @@ def letter(text: str, *, name: str, signer: str, language: str) -> str:
     if greeting is not None:
         head, body = greeting.group(1).strip() + ",", text[greeting.end() :]
     else:
-        first = name.split()[0] if name.strip() else ""
+        first = safe_first_name(name)  # the display name is the sender's to choose
         head, body = f"{words['hello']} {first}".strip() + ",", text
     if greeting is not None and words is WORDS["en"]:
         body = body[:1].upper() + body[1:]  # Italian goes on in lower case after "Ciao Mario,"
