@@ -237,6 +237,18 @@ ADESSO_SECRETS_KEY = os.environ.get("ADESSO_SECRETS_KEY", "")
 ADESSO_SECRETS_KEY_FILE = Path(os.environ.get("ADESSO_SECRETS_KEY_FILE", VAR_DIR / "secrets.key"))
 ADESSO_MAX_TEXT_CHARS = env_int("ADESSO_MAX_TEXT_CHARS", 100_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = ADESSO_MAX_BODY_BYTES + 1024 * 1024
+# Every request body, refused with 413 before anything reads it (adesso/lib/bodylimit.py):
+# (regular expression on the path, bytes), the first match wins; ADESSO_BODY_LIMIT otherwise.
+ADESSO_MAX_MAIL_BYTES = env_int("ADESSO_MAX_MAIL_BYTES", 40 * 1024 * 1024)
+ADESSO_BODY_LIMIT = env_int("ADESSO_BODY_LIMIT", 1024 * 1024)
+ADESSO_BODY_LIMITS = [
+    (r"^/(login|logout)/?$|^/invite/", 8 * 1024),
+    (r"^/mail/inbound/|^/channels/email/[^/]+/inbound", ADESSO_MAX_MAIL_BYTES),
+    (r"^/api/v1/inbound/", ADESSO_MAX_BODY_BYTES),
+    # A reply with its files: ten at the attachment limit (base64 in the API's JSON).
+    (r"^/c/[^/]+/reply$", 10 * ADESSO_MAX_ATTACHMENT_BYTES + 1024 * 1024),
+    (r"^/api/v1/conversations/[^/]+/messages$", 10 * ADESSO_MAX_ATTACHMENT_BYTES * 4 // 3 + 1024 * 1024),
+]
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)

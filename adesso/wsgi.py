@@ -2,5 +2,8 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from adesso.lib.bodylimit import BodyLimitWSGI
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "adesso.settings")
-application = get_wsgi_application()
+# Outermost: a body over the path's limit is refused before Django reads it.
+application = BodyLimitWSGI(get_wsgi_application())
