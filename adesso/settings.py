@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "adesso.channels",
     "adesso.channels.email",
     "adesso.channels.telegram",
+    "adesso.channels.api",
     "adesso.contacts",
     "adesso.conversations",
     "adesso.sla",

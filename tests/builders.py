@@ -113,10 +113,24 @@ def make_team(org: Organization, name: str, members: list[User]) -> Any:
 
 def customer_writes(ch: ApiChannel, text: str = "Buongiorno, il mio ordine?",
                     sender_id: str = "cust-1", **extra: Any) -> dict[str, Any]:
-    """A customer's message through the channel's inbound endpoint; returns its 202 body."""
-    r = post_inbound(Client(), ch, inbound_payload(sender_id=sender_id, text=text, **extra))
+    """A customer's message through the channel's inbound endpoint, processed by the
+    pipeline's worker; returns its 202 body with the event's state (`conversation`...)."""
+    return receive_inbound(Client(), ch, inbound_payload(sender_id=sender_id, text=text, **extra))
+
+
+def receive_inbound(client: Client, ch: ApiChannel, payload: Any) -> dict[str, Any]:
+    """Post to the inbound endpoint (202: stored), run the worker as the task queue would,
+    and read back what became of the event: the 202 body with `state` and `conversation`."""
+    from adesso.channels.pipeline import do_process_events
+
+    r = post_inbound(client, ch, payload)
     assert r.status_code == 202, r.content
-    return r.json()  # type: ignore[no-any-return]
+    accepted = r.json()
+    do_process_events()
+    status = client.get(f"{ch.url}/events/{accepted['event']}", headers={"Authorization": f"Bearer {ch.token}"})
+    assert status.status_code == 200, status.content
+    assert status.json()["state"] == "processed", status.json()
+    return {**accepted, **status.json()}
 
 
 def attachment(filename: str = "scontrino.txt", content: bytes = b"totale 12,50",

@@ -25,7 +25,7 @@ from adesso.conversations.models import Conversation, ConversationEvent, Message
 from adesso.outbox.actions import do_retry_due_deliveries
 from adesso.outbox.models import Delivery
 from adesso.outbox.tasks import deliver
-from tests.builders import ApiChannel, inbound_payload, make_agent, make_org, post_inbound
+from tests.builders import ApiChannel, inbound_payload, make_agent, make_org, receive_inbound
 
 pytestmark = pytest.mark.django_db
 
@@ -109,7 +109,7 @@ def timer(django_capture_on_commit_callbacks):
 def customer_conversation(client, url: str | None, sender_id: str = "cust-42"):
     org = make_org()
     channel, token = do_create_channel(org, "api", "App", {"webhook_url": url} if url else {})
-    answer = post_inbound(client, ApiChannel(channel, token), inbound_payload(sender_id=sender_id)).json()
+    answer = receive_inbound(client, ApiChannel(channel, token), inbound_payload(sender_id=sender_id))
     return make_agent(org), Conversation.objects.get(code=answer["conversation"]), channel
 
 

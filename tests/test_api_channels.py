@@ -12,7 +12,7 @@ from tests.builders import (
     make_agent,
     make_api_channel,
     make_org,
-    post_inbound,
+    receive_inbound,
 )
 from tests.builders import ApiChannel as BuiltChannel
 
@@ -53,9 +53,8 @@ def test_admin_creates_an_api_channel_whose_token_then_works_for_intake():
     assert len(body["signing_secret"]) >= 24
     assert body["signing_secret"] == channel.config["signing_secret"]
     assert "signing_secret" not in anna.get("/channels").json()[0]
-    intake = post_inbound(Client(), BuiltChannel(channel, body["token"]), inbound_payload())
-    assert intake.status_code == 202, intake.content
-    assert Message.objects.get().channel == channel
+    intake = receive_inbound(Client(), BuiltChannel(channel, body["token"]), inbound_payload())
+    assert Message.objects.get(code=intake["message"]).channel == channel
     assert [c["code"] for c in anna.get("/channels").json()] == [body["code"]]
 
 

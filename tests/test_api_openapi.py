@@ -71,6 +71,7 @@ AGENT_ENDPOINTS = {
     ("get", "/api/v1/canned-replies/{code}/render"),
 }
 INBOUND = ("post", "/api/v1/inbound/{channel_code}")
+INBOUND_EVENT = ("get", "/api/v1/inbound/{channel_code}/events/{event_code}")
 
 
 def openapi():
@@ -85,7 +86,7 @@ def test_openapi_document_is_valid_and_lists_every_endpoint():
 
     validate(spec)
     operations = {(method, path) for path, item in spec["paths"].items() for method in item}
-    assert operations == AGENT_ENDPOINTS | {INBOUND}
+    assert operations == AGENT_ENDPOINTS | {INBOUND, INBOUND_EVENT}
     assert spec["info"]["title"] == "Adesso API"
 
 
@@ -101,7 +102,16 @@ def test_agent_endpoints_use_the_bearer_token_and_inbound_the_channel_token():
     assert inbound["security"] == [{"ChannelToken": []}]
     body = inbound["requestBody"]["content"]["application/json"]["schema"]
     assert {"external_id", "sender"} <= set(body["required"])
-    assert {"202", "401", "404", "413", "422"} <= set(inbound["responses"])
+    assert {"202", "400", "401", "404", "413", "415", "422"} <= set(inbound["responses"])
+    accepted = inbound["responses"]["202"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
+    assert spec["components"]["schemas"][accepted]["required"] == ["event", "message", "duplicate"]
+    event = spec["paths"][INBOUND_EVENT[1]][INBOUND_EVENT[0]]
+    assert event["security"] == [{"ChannelToken": []}]
+    assert {"200", "401", "404"} <= set(event["responses"])
+    state = event["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
+    properties = spec["components"]["schemas"][state]["properties"]
+    assert properties["state"]["enum"] == ["accepted", "processed", "failed", "quarantined"]
+    assert {"event", "state", "conversation", "message", "error"} == set(properties)
 
 
 def test_request_bodies_and_errors_are_documented():

@@ -21,7 +21,7 @@ from django.test import Client
 import adesso
 from adesso.conversations.actions import do_assign, do_change_status, do_send_reply
 from adesso.conversations.models import Conversation
-from tests.builders import inbound_payload, make_agent, make_api_channel, make_org, make_team, post_inbound
+from tests.builders import inbound_payload, make_agent, make_api_channel, make_org, make_team, receive_inbound
 
 SOURCE = Path(adesso.__file__).parent
 PO = SOURCE / "locale" / "it" / "LC_MESSAGES" / "django.po"
@@ -155,8 +155,8 @@ def test_italian_agent_sees_no_english():
     client = Client()
 
     def receive(ch, sender, text, **sender_extra):
-        r = post_inbound(client, ch, inbound_payload(sender_id=sender, text=text, sender=sender_extra))
-        return Conversation.objects.get(code=r.json()["conversation"])
+        body = receive_inbound(client, ch, inbound_payload(sender_id=sender, text=text, sender=sender_extra))
+        return Conversation.objects.get(code=body["conversation"])
 
     earlier = receive(web, "w-1", "Il pacco è arrivato rotto", email="mario@example.com")
     do_send_reply(giulia, earlier, "Ci dispiace molto, lo sostituiamo subito.")

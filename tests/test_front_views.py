@@ -21,15 +21,13 @@ from tests.builders import (
     make_api_channel,
     make_org,
     make_team,
-    post_inbound,
+    receive_inbound,
 )
 
 pytestmark = pytest.mark.django_db
 
 def receive(ch, sender_id="cust-1", text="Buongiorno, il mio ordine?", **extra):
-    r = post_inbound(Client(), ch, inbound_payload(sender_id=sender_id, text=text, **extra))
-    body = r.json()
-    assert r.status_code == 202, body
+    body = receive_inbound(Client(), ch, inbound_payload(sender_id=sender_id, text=text, **extra))
     return Conversation.objects.get(code=body["conversation"])
 
 

@@ -14,7 +14,7 @@ from adesso.conversations.actions import do_change_status, do_send_reply
 from adesso.conversations.models import Conversation, ConversationEvent
 from adesso.sla.actions import do_check_sla
 from adesso.sla.models import BusinessCalendar, SlaPolicy
-from tests.builders import AgentApi, inbound_payload, make_agent, make_api_channel, make_org, post_inbound
+from tests.builders import AgentApi, inbound_payload, make_agent, make_api_channel, make_org, receive_inbound
 
 pytestmark = pytest.mark.django_db
 ROME = ZoneInfo("Europe/Rome")
@@ -33,9 +33,8 @@ class Clock:
 
 
 def customer_writes(ch, text="Aiuto, il mio ordine?", sender="cust-1") -> Conversation:
-    r = post_inbound(Client(), ch, inbound_payload(sender_id=sender, text=text))
-    assert r.status_code == 202, r.content
-    return Conversation.objects.get(code=r.json()["conversation"])
+    body = receive_inbound(Client(), ch, inbound_payload(sender_id=sender, text=text))
+    return Conversation.objects.get(code=body["conversation"])
 
 
 def org_with_default_policy():

@@ -155,9 +155,10 @@ def _register_routers() -> None:
         silence,
         tags,
     )
-    from adesso.channels.api.views import router as inbound_router
+    from adesso.channels.registry import api_routers
 
-    api.add_router("/inbound", inbound_router, tags=["intake"])
+    for prefix, router in api_routers():  # channel kinds fed by REST clients (api)
+        api.add_router(prefix, router, tags=["intake"])
     # Before search's "/" router: /agents/... and /teams are theirs.
     api.add_router("/agents", agents.router, tags=["agents"])
     api.add_router("/teams", agents.teams_router, tags=["agents"])

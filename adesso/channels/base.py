@@ -109,6 +109,9 @@ class InboundMessage:
     # Files the provider keeps until asked (Telegram's file_id): the pipeline's worker
     # fetches each with the kind's `fetch_attachment` before the message is stored.
     remote_attachments: list[RemoteAttachment] = field(default_factory=list)
+    # The message's code when it was promised before the message existed (the API kind
+    # answers it on accept): the message is stored with it. Empty: a new code.
+    code: str = ""
 
 
 # What `parse` makes of one raw event (adesso/channels/pipeline.py): besides
@@ -214,6 +217,10 @@ class ChannelKind:
     stored_headers: ClassVar[tuple[str, ...]] = ()
     # The dotted path of the kind's configuration form (its `forms.py`), if it has one.
     config_form: ClassVar[str] = ""
+    # The dotted path of a django-ninja Router holding the kind's inbound endpoints, for a
+    # kind whose callers are REST clients (api): mounted at /api/v1/inbound by the
+    # registry instead of a `urls.py`.
+    api_router: ClassVar[str] = ""
 
     def capabilities(self) -> dict[str, Any]:
         return {

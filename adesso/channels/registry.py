@@ -15,6 +15,8 @@ from django.utils.module_loading import import_string
 from adesso.channels.base import ChannelKind
 
 if TYPE_CHECKING:
+    from ninja import Router
+
     from adesso.channels.models import Channel
 
 KINDS: dict[str, str] = {
@@ -24,10 +26,9 @@ KINDS: dict[str, str] = {
 }
 
 # Kinds not yet on the shape of docs/channels.md: their inbound routes are still
-# mounted by hand (api: adesso/api/api.py; email: adesso/urls.py) and their adapters
-# do not say their inbound addresses, so they are written here until they move.
+# mounted by hand (email: adesso/urls.py) and their adapters do not say their
+# inbound addresses, so they are written here until they move.
 NOT_YET_CONVERTED: dict[str, str] = {
-    "api": "/api/v1/inbound/{code}",
     "email": "",  # IMAP, or one webhook address per provider (below)
 }
 _EMAIL_PROVIDERS = ("mailgun", "sendgrid", "postmark", "amazon-ses")
@@ -52,6 +53,21 @@ def urlpatterns() -> list[URLResolver]:
         for kind in KINDS
         if kind not in NOT_YET_CONVERTED and find_spec(f"{package(kind)}.urls") is not None
     ]
+
+
+def api_routers() -> list[tuple[str, Router]]:
+    """Each kind's REST router (`api_router`: a kind fed by REST clients), with the prefix
+    adesso/api/api.py mounts it at: /api/v1/inbound."""
+    return [
+        ("/inbound", import_string(get_kind(kind).api_router))
+        for kind in KINDS
+        if kind not in NOT_YET_CONVERTED and get_kind(kind).api_router
+    ]
+
+
+def inbound_route(kind: str) -> str:
+    """The URL name of a kind's inbound view: in its `urls.py`, or in the REST API."""
+    return f"api:{kind}_channel_inbound" if get_kind(kind).api_router else f"{kind}_channel:inbound"
 
 
 def inbound_url(channel: Channel) -> str | None:

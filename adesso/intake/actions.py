@@ -190,6 +190,8 @@ def _receive(channel: Channel, inbound: InboundMessage) -> Received:
         html=html,
         created_at=now,
         sent_at=inbound.sent_at,
+        # The code promised on accept (the API kind's 202), else a new one.
+        **({"code": inbound.code} if inbound.code else {}),
     )
     for item in inbound.attachments:
         attachment = Attachment(

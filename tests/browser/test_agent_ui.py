@@ -20,7 +20,7 @@ from tests.builders import (
     make_api_channel,
     make_org,
     make_team,
-    post_inbound,
+    receive_inbound,
 )
 from tests.test_front_i18n import english_fragments, english_in
 
@@ -156,8 +156,8 @@ def busy_shop():
     client = Client()
 
     def receive(ch, sender, text, **extra):
-        r = post_inbound(client, ch, inbound_payload(sender_id=sender, text=text, sender=extra))
-        return Conversation.objects.get(code=r.json()["conversation"])
+        body = receive_inbound(client, ch, inbound_payload(sender_id=sender, text=text, sender=extra))
+        return Conversation.objects.get(code=body["conversation"])
 
     people = [
         ("Lucia Ferri", "Buongiorno, vorrei sapere se la torta per sabato è confermata.", 4),

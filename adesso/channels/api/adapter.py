@@ -1,4 +1,12 @@
-"""The `api` channel: a generic channel fed over HTTP by the company's own systems."""
+"""The `api` kind: a generic channel fed over HTTP by the company's own systems
+(docs/channels.md, API).
+
+Inbound: the client posts each customer message to POST /api/v1/inbound/{channel}
+with the channel's token; the message is checked whole in the web request (a bad one
+is a 4xx and stores nothing), stored raw by the pipeline with its message code
+allocated, answered 202; the worker makes the message. Outbound: replies are POSTed,
+signed, to the channel's `webhook_url`.
+"""
 
 from __future__ import annotations
 
@@ -20,14 +28,17 @@ from pydantic import BaseModel, Field, HttpUrl, ValidationError, field_validator
 
 from adesso.channels.base import (
     ChannelKind,
+    EventIdentity,
     InboundAttachment,
     InboundError,
     InboundMessage,
     InboundSender,
+    Normalised,
     PermanentChannelError,
     PermanentDeliveryError,
     TemporaryDeliveryError,
     UnknownDeliveryResult,
+    VerificationError,
     secret_field,
 )
 from adesso.lib import netguard
@@ -35,6 +46,8 @@ from adesso.lib.codes import new_secret
 from adesso.lib.netguard import outbound_url
 
 if TYPE_CHECKING:
+    from django.http import HttpRequest
+
     from adesso.channels.models import Channel
     from adesso.conversations.models import Message
 
@@ -89,6 +102,15 @@ class InboundIn(BaseModel):
     _clean = field_validator("external_id", "text", "html", mode="before")(_clean_text)
 
 
+class InvalidInbound(InboundError):
+    """A body the inbound endpoint refuses, with the HTTP status and error code it answers
+    (400 not UTF-8 or not JSON, 422 not a message) and, for 422, each field's problem."""
+
+    def __init__(self, status: int, code: str, text: str, details: list[dict[str, str]] | None = None) -> None:
+        super().__init__(text)
+        self.status, self.code, self.details = status, code, details
+
+
 class ApiChannel(ChannelKind):
     kind = "api"
     label = "API"
@@ -99,50 +121,32 @@ class ApiChannel(ChannelKind):
     idempotent_send = True
     # The webhook carries each file in `attachments`, base64 like the inbound endpoint.
     supports_attachments = True
+    inbound_path = "/api/v1/inbound/{code}"
+    # The callers are the company's own systems, REST clients: its endpoints are in the API.
+    api_router = "adesso.channels.api.views.router"
+    config_form = "adesso.channels.api.forms.ApiConfigForm"
 
     def identity_value(self, channel: Channel, external_id: str) -> str:
         # API senders' ids are only meaningful inside the client system that
         # feeds this channel, so they are qualified by the channel.
         return f"{channel.code}/{external_id}"
 
-    def parse_inbound(self, channel: Channel, payload: Any) -> InboundMessage:
-        data: InboundIn = payload
-        if not data.text.strip() and not data.html and not data.attachments:
-            raise InboundError("The message has no text, html or attachments")
-        sent_at = data.sent_at
-        if sent_at is not None and timezone.is_naive(sent_at):
-            raise InboundError("sent_at must carry a time zone, e.g. 2026-11-24T10:00:00+01:00")
-        if sent_at is not None:
-            try:
-                sent_at.astimezone(dt.UTC)  # stored as UTC: year 9999 at -14:00 has none
-            except OverflowError:
-                raise InboundError("sent_at is out of range") from None
-        limit = settings.ADESSO_MAX_ATTACHMENT_BYTES
-        attachments = []
-        for item in data.attachments:
-            try:
-                content = base64.b64decode(item.content_base64, validate=True)
-            except (binascii.Error, ValueError):
-                raise InboundError(f"Attachment {item.filename!r} is not valid base64") from None
-            if len(content) > limit:
-                raise InboundError(
-                    f"Attachment {item.filename!r} is {len(content)} bytes; the limit is {limit}"
-                )
-            attachments.append(InboundAttachment(item.filename, item.content_type, content))
-        sender = data.sender
-        return InboundMessage(
-            external_id=data.external_id,
-            sender=InboundSender(
-                external_id=sender.external_id,
-                name=sender.name,
-                email=sender.email or "",
-                phone=sender.phone or "",
-            ),
-            text=data.text,
-            html=data.html or "",
-            sent_at=sent_at,
-            attachments=attachments,
-        )
+    def verify(self, channel: Channel, request: HttpRequest) -> None:
+        scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+        # token_matches compares hashes in constant time.
+        if scheme.lower() != "bearer" or not channel.token_matches(secret.strip()):
+            raise VerificationError("Send the channel's token as 'Authorization: Bearer <token>'")
+
+    def identify(self, channel: Channel, body: bytes) -> EventIdentity:
+        """The whole message is checked here, in the web request (cheap: one validation,
+        attachments decoded to measure them), so that a bad one is refused before it is
+        stored. Events of one sender are processed in the order of `sent_at`, when given."""
+        message = _message(_validated(body))
+        position = int(message.sent_at.timestamp() * 1_000_000) if message.sent_at else 0
+        return EventIdentity(external_id=message.external_id, sender_key=message.sender.external_id, position=position)
+
+    def parse(self, channel: Channel, body: bytes) -> list[Normalised]:
+        return [_message(_validated(body))]
 
     def send(self, channel: Channel, message: Message) -> str | None:
         """POST the reply, signed, to the channel's webhook_url (nothing to do without one:
@@ -185,6 +189,63 @@ class ApiChannel(ChannelKind):
         return _outcome(response.status_code, response.headers, head)
 
 
+def _validated(body: bytes) -> InboundIn:
+    try:
+        raw = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInbound(400, "invalid_utf8", f"The body is not valid UTF-8 (byte {exc.start})") from None
+    try:
+        return InboundIn.model_validate_json(raw)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_input=False)
+        details = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in errors]
+        if any(e["type"] == "json_invalid" for e in errors):
+            raise InvalidInbound(400, "invalid_json", "The body is not valid JSON: " + details[0]["message"]) from None
+        summary = "; ".join(f"{d['field']}: {d['message']}" for d in details)
+        raise InvalidInbound(422, "invalid", summary, details) from None
+
+
+def _message(data: InboundIn) -> InboundMessage:
+    """A validated body as the customer's message; InvalidInbound (422) for what the
+    schema alone cannot say (nothing in it, a naive date, a file too big)."""
+    if not data.text.strip() and not data.html and not data.attachments:
+        raise InvalidInbound(422, "invalid", "The message has no text, html or attachments")
+    sent_at = data.sent_at
+    if sent_at is not None and timezone.is_naive(sent_at):
+        raise InvalidInbound(422, "invalid", "sent_at must carry a time zone, e.g. 2026-11-24T10:00:00+01:00")
+    if sent_at is not None:
+        try:
+            sent_at = sent_at.astimezone(dt.UTC)  # stored as UTC: year 9999 at -14:00 has none
+        except OverflowError:
+            raise InvalidInbound(422, "invalid", "sent_at is out of range") from None
+    limit = settings.ADESSO_MAX_ATTACHMENT_BYTES
+    attachments = []
+    for item in data.attachments:
+        try:
+            content = base64.b64decode(item.content_base64, validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidInbound(422, "invalid", f"Attachment {item.filename!r} is not valid base64") from None
+        if len(content) > limit:
+            raise InvalidInbound(
+                422, "invalid", f"Attachment {item.filename!r} is {len(content)} bytes; the limit is {limit}"
+            )
+        attachments.append(InboundAttachment(item.filename, item.content_type, content))
+    sender = data.sender
+    return InboundMessage(
+        external_id=data.external_id,
+        sender=InboundSender(
+            external_id=sender.external_id,
+            name=sender.name,
+            email=sender.email or "",
+            phone=sender.phone or "",
+        ),
+        text=data.text,
+        html=data.html or "",
+        sent_at=sent_at,
+        attachments=attachments,
+    )
+
+
 def webhook_payload(channel: Channel, message: Message) -> dict[str, Any]:
     conversation = message.conversation
     payload: dict[str, Any] = {
@@ -208,8 +269,14 @@ def _attachments(message: Message) -> list[dict[str, Any]]:
     for item in message.attachments.order_by("pk"):
         with item.file.open("rb") as f:
             content = f.read()
-        out.append({"filename": item.filename, "content_type": item.content_type, "size": item.size,
-                    "content_base64": base64.b64encode(content).decode()})
+        out.append(
+            {
+                "filename": item.filename,
+                "content_type": item.content_type,
+                "size": item.size,
+                "content_base64": base64.b64encode(content).decode(),
+            }
+        )
     return out
 
 
