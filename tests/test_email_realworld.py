@@ -18,11 +18,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adesso.channels.actions import do_create_channel
-from adesso.channels.email.actions import do_receive_mail
-from adesso.channels.email.models import Mail, Quarantine
+from adesso.channels.email.models import Mail
 from adesso.channels.email.quote import strip_reply
+from adesso.channels.models import InboundEvent
 from adesso.conversations.models import Message
 from tests.builders import make_org
+from tests.support.mailintake import outcome_of, process_mail, receive_mail
 from tests.support.mailservers import compose
 from tests.test_email_webhooks import SIGNING_KEY, mailgun_form
 
@@ -55,7 +56,7 @@ def shop_channel():
 
 def sent_reply(channel, bounce):
     """Our reply a bounce may concern: a customer's mail, our answer to it, the mail as sent."""
-    question = do_receive_mail(channel, compose(message_id="<domanda-0001@cliente.example>")).received.message
+    question = receive_mail(channel, compose(message_id="<domanda-0001@cliente.example>")).received.message
     reply = question.conversation.messages.create(
         organization=channel.organization,
         channel=channel,
@@ -78,10 +79,11 @@ def sent_reply(channel, bounce):
 
 def receive(path, channel, raw):
     if path == "direct":
-        return do_receive_mail(channel, raw, source="test").status
-    response = Client().post(f"/mail/inbound/mailgun/{channel.code}", **mailgun_form(raw))
+        return receive_mail(channel, raw, source="test").status
+    response = Client().post(f"/channels/email/{channel.code}/inbound/mailgun", **mailgun_form(raw))
     assert response.status_code == 200, response.content
-    return response.json()["received"][0]
+    process_mail()
+    return outcome_of(InboundEvent.objects.get(code=response.json()["event"])).status
 
 
 def observe(channel, status, expected):
@@ -140,7 +142,8 @@ def test_real_world_mail(name, path, settings):
         ("failed" if "bounce" in expected else "sent") == "failed",
         "failed" if "bounce" in expected else "sent",
     )
-    assert Quarantine.objects.filter(channel=channel).exists() is (expected["kind"] == "quarantine")
+    quarantined = InboundEvent.objects.filter(channel=channel, state="quarantined").exists()
+    assert quarantined is (expected["kind"] == "quarantine")
 
 
 def test_stripping_is_linear_in_time():

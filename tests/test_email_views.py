@@ -11,10 +11,10 @@ from django.test import Client
 
 from adesso.accounts.models import Role
 from adesso.channels.actions import do_create_channel
-from adesso.channels.email.actions import do_receive_mail
 from adesso.channels.email.config import masked
 from adesso.channels.email.models import Mail
 from tests.builders import make_agent, make_org
+from tests.support.mailintake import receive_mail
 from tests.support.mailservers import compose
 
 pytestmark = pytest.mark.django_db
@@ -37,15 +37,15 @@ def shop():
 
 def test_timeline_shows_the_stripped_text_and_links_the_original(shop):
     org, channel = shop
-    outcome = do_receive_mail(channel, (FIXTURES / "gmail_reply_it.eml").read_bytes())
+    outcome = receive_mail(channel, (FIXTURES / "gmail_reply_it.eml").read_bytes())
     message = outcome.received.message
     client = logged_in(make_agent(org))
 
     page = client.get(f"/c/{message.conversation.code}/").content.decode()
-    original = client.get(f"/mail/message/{message.code}/original")
+    original = client.get(f"/channels/email/message/{message.code}/original")
 
     assert "Sarò a casa giovedì" in page and "il corriere passerà" not in page
-    assert f'href="/mail/message/{message.code}/original"' in page
+    assert f'href="/channels/email/message/{message.code}/original"' in page
     assert original.status_code == 200
     text = original.content.decode()
     assert "il corriere passerà giovedì" in text  # the whole original, quotes included
@@ -54,10 +54,10 @@ def test_timeline_shows_the_stripped_text_and_links_the_original(shop):
 
 def test_the_original_is_sanitised_and_its_inline_images_are_shown(shop):
     org, channel = shop
-    message = do_receive_mail(channel, (FIXTURES / "inline_image.eml").read_bytes()).received.message
+    message = receive_mail(channel, (FIXTURES / "inline_image.eml").read_bytes()).received.message
     image = message.attachments.get()
 
-    text = logged_in(make_agent(org)).get(f"/mail/message/{message.code}/original").content.decode()
+    text = logged_in(make_agent(org)).get(f"/channels/email/message/{message.code}/original").content.decode()
 
     assert "<script>" not in text and "alert(1)" not in text
     assert f'src="/attachments/{image.code}"' in text
@@ -66,9 +66,9 @@ def test_the_original_is_sanitised_and_its_inline_images_are_shown(shop):
 def test_the_eml_downloads_whole(shop):
     org, channel = shop
     raw = compose(message_id="<scarica@example.net>")
-    mail = do_receive_mail(channel, raw).mail
+    mail = receive_mail(channel, raw).mail
 
-    r = logged_in(make_agent(org)).get(f"/mail/{mail.code}.eml")
+    r = logged_in(make_agent(org)).get(f"/channels/email/mail/{mail.code}.eml")
 
     assert r.status_code == 200 and r["Content-Type"] == "message/rfc822"
     assert b"".join(r.streaming_content) == raw
@@ -76,43 +76,43 @@ def test_the_eml_downloads_whole(shop):
 
 def test_another_organisations_agent_sees_nothing(shop):
     _org, channel = shop
-    outcome = do_receive_mail(channel, compose())
+    outcome = receive_mail(channel, compose())
     stranger = logged_in(make_agent(make_org("Altra")))
 
-    assert stranger.get(f"/mail/message/{outcome.received.message.code}/original").status_code == 404
-    assert stranger.get(f"/mail/{outcome.mail.code}.eml").status_code == 404
+    assert stranger.get(f"/channels/email/message/{outcome.received.message.code}/original").status_code == 404
+    assert stranger.get(f"/channels/email/mail/{outcome.mail.code}.eml").status_code == 404
 
 
 def test_quarantine_is_for_supervisors_with_the_reason(shop):
     org, channel = shop
-    row = do_receive_mail(channel, b"To: help@shop.example\r\nSubject: x\r\n\r\nbody\r\n").quarantine
+    row = receive_mail(channel, b"To: help@shop.example\r\nSubject: x\r\n\r\nbody\r\n").quarantine
     agent = logged_in(make_agent(org))
     admin = logged_in(make_agent(org, role=Role.ADMIN))
 
-    assert agent.get("/mail/quarantine/").status_code == 403
-    page = admin.get("/mail/quarantine/").content.decode()
+    assert agent.get("/channels/email/quarantine/").status_code == 403
+    page = admin.get("/channels/email/quarantine/").content.decode()
     assert "The mail has no sender address (From)" in page
-    assert admin.get(f"/mail/quarantine/{row.code}.eml").status_code == 200
+    assert admin.get(f"/channels/email/quarantine/{row.code}.eml").status_code == 200
     assert logged_in(make_agent(make_org("Altra"), role=Role.ADMIN)).get(
-        f"/mail/quarantine/{row.code}.eml").status_code == 404
+        f"/channels/email/quarantine/{row.code}.eml").status_code == 404
 
 
 def test_a_failed_delivery_links_the_bounce(shop, django_capture_on_commit_callbacks):
     org, channel = shop
-    message = do_receive_mail(channel, compose()).received.message
+    message = receive_mail(channel, compose()).received.message
     reply = message.conversation.messages.create(
         organization=org, channel=channel, direction="outgoing", text="Ecco.", delivery_status="sent")
     Mail.objects.create(organization=org, channel=channel, message=reply, incoming=False,
                         key="adesso.x@shop.example", msgid="adesso.x@shop.example")
     dsn = (FIXTURES / "bounce_dsn.eml").read_bytes().replace(b"{ORIGINAL_MESSAGE_ID}", b"<adesso.x@shop.example>")
     with django_capture_on_commit_callbacks(execute=True):
-        assert do_receive_mail(channel, dsn).status == "bounce"
+        assert receive_mail(channel, dsn).status == "bounce"
 
     client = logged_in(make_agent(org))
     page = client.get(f"/c/{message.conversation.code}/").content.decode()
-    original = client.get(f"/mail/message/{reply.code}/original").content.decode()
+    original = client.get(f"/channels/email/message/{reply.code}/original").content.decode()
 
-    assert f'href="/mail/message/{reply.code}/original"' in page
+    assert f'href="/channels/email/message/{reply.code}/original"' in page
     assert "delivery-failed" in page
     assert "User unknown in virtual mailbox table" in original
 
@@ -131,7 +131,7 @@ def test_the_original_links_add_no_query_per_message(shop):
 
     org, channel = shop
     client = logged_in(make_agent(org))
-    first = do_receive_mail(channel, compose(message_id="<q-0@example.net>")).received
+    first = receive_mail(channel, compose(message_id="<q-0@example.net>")).received
     code = first.conversation.code
 
     def queries():
@@ -141,7 +141,7 @@ def test_the_original_links_add_no_query_per_message(shop):
 
     before = queries()
     for n in range(1, 6):
-        do_receive_mail(channel, compose(message_id=f"<q-{n}@example.net>", subject=f"[#{code}] altro"))
+        receive_mail(channel, compose(message_id=f"<q-{n}@example.net>", subject=f"[#{code}] altro"))
     after = queries()
 
     assert after == before

@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import json
+import secrets
 import time
 from pathlib import Path
 
@@ -14,10 +15,11 @@ import pytest
 from django.test import Client
 
 from adesso.channels.actions import do_create_channel
-from adesso.channels.email.actions import do_receive_mail
 from adesso.channels.email.models import Mail
+from adesso.channels.models import InboundEvent
 from adesso.conversations.models import Message
 from tests.builders import make_org
+from tests.support.mailintake import process_mail, receive_mail
 from tests.support.mailservers import compose
 
 pytestmark = pytest.mark.django_db
@@ -43,15 +45,16 @@ def channel():
 
 
 def url(provider, channel):
-    return f"/mail/inbound/{provider}/{channel.code}"
+    return f"/channels/email/{channel.code}/inbound/{provider}"
 
 
 def basic(credentials=BASIC):
     return {"Authorization": "Basic " + base64.b64encode(credentials.encode()).decode()}
 
 
-def mailgun_signature(key=SIGNING_KEY):
-    timestamp, token = str(int(time.time())), "a8ce0edb2dd8301dee6c2405235584e45aa91d1e9f979f3de0"
+def mailgun_signature(key=SIGNING_KEY, timestamp=None, token=None):
+    # Mailgun signs a fresh random token (50 hex characters) and the time of each request.
+    timestamp, token = timestamp or str(int(time.time())), token or secrets.token_hex(25)
     signature = hmac.new(key.encode(), f"{timestamp}{token}".encode(), hashlib.sha256).hexdigest()
     return {"timestamp": timestamp, "token": token, "signature": signature}
 
@@ -83,7 +86,9 @@ def test_mailgun_raw_mime_signed_with_the_channels_key(channel):
     )
 
     assert r.status_code == 200, r.content
-    assert r.json() == {"received": ["stored"]}
+    assert r.json()["duplicate"] is False
+    assert not Message.objects.exists()  # stored as it came; the worker parses it
+    process_mail()
     message = Message.objects.get(channel=channel)
     assert message.external_id == "mg-1@example.net"
     assert Mail.objects.get(message=message).source == "webhook:mailgun"
@@ -112,6 +117,7 @@ def test_mailgun_fully_parsed_fields(channel):
     )
 
     assert r.status_code == 200, r.content
+    process_mail()
     assert Message.objects.get(channel=channel).text == "Vorrei restituire le scarpe."
 
 
@@ -173,6 +179,7 @@ def test_postmark_with_basic_auth(channel):
     )
 
     assert r.status_code == 200, r.content
+    process_mail()
     message = Message.objects.get(channel=channel)
     assert message.external_id == "pm-1@example.net"
     assert message.text == "La fattura 77 ha l'importo sbagliato."
@@ -205,6 +212,7 @@ def test_sendgrid_send_raw(channel):
     )
 
     assert r.status_code == 200, r.content
+    process_mail()
     assert Message.objects.get(channel=channel).external_id == "sg-1@example.net"
 
 
@@ -242,30 +250,65 @@ def test_amazon_ses_sns_notification_with_the_mail_inside(channel):
     )
 
     assert r.status_code == 200, r.content
+    process_mail()
     assert Message.objects.get(channel=channel).external_id == "ses-1@example.net"
 
 
 def test_the_same_mail_by_webhook_and_by_imap_is_one_message(channel):
     raw = compose(message_id="<both@example.net>")
-    do_receive_mail(channel, raw, source="imap:1:1")
+    receive_mail(channel, raw, source="imap:1:1")
 
     r = Client().post(url("mailgun", channel), {"body-mime": raw.decode(), **mailgun_signature()})
+    process_mail()
 
-    assert r.json() == {"received": ["duplicate"]}
+    event = InboundEvent.objects.get(code=r.json()["event"])
+    assert (event.state, event.outcome) == ("processed", "message")
+    assert "had been received before" in event.note
     assert Message.objects.filter(channel=channel).count() == 1
 
 
 def test_a_bounce_by_webhook_is_a_bounce(channel):
     dsn = (FIXTURES / "bounce_dsn.eml").read_bytes()
     r = Client().post(url("mailgun", channel), {"body-mime": dsn.decode(), **mailgun_signature()})
+    process_mail()
 
-    assert r.json() == {"received": ["bounce"]}
+    assert InboundEvent.objects.get(code=r.json()["event"]).outcome == "bounce"
+    assert Mail.objects.get(channel=channel).kind == "bounce"
     assert not Message.objects.exists()
 
 
 def test_unknown_provider_and_channel(channel):
+    assert Client().post(url("pigeon", channel)).status_code == 404
     assert Client().post(f"/mail/inbound/pigeon/{channel.code}").status_code == 404
+    assert Client().post("/channels/email/nope/inbound/mailgun").status_code == 404
     assert Client().post("/mail/inbound/mailgun/nope").status_code == 404
+    # No provider in the channel's configuration: its own address names none.
+    assert Client().post(f"/channels/email/{channel.code}/inbound").status_code == 404
+
+
+def test_the_address_providers_were_given_before_still_works(channel):
+    r = Client().post(f"/mail/inbound/mailgun/{channel.code}", **mailgun_form(compose(message_id="<old@ex.net>")))
+    process_mail()
+
+    assert r.status_code == 200, r.content
+    assert Message.objects.get(channel=channel).external_id == "old@ex.net"
+
+
+def test_the_channels_own_address_takes_the_configured_provider():
+    channel, _ = do_create_channel(
+        make_org(),
+        "email",
+        "Assistenza",
+        {"address": "help@shop.example", "provider": "postmark", "webhook_secret": BASIC},
+    )
+    assert channel.inbound_url.endswith(f"/channels/email/{channel.code}/inbound")
+
+    r = Client().post(channel.inbound_url, json.dumps(postmark_payload()), content_type="application/json",
+                      headers=basic())
+    process_mail()
+
+    assert r.status_code == 200, r.content
+    assert Message.objects.get(channel=channel).external_id == "pm-1@example.net"
 
 
 # An Italian mail as an old client sends it: 8-bit ISO-8859-1, no RFC 2047 in the body.
@@ -357,6 +400,7 @@ def latin1_posts(channel) -> dict:
 @pytest.mark.parametrize("provider", ["mailgun", "sendgrid", "postmark", "amazon-ses"])
 def test_an_8bit_latin1_italian_mail_keeps_its_accents_through_every_provider(channel, provider):
     response = latin1_posts(channel)[provider]()
+    process_mail()
 
     assert response.status_code == 200, response.content
     message = Message.objects.get(channel=channel)
@@ -378,5 +422,6 @@ def test_the_raw_mime_is_parsed_from_the_posted_bytes_not_from_decoded_text(chan
     )
 
     Client().post(url("mailgun", channel), **mailgun_form(raw))
+    process_mail()
 
     assert Message.objects.get(channel=channel).text == "주문한 상품이 아직 도착하지 않았습니다."

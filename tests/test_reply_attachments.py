@@ -12,9 +12,9 @@ from django.test import Client
 
 from adesso.channels.actions import do_create_channel
 from adesso.channels.api.adapter import ApiChannel, webhook_payload
-from adesso.channels.email.actions import do_receive_mail
 from adesso.conversations.models import Attachment, Message
 from tests.builders import AgentApi, customer_writes, make_agent, make_api_channel, make_org
+from tests.support.mailintake import prove_sender, receive_mail
 
 pytestmark = pytest.mark.django_db
 
@@ -177,7 +177,8 @@ def test_email_sends_the_files_as_mime_parts(settings, django_capture_on_commit_
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     org = make_org()
     channel, _ = do_create_channel(org, "email", "Assistenza", {"address": "help@shop.example"})
-    received = do_receive_mail(channel, (EMAIL_FIXTURES / "gmail_reply_it.eml").read_bytes()).received
+    prove_sender(channel)  # it sends through the shared backend
+    received = receive_mail(channel, (EMAIL_FIXTURES / "gmail_reply_it.eml").read_bytes()).received
     api = AgentApi(make_agent(org, "Giulia"))
 
     with django_capture_on_commit_callbacks(execute=True):

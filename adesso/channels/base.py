@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
-    from adesso.channels.models import Channel
+    from adesso.channels.models import Channel, InboundEvent
     from adesso.conversations.models import Conversation, Message
 
 
@@ -240,6 +240,10 @@ class ChannelKind:
 
         return settings.SITE_URL.rstrip("/") + self.inbound_path.format(code=channel.code)
 
+    def webhook_urls(self, channel: Channel) -> dict[str, str] | None:
+        """For a kind whose providers need several callback addresses: name -> URL."""
+        return None
+
     def connect(self, channel: Channel) -> None:
         """Called once when an admin connects the channel, before it is stored and outside
         any transaction: check the credentials with the provider and register the inbound
@@ -269,6 +273,11 @@ class ChannelKind:
         """Check on the raw request that the provider sent it; raises VerificationError."""
         raise VerificationError("This kind receives no webhooks")
 
+    def raw_events(self, channel: Channel, request: HttpRequest) -> list[bytes]:
+        """The raw events a verified request carries, as stored: the body itself for most
+        kinds; email takes the mail out of the provider's form or JSON (its bytes untouched)."""
+        return [request.body]
+
     def identify(self, channel: Channel, body: bytes) -> EventIdentity:
         """The id, sender and order of a verified raw event, read cheaply (it runs in the
         web request); raises InboundError for a body that cannot be an event."""
@@ -278,6 +287,12 @@ class ChannelKind:
         """One stored raw event (in the worker) -> normalised events. InboundError: it
         never will be one (quarantined at once); any other error is retried."""
         raise NotImplementedError
+
+    def apply(self, channel: Channel, item: Normalised, event: InboundEvent) -> tuple[str, str, str] | None:
+        """Store one of the kind's normalised events its own way, in the pipeline's
+        transaction: (outcome kind, note, message code); None leaves it to the pipeline
+        (email keeps the mail with its threading headers; most kinds need nothing)."""
+        return None
 
     def polls(self, channel: Channel) -> bool:
         """Whether this channel's events are fetched by `adesso pollchannels` (no public address)."""

@@ -323,7 +323,7 @@ def process(event: InboundEvent, lease: str) -> str:
         with transaction.atomic():
             if _earlier_waiting(event):
                 raise _Deferred
-            outcome = _apply(channel, items)
+            outcome = _apply(channel, items, event)
             state = EventState.IGNORED if outcome.ignored else EventState.PROCESSED
             finished = InboundEvent.objects.filter(pk=event.pk, lease=lease).update(
                 state=state,
@@ -440,13 +440,20 @@ class Outcome:
         return not self.kinds or self.kinds == ["ignored"] * len(self.kinds)
 
 
-def _apply(channel: Channel, items: list[Normalised]) -> Outcome:
+def _apply(channel: Channel, items: list[Normalised], event: InboundEvent | None = None) -> Outcome:
     from adesso.intake.actions import do_receive_message
     from adesso.conversations.models import Message
 
     outcome = Outcome([], [])
+    kind = get_kind(channel.kind)
     for item in items:
-        if isinstance(item, InboundMessage):
+        # A kind's own storage first (email keeps each mail whole with its headers).
+        applied = kind.apply(channel, item, event) if event is not None else None
+        if applied is not None:
+            outcome.kinds.append(applied[0])
+            outcome.notes.append(applied[1])
+            outcome.message_code = outcome.message_code or applied[2]
+        elif isinstance(item, InboundMessage):
             received = do_receive_message(channel, item)
             outcome.kinds.append("message")
             outcome.message_code = outcome.message_code or received.message.code

@@ -25,13 +25,9 @@ KINDS: dict[str, str] = {
     "telegram": "adesso.channels.telegram.adapter.TelegramChannel",
 }
 
-# Kinds not yet on the shape of docs/channels.md: their inbound routes are still
-# mounted by hand (email: adesso/urls.py) and their adapters do not say their
-# inbound addresses, so they are written here until they move.
-NOT_YET_CONVERTED: dict[str, str] = {
-    "email": "",  # IMAP, or one webhook address per provider (below)
-}
-_EMAIL_PROVIDERS = ("mailgun", "sendgrid", "postmark", "amazon-ses")
+# Kinds not yet on the shape of docs/channels.md: their inbound routes would be
+# mounted by hand and their inbound addresses written here until they move (none left).
+NOT_YET_CONVERTED: dict[str, str] = {}
 
 
 @cache
@@ -83,7 +79,7 @@ def inbound_url(channel: Channel) -> str | None:
 
 def webhook_urls(channel: Channel) -> dict[str, str] | None:
     """For a kind whose providers need several callback addresses: name -> URL."""
-    if channel.kind == "email":
-        site = settings.SITE_URL.rstrip("/")
-        return {p: f"{site}/mail/inbound/{p}/{channel.code}" for p in _EMAIL_PROVIDERS}
-    return None
+    try:
+        return get_kind(channel.kind).webhook_urls(channel)
+    except KeyError:
+        return None

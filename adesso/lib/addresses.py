@@ -2,13 +2,22 @@
 
 import re
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# RFC 5321's limit on a path: nothing longer is an address (and nothing longer is read).
+MAX_EMAIL_CHARS = 254
 
 
 def normalize_email(value: str) -> str:
-    """Lowercased, trimmed email, or '' when it is not an email address."""
+    """Lowercased, trimmed email, or '' when it is not an email address: one "@" with
+    something before it, a dot inside what follows, no whitespace, at most 254
+    characters. Checked by splitting, in linear time (the pattern it replaces,
+    `^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$`, backtracked quadratically on long dotted input)."""
     value = value.strip().lower()
-    return value if _EMAIL.match(value) else ""
+    if len(value) > MAX_EMAIL_CHARS or not value or any(ch.isspace() for ch in value):
+        return ""
+    local, _, domain = value.partition("@")
+    if not local or not domain or "@" in domain or "." not in domain[1:-1]:
+        return ""
+    return value
 
 
 def normalize_phone(value: str, default_country: str = "39") -> str:

@@ -1,13 +1,21 @@
 """The `email` channel kind: mail in by IMAP or a provider's webhook, out by SMTP or
-any Django email backend (anymail), through the outbox."""
+any Django email backend (anymail), through the outbox (docs/email.md).
+
+Inbound is on the pipeline (docs/channels.md): a webhook's request is verified on the
+raw body (`verify`: Mailgun's signature with its timestamp and token, or the basic
+auth the other providers' URLs carry), the raw mail stored with one INSERT, and the
+worker `parse`s it (MIME, charsets, quotes, bounces, loops) into normalised events;
+`apply` keeps each mail whole with its threading headers."""
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import smtplib
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.mail import get_connection
 from django.db import IntegrityError
@@ -16,8 +24,8 @@ from pydantic import ValidationError
 
 from adesso.channels.base import (
     ChannelKind,
-    InboundError,
-    InboundMessage,
+    EventIdentity,
+    Normalised,
     PermanentChannelError,
     PermanentDeliveryError,
     TemporaryDeliveryError,
@@ -29,9 +37,13 @@ from adesso.lib.netguard import OutboundRefused
 
 if TYPE_CHECKING:
     from django.core.mail.backends.base import BaseEmailBackend
+    from django.http import HttpRequest
 
-    from adesso.channels.models import Channel
+    from adesso.channels.models import Channel, InboundEvent
     from adesso.conversations.models import Conversation, Message
+
+
+log = logging.getLogger(__name__)
 
 
 class EmailChannel(ChannelKind):
@@ -42,20 +54,71 @@ class EmailChannel(ChannelKind):
     # SMTP has no idempotency key: a send whose result is unknown is left for a person.
     idempotent_send = False
     supports_attachments = True
+    # The provider set in the channel's configuration posts here; each provider also has
+    # its own address (`webhook_urls`), and the old /mail/inbound/<provider>/<code> works.
+    inbound_path = "/channels/email/{code}/inbound"
+    config_form = "adesso.channels.email.forms.EmailConfigForm"
 
     def identity_value(self, channel: Channel, external_id: str) -> str:
         return normalize_email(external_id) or external_id
 
-    def parse_inbound(self, channel: Channel, payload: Any) -> InboundMessage:
-        """Raw MIME bytes -> InboundMessage (no side effect; intake goes through
-        actions.do_receive_mail, which also keeps the original and quarantines)."""
-        from adesso.channels.email.actions import channel_config, inbound_for, parse_for
-        from adesso.channels.email.parse import MailError
+    def connect(self, channel: Channel) -> None:
+        """Without an SMTP server of its own the channel sends through the operator's
+        backend: its address must be proven first (senders.py), so the proof mail goes
+        now. A backend that is down does not stop the channel: the proof mail is sent
+        again when a reply is refused."""
+        from adesso.channels.email import senders
 
-        try:
-            return inbound_for(channel, channel_config(channel), parse_for(channel, bytes(payload)))[0]
-        except MailError as exc:
-            raise InboundError(str(exc)) from None
+        config = EmailConfig.model_validate(channel.config)
+        if senders.needs_proof(config) and not senders.is_proven(channel.organization_id, config.address):
+            try:
+                senders.do_request_proof(channel, config)
+            except Exception as exc:
+                log.warning("Channel %s: the proof mail could not be sent (%s)", channel.code, type(exc).__name__)
+
+    # -- inbound (docs/channels.md, the inbound pipeline) ---------------------------------
+
+    def inbound_url(self, channel: Channel) -> str | None:
+        """The address for the provider in the channel's configuration (None without one:
+        IMAP, or a provider's own address from `webhook_urls`)."""
+        return super().inbound_url(channel) if channel.config.get("provider") else None
+
+    def webhook_urls(self, channel: Channel) -> dict[str, str] | None:
+        """Each provider's address for this channel."""
+        from adesso.channels.email.webhooks import VIEWS
+
+        site = settings.SITE_URL.rstrip("/")
+        return {p: f"{site}/channels/email/{channel.code}/inbound/{p}" for p in VIEWS}
+
+    def verify(self, channel: Channel, request: HttpRequest) -> None:
+        """The provider's signature or credentials, on the raw request (webhooks.verify)."""
+        from adesso.channels.email import webhooks
+
+        webhooks.verify(channel, request, webhooks.provider_of(channel, request))
+
+    def raw_events(self, channel: Channel, request: HttpRequest) -> list[bytes]:
+        """The raw mails in a provider's request (webhooks.mails)."""
+        from adesso.channels.email import webhooks
+
+        return webhooks.mails(channel, request, webhooks.provider_of(channel, request))
+
+    def identify(self, channel: Channel, body: bytes) -> EventIdentity:
+        """A stored raw mail is known by its bytes' SHA-256 (Mailgun's webhook uses its
+        token instead, remembered against replays)."""
+        from adesso.channels.email.parse import digest
+
+        return EventIdentity(external_id="sha256:" + digest(body))
+
+    def parse(self, channel: Channel, body: bytes) -> list[Normalised]:
+        from adesso.channels.email.actions import mail_events
+
+        return mail_events(channel, body)
+
+    def apply(self, channel: Channel, item: Normalised, event: InboundEvent) -> tuple[str, str, str] | None:
+        from adesso.channels.email.actions import do_apply_mail
+
+        applied = do_apply_mail(channel, item, str((event.headers or {}).get("source", "")))
+        return None if applied is None else (applied.kind, applied.note, applied.message_code)
 
     def may_auto_reply(self, channel: Channel, conversation: Conversation) -> bool:
         """No automatic mail to a machine, to ourselves, or more than `auto_reply_limit`
@@ -100,6 +163,7 @@ class EmailChannel(ChannelKind):
             config = EmailConfig.model_validate(channel.config)
         except ValidationError:
             raise PermanentChannelError("The channel's configuration is invalid") from None
+        _require_proven_sender(channel, config)
         last = outgoing.last_customer_mail(message)
         to = outgoing.recipient(message, last)
         if not normalize_email(to):
@@ -131,6 +195,20 @@ class EmailChannel(ChannelKind):
         if provider_id is not None and provider_id != "":
             return str(provider_id)  # the provider's id (anymail), for its tracking events
         return mail.extra_headers["Message-ID"].strip("<>")
+
+
+def _require_proven_sender(channel: Channel, config: EmailConfig) -> None:
+    """Nothing leaves From an address the organisation has not proven, when it would
+    leave through the operator's shared backend (senders.py)."""
+    from adesso.channels.email import senders
+
+    if not senders.needs_proof(config) or senders.is_proven(channel.organization_id, config.address):
+        return
+    try:
+        senders.do_request_proof(channel, config)  # at most every few hours
+    except Exception as exc:
+        log.warning("Channel %s: the proof mail could not be sent (%s)", channel.code, type(exc).__name__)
+    raise PermanentDeliveryError(senders.not_proven_reason(config.address))
 
 
 def _connection(config: EmailConfig) -> BaseEmailBackend:

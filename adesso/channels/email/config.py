@@ -59,6 +59,9 @@ class EmailConfig(BaseModel):
     plus_address: bool = True
     # Automatic messages (acknowledgements) to one sender per hour, at most.
     auto_reply_limit: int = Field(default=3, ge=0, le=100)
+    # The provider that posts inbound mail to the channel's inbound URL (each provider
+    # also has its own address: the channel's `webhook_urls`).
+    provider: Literal["mailgun", "sendgrid", "postmark", "amazon-ses"] | None = None
     # Inbound through a provider's webhook (docs/email.md): the "user:password" of the
     # basic auth the provider's URL carries (Postmark, SendGrid, Amazon SES), and
     # Mailgun's HTTP webhook signing key.

@@ -1,9 +1,11 @@
 """Reading a channel's mailbox by IMAP: a catch-up search on every (re)connection,
 then IDLE, re-issued well before servers drop it (RFC 2177: 29 minutes).
 
-The position is `UIDVALIDITY:UID` of the last mail stored, moved forward in the
-same transaction that stores the mail: a reader killed mid-batch starts again
-from the first mail it had not committed, so nothing is lost and nothing repeats.
+Each fetched mail is stored as a raw inbound event (one INSERT, nothing parsed: the
+pipeline's worker parses it). The position is `UIDVALIDITY:UID` of the last mail
+stored, moved forward in the same transaction that stores the event: a reader killed
+mid-batch starts again from the first mail it had not committed, so nothing is lost
+and nothing repeats.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 from imapclient import IMAPClient
 
-from adesso.channels.email.actions import do_receive_mail
+from adesso.channels.email.actions import do_accept_mail
 from adesso.channels.email.config import EmailConfig, ImapSettings
 from adesso.channels.email.models import Mailbox
 from adesso.channels.models import Channel
@@ -37,10 +39,8 @@ SOCKET_TIMEOUT = 60.0
 
 @dataclass
 class Pass:
-    stored: int = 0
-    duplicates: int = 0
-    quarantined: int = 0
-    bounces: int = 0
+    stored: int = 0  # new events, parsed by the pipeline's worker
+    duplicates: int = 0  # the same bytes stored before
 
 
 def connect(settings: ImapSettings) -> IMAPClient:
@@ -95,17 +95,13 @@ def catch_up(client: IMAPClient, channel: Channel, mailbox: Mailbox, stop: threa
                 continue  # expunged meanwhile
             source = f"imap:{mailbox.uidvalidity}:{uid}"
             with transaction.atomic():
-                outcome = do_receive_mail(channel, bytes(raw), source)
+                _event, created = do_accept_mail(channel, bytes(raw), source)
                 Mailbox.objects.filter(pk=mailbox.pk).update(last_uid=uid, checked_at=timezone.now(), error="")
             mailbox.last_uid = uid
-            if outcome.status == "stored":
+            if created:
                 done.stored += 1
-            elif outcome.status in {"duplicate", "ours"}:
-                done.duplicates += 1
-            elif outcome.status == "quarantined":
-                done.quarantined += 1
             else:
-                done.bounces += 1
+                done.duplicates += 1
     Mailbox.objects.filter(pk=mailbox.pk).update(checked_at=timezone.now(), error="")
     return done
 

@@ -113,3 +113,25 @@ class Quarantine(models.Model):
 
     def __str__(self) -> str:
         return f"quarantined {self.code}: {self.reason[:60]}"
+
+
+class SenderProof(models.Model):
+    """An organisation's proof that it owns an address it sends from through the
+    operator's shared mail backend (a channel without its own SMTP server): the link
+    of a mail sent to that address was opened. Until then nothing leaves From it, so
+    one tenant cannot send as another (issue 14, finding 3)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
+    address = models.CharField(max_length=254)
+    # SHA-256 of the secret in the link (never the secret).
+    token_hash = models.CharField(max_length=64)
+    requested_at = models.DateTimeField(default=timezone.now)
+    verified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "address"], name="email_sender_proof_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.address} ({'proven' if self.verified_at else 'not proven'})"

@@ -1,4 +1,5 @@
-"""Read the mailboxes of every enabled email channel (IMAP).
+"""Read the mailboxes of every enabled email channel (IMAP); each mail is stored as a
+raw inbound event for the pipeline's worker (`process_inbound`) to parse.
 
 Without --loop: one pass over each mailbox. With --loop: one reader per channel,
 idling on the server; channels added, changed or disabled are noticed within
@@ -38,7 +39,4 @@ class Command(BaseCommand):
                 text = record_error(channel, exc)
                 self.stderr.write(f"{channel.code}: {text}")
                 continue
-            self.stdout.write(
-                f"{channel.code}: {done.stored} stored, {done.duplicates} already stored, "
-                f"{done.quarantined} quarantined, {done.bounces} delivery reports"
-            )
+            self.stdout.write(f"{channel.code}: {done.stored} stored for processing, {done.duplicates} already stored")
