@@ -78,7 +78,7 @@ def test_one_reader_per_channel_kept_in_step_with_the_settings(harness):
 
 
 def test_no_channel_idles_until_stopped(harness):
-    wanted, started, stopping, thread = harness
+    _wanted, started, stopping, thread = harness
     thread.start()
     time.sleep(0.1)
     stopping.set()

@@ -123,7 +123,7 @@ def acknowledge(
 
 
 def update_promise_for_snooze(conversation: Conversation, until: dt.datetime, now: dt.datetime) -> Message | None:
-    """Called by do_snooze, in its transaction. A snooze that outlasts what the waiting
+    """Called when do_snooze sends `snoozed`, in its transaction. A snooze that outlasts what the waiting
     customer was promised would break the promise in silence: tell them now, honestly,
     when a person will answer (the snooze's end, plus the usual time to answer)."""
     promise_at = conversation.promise_at

@@ -15,8 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from adesso.accounts.cached import org_settings
 from adesso.accounts.models import User
-from adesso.autoreply.actions import update_promise_for_snooze
 from adesso.channels.registry import get_kind
 from adesso.conversations.events import record_event
 from adesso.conversations.models import (
@@ -29,8 +29,8 @@ from adesso.conversations.models import (
     Priority,
     Status,
 )
+from adesso.conversations.signals import capacity_freed, message_written, snoozed
 from adesso.lib.errors import ActionError
-from adesso.routing import actions as routing
 from adesso.sla import engine as sla
 
 if TYPE_CHECKING:
@@ -107,9 +107,7 @@ def do_send_reply(
             {"message": message.code},
         )
         if not internal:
-            from adesso.outbox.actions import do_enqueue_delivery
-
-            do_enqueue_delivery(message)
+            message_written.send(sender=Message, message=message)
     return message
 
 
@@ -130,9 +128,7 @@ def do_send_auto_message(
         )
         record_event(conversation, EventKind.AUTO_SENT, None,
                      {**(data or {}), "message": message.code, "purpose": purpose})
-        from adesso.outbox.actions import do_enqueue_delivery
-
-        do_enqueue_delivery(message)
+        message_written.send(sender=Message, message=message)
     return message
 
 
@@ -162,11 +158,11 @@ def do_assign(
         fields = ["assignee", "updated_at", "queued_at"]
         if assignee is not None:
             conversation.queued_at = None
-        elif conversation.status == Status.OPEN and routing.auto_assign_enabled(conversation.organization_id):
+        elif conversation.status == Status.OPEN and org_settings(conversation.organization_id).auto_assign:
             # Nobody's now: it waits in the queue for the next free agent.
             conversation.queued_at = conversation.waiting_since or timezone.now()
         if previous is not None or assignee is None:
-            routing.assign_queued_after_commit(conversation.organization_id)
+            capacity_freed.send(sender=Conversation, organization_id=conversation.organization_id)
         if team_changed:
             conversation.team = team
             fields.append("team")
@@ -215,7 +211,7 @@ def do_change_status(
             # Off the queue, and its agent has room for the next one.
             conversation.queued_at = None
             fields.append("queued_at")
-            routing.assign_queued_after_commit(conversation.organization_id)
+            capacity_freed.send(sender=Conversation, organization_id=conversation.organization_id)
         if unanswered:
             # A person decided the message needs no answer: it is no longer a silence.
             conversation.waiting_since = None
@@ -243,12 +239,12 @@ def do_snooze(actor: User, conversation: Conversation, until: dt.datetime) -> Co
         conversation.updated_at = now
         conversation.queued_at = None
         fields = ["status", "snoozed_until", "updated_at", "queued_at"]
-        routing.assign_queued_after_commit(conversation.organization_id)
+        capacity_freed.send(sender=Conversation, organization_id=conversation.organization_id)
         conversation.save(update_fields=fields + sla.refresh(conversation, now))
         record_event(conversation, EventKind.SNOOZED, actor,
                      {"from": previous, "until": until.isoformat()})
         # Past what the waiting customer was told: an honest update now, not silence.
-        update_promise_for_snooze(conversation, until, now)
+        snoozed.send(sender=Conversation, conversation=conversation, until=until, now=now)
     return conversation
 
 

@@ -7,6 +7,7 @@ from django.db import transaction
 from django_tasks import task
 
 from adesso.conversations.models import DeliveryStatus, Message
+from adesso.conversations.signals import message_written
 
 
 @task()
@@ -16,11 +17,9 @@ def deliver_message(message_id: int) -> str:
     Nothing enqueues this any more; it stays so that such jobs, still waiting in a
     database queue after an upgrade, do not leave their replies pending for ever.
     """
-    from adesso.outbox.actions import do_enqueue_delivery
-
     with transaction.atomic():
         message = Message.objects.select_for_update().filter(pk=message_id).first()
         if message is None or message.delivery_status != DeliveryStatus.PENDING or message.deliveries.exists():
             return "skipped"
-        do_enqueue_delivery(message)
+        message_written.send(sender=Message, message=message)
     return "queued"

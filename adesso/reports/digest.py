@@ -14,8 +14,8 @@ from django.utils.translation import ngettext
 
 from adesso.accounts.models import User
 from adesso.conversations.queries import silent
-from adesso.front.templatetags.adesso_front import duration_text
 from adesso.lib.charts import format_number
+from adesso.lib.durations import duration_text
 from adesso.reports import queries
 from adesso.reports.display import figures_row
 from adesso.reports.periods import Period, default_timezone

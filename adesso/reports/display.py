@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from adesso.front.templatetags.adesso_front import duration_text
 from adesso.lib.charts import format_number
+from adesso.lib.durations import duration_text
 
 # Below this share answered within the target, the figure is shown as a problem.
 SHARE_OK = 0.95

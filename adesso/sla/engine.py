@@ -130,14 +130,17 @@ def _advance(
     return state
 
 
+# conversations.models.Status's values: the SLA engine sits below the conversations it
+# keeps (tests/test_architecture.py checks the two agree).
+PENDING, RESOLVED = "pending", "resolved"
+
+
 def _attname(field: str) -> str:
     return "sla_policy_id" if field == "sla_policy" else field
 
 
 def refresh(conversation: Conversation, now: dt.datetime, reselect: bool = False) -> list[str]:
     """Recompute the SLA columns of `conversation` in memory; return the changed field names."""
-    from adesso.conversations.models import Status
-
     before = {f: getattr(conversation, _attname(f)) for f in SLA_FIELDS}
     policy = None
     if conversation.sla_policy_id is None or reselect:
@@ -147,11 +150,11 @@ def refresh(conversation: Conversation, now: dt.datetime, reselect: bool = False
                        if p.id == conversation.sla_policy_id), None) or select_policy(conversation)
     state = dict(conversation.sla_state or {})
     conversation.sla_policy_id = policy.id if policy else None
-    if policy is None or conversation.status == Status.RESOLVED:
+    if policy is None or conversation.status == RESOLVED:
         state = {}
     else:
         cal = policy.calendar
-        running = conversation.status != Status.PENDING
+        running = conversation.status != PENDING
         first = conversation.first_response_at is None
         state["response"] = _advance(
             state.get("response"), conversation.waiting_since,
