@@ -20,12 +20,13 @@ from django.utils import timezone
 
 from adesso.channels.actions import do_create_channel
 from adesso.channels.models import Channel
+from adesso.channels.pipeline import do_process_events
 from adesso.conversations.actions import do_send_reply
 from adesso.conversations.models import Conversation, ConversationEvent, Message
 from adesso.outbox.actions import do_retry_due_deliveries
 from adesso.outbox.models import Delivery
 from adesso.outbox.tasks import deliver
-from tests.builders import ApiChannel, inbound_payload, make_agent, make_org, receive_inbound
+from tests.builders import ApiChannel, inbound_payload, make_agent, make_org, post_inbound, receive_inbound
 
 pytestmark = pytest.mark.django_db
 
@@ -284,4 +285,30 @@ def test_a_channel_created_before_signing_gets_a_secret_on_first_use(client, web
     send(agent, conversation)
     [hit] = webhook.hits
     assert Channel.objects.get(pk=channel.pk).config["signing_secret"]
+    assert hit.headers["x-adesso-signature"] == expected_signature(channel, hit.body)
+
+
+def test_the_acknowledgement_names_the_conversation_the_events_endpoint_names(
+    client, webhook, django_capture_on_commit_callbacks
+):
+    # The client learns the conversation of what it posted (202: only the event and the
+    # message) from the events endpoint, and from the first webhook call about it.
+    org = make_org(ack=True)
+    channel, token = do_create_channel(org, "api", "App", {"webhook_url": webhook.url})
+    ch = ApiChannel(channel, token)
+    accepted = post_inbound(client, ch, inbound_payload(sender_id="cust-42")).json()
+    assert webhook.hits == []
+
+    with django_capture_on_commit_callbacks(execute=True):  # the worker, then the outbox's job
+        do_process_events()
+
+    status = client.get(f"{ch.url}/events/{accepted['event']}", headers={"Authorization": f"Bearer {token}"}).json()
+    [hit] = webhook.hits
+    assert hit.json()["event"] == "message.created"
+    assert (
+        hit.json()["conversation"]
+        == status["conversation"]
+        == Message.objects.get(code=accepted["message"]).conversation.code
+    )
+    assert hit.json()["recipient"] == {"external_id": "cust-42"}
     assert hit.headers["x-adesso-signature"] == expected_signature(channel, hit.body)
