@@ -69,10 +69,15 @@ EDIT_MARK = "\u270f\ufe0f "
 
 
 def accept(
-    channel: Channel, identity: EventIdentity, body: bytes, headers: dict[str, str] | None = None
+    channel: Channel,
+    identity: EventIdentity,
+    body: bytes,
+    headers: dict[str, str] | None = None,
+    message_code: str = "",
 ) -> tuple[InboundEvent, bool]:
     """Store a verified raw event once; returns it and whether it is new. A repeat of
-    the provider's id returns the stored event (the unique constraint decides)."""
+    the provider's id returns the stored event (the unique constraint decides).
+    `message_code`, when given, is promised to the caller: the event's message gets it."""
     now = timezone.now()
     event = InboundEvent(
         organization_id=channel.organization_id,
@@ -84,6 +89,7 @@ def accept(
         body=body,
         received_at=now,
         next_attempt_at=now,
+        message_code=message_code,
     )
     try:
         # One transaction (a savepoint inside the caller's): the event and the wish for
@@ -104,7 +110,7 @@ def accept(
 _INSERT_SQL = (
     "INSERT INTO channels_inboundevent (organization_id, channel_id, code, external_id, sender_key,"
     " position, headers, body, received_at, state, attempts, next_attempt_at, lease, outcome,"
-    " message_code, note, error) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0, %s, '', '', '', '', '')"
+    " message_code, note, error) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0, %s, '', '', %s, '', '')"
     " RETURNING id"
 )
 
@@ -126,6 +132,7 @@ def _insert(event: InboundEvent, body: bytes) -> None:
                 when,
                 EventState.ACCEPTED.value,
                 when,
+                event.message_code,
             ],
         )
         event.pk = cursor.fetchone()[0]
@@ -194,6 +201,11 @@ def _channel(kind_name: str, code: str) -> Channel | None:
         _channels.clear()
     _channels[key] = (now + CHANNEL_CACHE_SECONDS, found[0])
     return found[0]
+
+
+def find_channel(kind_name: str, code: str) -> Channel | None:
+    """The channel of an inbound address, for a kind's own view (remembered as above)."""
+    return _channel(kind_name, code)
 
 
 def receive_webhook(request: HttpRequest, kind_name: str, channel_code: str) -> HttpResponse:
@@ -300,6 +312,7 @@ def process(event: InboundEvent, lease: str) -> str:
     try:
         kind = get_kind(channel.kind)
         items = kind.parse(channel, bytes(event.body))
+        _keep_promise(items, event.message_code)
         _fetch_files(kind, channel, items)
     except InboundError as exc:
         return _fail(event, lease, f"Cannot be processed: {exc}", permanent=True)
@@ -310,7 +323,7 @@ def process(event: InboundEvent, lease: str) -> str:
         with transaction.atomic():
             if _earlier_waiting(event):
                 raise _Deferred
-            outcome = _apply(channel, items)
+            outcome = _apply(channel, items, event)
             state = EventState.IGNORED if outcome.ignored else EventState.PROCESSED
             finished = InboundEvent.objects.filter(pk=event.pk, lease=lease).update(
                 state=state,
@@ -391,6 +404,14 @@ def _fail(event: InboundEvent, lease: str, error: str, permanent: bool = False) 
     return str(state)
 
 
+def _keep_promise(items: list[Normalised], message_code: str) -> None:
+    """The event's first message gets the code promised on accept (the API kind's 202)."""
+    for item in items:
+        if message_code and isinstance(item, InboundMessage) and not item.code:
+            item.code = message_code
+            return
+
+
 def _fetch_files(kind: ChannelKind, channel: Channel, items: list[Normalised]) -> None:
     """Download the files a provider holds, outside any transaction. A file that cannot
     be had (too big, gone) is named in the text instead of failing the message."""
@@ -419,13 +440,20 @@ class Outcome:
         return not self.kinds or self.kinds == ["ignored"] * len(self.kinds)
 
 
-def _apply(channel: Channel, items: list[Normalised]) -> Outcome:
+def _apply(channel: Channel, items: list[Normalised], event: InboundEvent | None = None) -> Outcome:
     from adesso.conversations.models import Message
     from adesso.intake.actions import do_receive_message
 
     outcome = Outcome([], [])
+    kind = get_kind(channel.kind)
     for item in items:
-        if isinstance(item, InboundMessage):
+        # A kind's own storage first (email keeps each mail whole with its headers).
+        applied = kind.apply(channel, item, event) if event is not None else None
+        if applied is not None:
+            outcome.kinds.append(applied[0])
+            outcome.notes.append(applied[1])
+            outcome.message_code = outcome.message_code or applied[2]
+        elif isinstance(item, InboundMessage):
             received = do_receive_message(channel, item)
             outcome.kinds.append("message")
             outcome.message_code = outcome.message_code or received.message.code

@@ -1,11 +1,19 @@
-"""Every state change of the email channel: a mail received (from IMAP or a
-provider's webhook, through the same handler), quarantined, or bounced."""
+"""Every state change of the email channel.
+
+Accept side (a webhook's request, the IMAP reader): `do_accept_mail` stores the raw
+mail as an inbound event with one INSERT (adesso/channels/pipeline.py). Worker side:
+`mail_events` parses it into normalised events (a customer's message, a bounce's
+status update, or a copy of our own mail to ignore), and `do_apply_mail` stores each
+with the mail kept whole and its threading headers, in the pipeline's transaction.
+A mail that can never be a message raises InboundError and the pipeline quarantines
+the event, with the reason, for an admin to see and replay."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -13,34 +21,61 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from adesso.channels.base import InboundMessage, InboundSender
+from adesso.channels.base import (
+    EventIdentity,
+    Ignored,
+    InboundError,
+    InboundMessage,
+    InboundSender,
+    Normalised,
+    StatusUpdate,
+)
 from adesso.channels.email.config import EmailConfig
 from adesso.channels.email.dsn import Bounce
-from adesso.channels.email.models import Mail, MailKind, Quarantine
+from adesso.channels.email.models import Mail, MailKind
 from adesso.channels.email.parse import MailError, ParsedMail, digest, parse_mail
 from adesso.channels.email.quote import visible_text
 from adesso.channels.email.threads import decode_our_id, find_thread
-from adesso.channels.models import Channel
+from adesso.channels.models import Channel, InboundEvent
 from adesso.contacts.models import Contact
 from adesso.conversations.events import record_event
 from adesso.conversations.models import DeliveryStatus, Direction, EventKind, Message
-from adesso.intake.actions import Received, do_receive_message
+from adesso.intake.actions import do_receive_message
 from adesso.lib.addresses import normalize_email
 
 log = logging.getLogger(__name__)
 
 # A bounce that names only the failed address refers to our mail of this long ago at most.
 BOUNCE_WINDOW = dt.timedelta(days=7)
-# Larger mail is kept in quarantine, whole, instead of being parsed.
+# Larger mail is quarantined, whole, instead of being parsed.
 MAX_MAIL_BYTES = 50 * 1024 * 1024
+# Where the worker keeps what it parsed with each normalised event (not a field: the
+# normalised event stays what every kind's `parse` returns, as the fixtures say).
+_CONTEXT = "_email_context"
 
 
 @dataclass
-class MailOutcome:
-    status: str  # "stored", "duplicate", "bounce", "report", "quarantined", "ours"
-    mail: Mail | None = None
-    quarantine: Quarantine | None = None
-    received: Received | None = None
+class MailContext:
+    raw: bytes
+    parsed: ParsedMail
+    how: str = ""  # how a message was threaded
+
+
+@dataclass
+class Applied:
+    kind: str  # "message", "bounce", "report"
+    note: str
+    message_code: str = ""
+
+
+def do_accept_mail(channel: Channel, raw: bytes, source: str, external_id: str = "") -> tuple[InboundEvent, bool]:
+    """Store a raw mail as an inbound event, once (the provider's id, else the SHA-256
+    of the bytes: the same mail posted again is the same event); returns it and
+    whether it is new. Nothing is parsed here."""
+    from adesso.channels.pipeline import accept
+
+    identity = EventIdentity(external_id=external_id or "sha256:" + digest(raw))
+    return accept(channel, identity, raw, {"source": source[:100]})
 
 
 def own_addresses(channel: Channel) -> set[str]:
@@ -62,8 +97,13 @@ def parse_for(channel: Channel, raw: bytes) -> ParsedMail:
 
 
 def inbound_for(channel: Channel, config: EmailConfig, mail: ParsedMail) -> tuple[InboundMessage, str]:
-    """The core's InboundMessage for a parsed mail, and how it was threaded."""
+    """The core's InboundMessage for a parsed mail, and how it was threaded. A mail joins
+    a conversation by a code it carries only when its sender is that conversation's
+    contact: anyone can copy a code into References, a plus-address or a subject, so a
+    stranger's mail starts a conversation of its own (an agent may merge them)."""
     thread, how = find_thread(channel, config, mail)
+    if thread and not sender_is_contact(channel, thread, mail.from_address):
+        thread, how = "", f"new ({how} of a conversation with another contact)"
     text = visible_text(mail.text, mail.html, mail.subject)
     if mail.undecodable:
         text += (
@@ -85,47 +125,87 @@ def inbound_for(channel: Channel, config: EmailConfig, mail: ParsedMail) -> tupl
         attachments=mail.attachments,
         subject=mail.subject,
         thread=thread,
-        new_thread=not thread and config.threading == "new",
+        new_thread=not thread and (config.threading == "new" or how.startswith("new (")),
         automated=bool(mail.automated),
     )
     return inbound, how or "new"
 
 
-def do_receive_mail(channel: Channel, raw: bytes, source: str = "") -> MailOutcome:
-    """Store one mail: a customer's message, a bounce, or a quarantined mail with the
-    reason. Idempotent: the same mail again stores nothing. Never raises for what the
-    mail contains; raises only when the database itself fails."""
+def sender_is_contact(channel: Channel, conversation_code: str, address: str) -> bool:
+    """Whether `address` is one of the addresses of the contact of the conversation
+    (in the channel's organisation) that `conversation_code` names; true when there is
+    no such conversation (nothing to join: the core then files the mail anew)."""
+    from adesso.contacts.models import ContactIdentity
+    from adesso.conversations.models import Conversation
+
+    address = normalize_email(address)
+    contact_id = (
+        Conversation.objects.filter(organization_id=channel.organization_id, code=conversation_code)
+        .values_list("contact_id", flat=True)
+        .first()
+    )
+    if contact_id is None:
+        return True
+    if not address:
+        return False
+    return (
+        ContactIdentity.objects.filter(contact_id=contact_id, kind="email", value=address).exists()
+        or Contact.objects.filter(pk=contact_id, email__iexact=address).exists()
+    )
+
+
+def mail_events(channel: Channel, raw: bytes) -> list[Normalised]:
+    """One stored raw mail -> normalised events (in the worker). InboundError: it can
+    never be a message (no sender, MIME the parser rejects, over the size cap)."""
+    config = channel_config(channel)
     try:
-        config = channel_config(channel)
         parsed = parse_for(channel, raw)
         if parsed.bounce is not None:
-            return _receive_bounce(channel, raw, parsed, parsed.bounce, source)
+            bounce = parsed.bounce
+            status = "failed" if bounce.failed else "delayed"
+            update = StatusUpdate(
+                provider_message_id=bounce.original_message_id,
+                status=status,
+                error=bounce.summary() if bounce.failed else "",
+            )
+            return [_with(update, MailContext(raw, parsed))]
         if decode_our_id(parsed.message_id) and parsed.automated == "our own address":
             # A copy of a mail we sent (the mailbox was in Cc, or keeps sent mail in the
             # inbox): already in its conversation as our reply.
-            return MailOutcome("ours")
+            return [Ignored("A copy of a mail sent from this channel")]
         inbound, how = inbound_for(channel, config, parsed)
     except MailError as exc:
-        return do_quarantine_mail(channel, raw, str(exc), source)
+        raise InboundError(str(exc)) from None
     except Exception as exc:
+        # The parser met something it cannot read: no retry will read it either.
         log.exception("Mail on channel %s could not be parsed", channel.code)
-        return do_quarantine_mail(channel, raw, f"The mail cannot be parsed ({type(exc).__name__})", source)
-    try:
-        return _store(channel, raw, parsed, inbound, how, source)
-    except Exception as exc:
-        # A mail the core refuses (a value the database will not take...) must not stop
-        # the fetcher: it is kept for an admin, and the rest of the mailbox goes on.
-        log.exception("Mail on channel %s could not be stored", channel.code)
-        return do_quarantine_mail(channel, raw, f"The mail could not be stored ({type(exc).__name__})", source)
+        raise InboundError(f"The mail cannot be parsed ({type(exc).__name__})") from None
+    return [_with(inbound, MailContext(raw, parsed, how))]
+
+
+def _with(item: Any, context: MailContext) -> Any:
+    setattr(item, _CONTEXT, context)
+    return item
+
+
+def do_apply_mail(channel: Channel, item: Normalised, source: str) -> Applied | None:
+    """Store one normalised event of `mail_events` with its mail (in the pipeline's
+    transaction); None for one it made without a mail (left to the pipeline)."""
+    context: MailContext | None = getattr(item, _CONTEXT, None)
+    if context is None:
+        return None
+    if isinstance(item, StatusUpdate) and context.parsed.bounce is not None:
+        return _receive_bounce(channel, context.raw, context.parsed, context.parsed.bounce, source)
+    if isinstance(item, InboundMessage):
+        return _store(channel, context.raw, context.parsed, item, context.how, source)
+    return None
 
 
 @transaction.atomic
-def _store(
-    channel: Channel, raw: bytes, parsed: ParsedMail, inbound: InboundMessage, how: str, source: str
-) -> MailOutcome:
+def _store(channel: Channel, raw: bytes, parsed: ParsedMail, inbound: InboundMessage, how: str, source: str) -> Applied:
     received = do_receive_message(channel, inbound)
     if not received.created:
-        return MailOutcome("duplicate", received=received)
+        return Applied("message", f"mail {parsed.key[:200]} had been received before", received.message.code)
     # A new contact gets the address as its primary email (see inbound_for).
     if Contact.objects.filter(pk=received.conversation.contact_id, email="").update(email=parsed.from_address):
         received.conversation.contact.email = parsed.from_address
@@ -151,29 +231,7 @@ def _store(
         mail.inline = {cid: codes[i] for cid, i in parsed.inline.items() if i < len(codes)}
     mail.raw.save("mail.eml", ContentFile(raw), save=False)
     mail.save(force_insert=True)
-    return MailOutcome("stored", mail=mail, received=received)
-
-
-def do_quarantine_mail(channel: Channel, raw: bytes, reason: str, source: str = "") -> MailOutcome:
-    """Keep a mail that cannot be a message, whole, with the reason, for an admin.
-    The same bytes again are quarantined once."""
-    key = digest(raw)
-    with transaction.atomic():
-        existing = Quarantine.objects.filter(channel=channel, digest=key).first()
-        if existing is not None:
-            return MailOutcome("quarantined", quarantine=existing)
-        row = Quarantine(
-            organization_id=channel.organization_id,
-            channel=channel,
-            digest=key,
-            reason=reason[:2000],
-            source=source[:100],
-            size=len(raw),
-        )
-        row.raw.save("mail.eml", ContentFile(raw), save=False)
-        row.save(force_insert=True)
-    log.warning("Mail quarantined on channel %s: %s", channel.code, reason)
-    return MailOutcome("quarantined", quarantine=row)
+    return Applied("message", f"mail {mail.code}, threaded by {how}"[:300], received.message.code)
 
 
 def _bounced_message(channel: Channel, bounce: Bounce) -> Message | None:
@@ -222,9 +280,10 @@ def _bounced_by_recipient(channel: Channel, bounce: Bounce) -> Message | None:
 
 
 @transaction.atomic
-def _receive_bounce(channel: Channel, raw: bytes, parsed: ParsedMail, bounce: Bounce, source: str) -> MailOutcome:
+def _receive_bounce(channel: Channel, raw: bytes, parsed: ParsedMail, bounce: Bounce, source: str) -> Applied:
+    kind = "bounce" if bounce.failed else "report"
     if Mail.objects.filter(channel=channel, incoming=True, key=parsed.key).exists():
-        return MailOutcome("duplicate")
+        return Applied(kind, f"mail {parsed.key[:200]} had been received before")
     target = _bounced_message(channel, bounce)
     mail = Mail(
         organization_id=channel.organization_id,
@@ -251,7 +310,8 @@ def _receive_bounce(channel: Channel, raw: bytes, parsed: ParsedMail, bounce: Bo
     mail.save(force_insert=True)
     if target is not None and bounce.failed:
         do_record_bounce(target, bounce.summary(), bounce.reason)
-    return MailOutcome("bounce" if bounce.failed else "report", mail=mail)
+    about = f"of message {target.code}" if target is not None else "of no mail we know"
+    return Applied(kind, f"{kind} {about}: {bounce.summary()}"[:500], target.code if target is not None else "")
 
 
 def do_record_bounce(message: Message, reason: str, kind: str = "other") -> None:

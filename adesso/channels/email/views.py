@@ -1,25 +1,44 @@
-"""The email channel's pages: a mail's original (shown whole, downloadable as .eml)
-and, for supervisors and admins, the quarantine and the mailboxes' state."""
+"""The email channel's views: the inbound webhooks (webhooks.receive: verify, store,
+answer), a mail's original (shown whole, downloadable as .eml) and, for supervisors
+and admins, the quarantine and the mailboxes' state."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
 
-from adesso.channels.email import original
+from adesso.channels.email import original, senders
 from adesso.channels.email.access import (
+    QuarantinedMail,
     access_mail_by_code,
     access_mails_of_message,
     access_quarantine_by_code,
     mailboxes_for,
     quarantine_for,
 )
+from adesso.channels.email.webhooks import receive
 
 if TYPE_CHECKING:
     from adesso.front.views.common import AgentRequest
+
+
+@csrf_exempt
+def inbound(request: HttpRequest, channel_code: str, provider: str | None = None) -> HttpResponse:
+    """POST /channels/email/<code>/inbound[/<provider>]: a provider's inbound mail."""
+    return receive(request, provider, channel_code)
+
+
+@csrf_exempt
+def legacy_inbound(request: HttpRequest, provider: str, channel_code: str) -> HttpResponse:
+    """/mail/inbound/<provider>/<code>: the address providers were given before the
+    channel moved to /channels/email/ (kept working)."""
+    return receive(request, provider, channel_code)
 
 
 @login_required
@@ -62,7 +81,7 @@ def mail_download(request: AgentRequest, code: str) -> FileResponse:
 
 @login_required
 def quarantine(request: AgentRequest) -> HttpResponse:
-    rows = list(quarantine_for(request.user).order_by("-created_at", "-pk")[:200])
+    rows = quarantine_for(request.user)
     return render(
         request,
         "email_channel/quarantine.html",
@@ -74,6 +93,24 @@ def quarantine(request: AgentRequest) -> HttpResponse:
 
 
 @login_required
-def quarantine_download(request: AgentRequest, code: str) -> FileResponse:
+def quarantine_download(request: AgentRequest, code: str) -> HttpResponseBase:
     row = access_quarantine_by_code(request.user, code)
+    if isinstance(row, QuarantinedMail):
+        response = HttpResponse(row.raw or b"", content_type="message/rfc822")
+        response["Content-Disposition"] = f'attachment; filename="quarantined-{row.code}.eml"'
+        response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
     return _eml(row.raw, f"quarantined-{row.code}.eml")
+
+
+@require_http_methods(["GET", "POST"])
+def verify_sender(request: HttpRequest, channel_code: str, token: str) -> HttpResponse:
+    """The link of the proof mail (senders.py): GET shows a button, POST proves the
+    address (a link scanner that only GETs proves nothing). No login: the link, sent
+    to the address, is the proof."""
+    proof = senders.proof_for_link(channel_code, token)
+    if proof is not None and request.method == "POST":
+        senders.do_prove(proof)
+        proof.refresh_from_db()
+    return render(request, "email_channel/verify_sender.html", {"proof": proof}, status=200 if proof else 404)
