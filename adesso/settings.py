@@ -4,6 +4,7 @@ Nothing here is read by application code at import time: modules read
 `django.conf.settings` when they run.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,7 @@ INSTALLED_APPS = [
     "adesso.demo",
     "adesso.ops",
     "adesso.simulation",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -91,6 +93,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "adesso.urls"
@@ -147,9 +151,25 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "front:login"
 LOGIN_REDIRECT_URL = "front:inbox"
 LOGOUT_REDIRECT_URL = "front:login"
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# django-axes first: a locked-out account or address is refused before the password is
+# checked (adesso/accounts/throttle.py, docs/security.md).
+AUTHENTICATION_BACKENDS = ["adesso.accounts.throttle.LoginThrottleBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("ADESSO_LOGIN_FAILURES", 10)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("ADESSO_LOGIN_COOLOFF_MINUTES", 15))
+# Counted per account and, separately, per client address.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_FORM_FIELD = "username"  # the login form's field (the User's is email)
+AXES_LOCKOUT_CALLABLE = "adesso.accounts.throttle.locked_out"
+AXES_SENSITIVE_PARAMETERS = ["password"]
+# Behind reverse proxies (nginx, a load balancer) that append X-Forwarded-For: how many.
+ADESSO_PROXY_COUNT = env_int("ADESSO_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "adesso.accounts.throttle.client_ip"
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {  # our User has `name` and `email` (Django's default list looks for first_name...)
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ["email", "name"]},
+    },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},

@@ -39,6 +39,11 @@ def do_create_agent(
     org: Organization, email: str, name: str = "", role: str = Role.AGENT,
     language: str = "it", password: str | None = None,
 ) -> User:
+    if password is not None:  # the same validators as an invitation's (settings.AUTH_PASSWORD_VALIDATORS)
+        try:
+            validate_password(password, User(email=email, name=name, organization=org))
+        except ValidationError as exc:
+            raise ActionError(" ".join(exc.messages), "invalid_password") from None
     return User.objects.create_user(
         email=email, password=password, organization=org, role=role, name=name,
         language=language,
