@@ -5,7 +5,10 @@ quarantined event; agents get 403, another organisation's channel 404."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import re
 from typing import Any
 
 import pytest
@@ -18,8 +21,12 @@ from adesso.channels.models import Channel, EventState, InboundEvent
 from adesso.conversations.models import Message
 from tests.builders import make_agent, make_org
 from tests.support.telegram_api import BotApi
+from tests.test_api_channel_webhook import webhook as webhook_fixture
 
 pytestmark = pytest.mark.django_db
+
+# The client system's endpoint on 127.0.0.1 (tests/test_api_channel_webhook.py).
+webhook = webhook_fixture
 
 TOKEN = "7301234567:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
 SITE = "https://assistenza.pasticceria.example"
@@ -255,3 +262,52 @@ def test_the_page_speaks_italian(bot):
 
     for text in ("Canali", "Collega Telegram", "Invia una prova", "Disattiva", "Eventi in quarantena", "Copia"):
         assert text in page, text
+
+
+def test_an_api_channel_connected_on_the_page_shows_its_token_and_key_once(settings):
+    org = make_org()
+    anna = logged_in(make_agent(org, "Anna", role=Role.ADMIN, language="en"))
+
+    r = anna.post("/settings/channels/new/api", {"name": "Negozio online", "webhook_url": ""})
+
+    assert r.status_code == 200
+    page = r.content.decode()
+    channel = Channel.objects.get(kind="api")
+    token = re.search(r'value="(ach_[^"]+)"', page).group(1)
+    assert channel.token_matches(token)
+    assert f'value="{channel.config["signing_secret"]}"' in page
+    # The token works for intake; the channels page never shows either again.
+    intake = Client().post(
+        f"/api/v1/inbound/{channel.code}",
+        json.dumps({"external_id": "o-1", "sender": {"external_id": "c-1", "name": "Lucia"}, "text": "Ciao"}),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert intake.status_code == 202, intake.content
+    later = (
+        anna.get("/settings/channels").content.decode()
+        + anna.get(f"/settings/channels/{channel.code}/edit").content.decode()
+    )
+    assert token not in later and channel.config["signing_secret"] not in later
+
+
+def test_the_api_kinds_test_is_a_signed_call_of_its_webhook(webhook):
+    org = make_org()
+    anna = logged_in(make_agent(org, "Anna", role=Role.ADMIN, language="en"))
+    channel, _ = do_create_channel(org, "api", "Negozio online", {"webhook_url": webhook.url})
+
+    ok = anna.post(f"/settings/channels/{channel.code}/test", follow=True).content.decode()
+
+    assert "The webhook answered 200 to a signed test call." in ok
+    hit = webhook.hits[-1]
+    assert hit.json()["event"] == "test" and hit.json()["channel"] == channel.code
+    expected = hmac.new(channel.config["signing_secret"].encode(), hit.body, hashlib.sha256).hexdigest()
+    assert hit.headers["x-adesso-signature"] == f"sha256={expected}"
+
+    webhook.answer(503)
+    failed = anna.post(f"/settings/channels/{channel.code}/test", follow=True).content.decode()
+    assert "Test of Negozio online failed: The webhook answered 503" in failed
+
+    plain, _ = do_create_channel(org, "api", "Gestionale")
+    said = anna.post(f"/settings/channels/{plain.code}/test", follow=True).content.decode()
+    assert "No webhook address" in said

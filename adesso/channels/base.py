@@ -60,6 +60,17 @@ class PermanentDeliveryError(DeliveryError):
     """This message will never be accepted as it is (e.g. a 4xx): fail it now."""
 
 
+class RecipientUnreachable(PermanentDeliveryError):
+    """The provider will not deliver to this customer's address any more (Telegram's 403:
+    they blocked the bot): the message fails and the contact's identity (`identity_kind`,
+    `identity_value`) is flagged unreachable until the customer writes again."""
+
+    def __init__(self, text: str, identity_kind: str, identity_value: str) -> None:
+        super().__init__(text)
+        self.identity_kind = identity_kind
+        self.identity_value = identity_value
+
+
 class PermanentChannelError(PermanentDeliveryError):
     """Nothing will be accepted on this channel any more (revoked credentials,
     410 Gone): fail the message and disable the channel with this text as the reason."""
@@ -268,6 +279,12 @@ class ChannelKind:
     def config_template(self) -> str:
         """The configuration form's fragment on the channels page (docs/channels.md)."""
         return f"{self.kind}_channel/_config.html"
+
+    def shown_once(self, channel: Channel, token: str) -> dict[str, str]:
+        """What the admin must copy when the channel is connected and will never see again
+        (label -> value): generated credentials the provider's side needs (the api kind's
+        token and signing key). Nothing by default."""
+        return {}
 
     def verify(self, channel: Channel, request: HttpRequest) -> None:
         """Check on the raw request that the provider sent it; raises VerificationError."""

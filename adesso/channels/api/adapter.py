@@ -148,6 +148,45 @@ class ApiChannel(ChannelKind):
     def parse(self, channel: Channel, body: bytes) -> list[Normalised]:
         return [_message(_validated(body))]
 
+    def shown_once(self, channel: Channel, token: str) -> dict[str, str]:
+        from django.utils.translation import gettext as _
+
+        return {_("Channel token"): token, _("Webhook signing key"): signing_secret(channel)}
+
+    def test_connection(self, channel: Channel) -> str:
+        """A signed test call of the webhook (`"event": "test"`), as replies are sent."""
+        from django.utils.translation import gettext as _
+
+        from adesso.channels.base import ConnectError
+
+        try:
+            config = ApiChannelConfig.model_validate(channel.config)
+        except ValidationError:
+            raise ConnectError(_("The channel's configuration is invalid.")) from None
+        if config.webhook_url is None:
+            return _("No webhook address: your system reads replies through the API, nothing to call.")
+        payload = {"event": "test", "channel": channel.code, "sent_at": timezone.now().isoformat()}
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        seconds = float(getattr(settings, "ADESSO_WEBHOOK_TIMEOUT", 10.0))
+        try:
+            with (
+                netguard.http_client(httpx.Timeout(seconds, connect=min(seconds, 5.0))) as client,
+                client.stream(
+                    "POST",
+                    str(config.webhook_url),
+                    content=body,
+                    headers=_headers(channel, body, "test-" + new_secret()),
+                ) as response,
+            ):
+                _read_head(response)
+        except netguard.OutboundRefused as exc:
+            raise ConnectError(str(exc)) from None
+        except httpx.HTTPError as exc:
+            raise ConnectError(_("Could not reach the webhook (%s).") % type(exc).__name__) from None
+        if 200 <= response.status_code < 300:
+            return _("The webhook answered %s to a signed test call.") % response.status_code
+        raise ConnectError(_("The webhook answered %s to a signed test call.") % response.status_code)
+
     def send(self, channel: Channel, message: Message) -> str | None:
         """POST the reply, signed, to the channel's webhook_url (nothing to do without one:
         the client reads replies through the API). Returns the `id` the client answered with.
@@ -163,13 +202,7 @@ class ApiChannel(ChannelKind):
         if config.webhook_url is None:
             return None
         body = json.dumps(webhook_payload(channel, message), ensure_ascii=False, separators=(",", ":")).encode()
-        headers = {
-            "Content-Type": "application/json",
-            "User-Agent": "Adesso-Webhook/1",
-            "X-Adesso-Signature": "sha256=" + sign(signing_secret(channel), body),
-            "X-Adesso-Timestamp": str(int(time.time())),
-            "Idempotency-Key": message.code,
-        }
+        headers = _headers(channel, body, message.code)
         seconds = float(getattr(settings, "ADESSO_WEBHOOK_TIMEOUT", 10.0))
         timeout = httpx.Timeout(seconds, connect=min(seconds, 5.0))
         try:
@@ -187,6 +220,16 @@ class ApiChannel(ChannelKind):
         except httpx.TransportError as exc:
             raise UnknownDeliveryResult(f"No answer from the webhook after sending ({type(exc).__name__})") from exc
         return _outcome(response.status_code, response.headers, head)
+
+
+def _headers(channel: Channel, body: bytes, idempotency_key: str) -> dict[str, str]:
+    return {
+        "Content-Type": "application/json",
+        "User-Agent": "Adesso-Webhook/1",
+        "X-Adesso-Signature": "sha256=" + sign(signing_secret(channel), body),
+        "X-Adesso-Timestamp": str(int(time.time())),
+        "Idempotency-Key": idempotency_key,
+    }
 
 
 def _validated(body: bytes) -> InboundIn:

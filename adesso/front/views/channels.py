@@ -142,11 +142,19 @@ def connect(request: AgentRequest, kind_name: str) -> HttpResponse:
         try:
             if not name:
                 raise ActionError(_("The name is empty."), "invalid_name")
-            channel, _token = actions.do_create_channel(admin.organization, kind.kind, name, form.config())  # type: ignore[attr-defined]
+            channel, token = actions.do_create_channel(admin.organization, kind.kind, name, form.config())  # type: ignore[attr-defined]
         except ActionError as exc:
             error = exc.message
         else:
             messages.success(request, _("Channel %(name)s connected.") % {"name": channel.name})
+            once = kind.shown_once(channel, token)
+            if once:
+                # Rendered, not redirected: these are never stored anywhere they could be shown again.
+                return render(
+                    request,
+                    "front/channel_connected.html",
+                    {"channel": channel, "once": sorted(once.items()), "nav": "channels"},
+                )
             return HttpResponseRedirect(reverse("front:channels") + f"#channel-{channel.code}")
     return render(
         request,
