@@ -74,10 +74,11 @@ def do_request_proof(channel: Channel, config: EmailConfig, force: bool = False)
             SenderProof.objects.filter(pk=proof.pk).update(token_hash=hash_secret(token), requested_at=timezone.now())
     link = settings.SITE_URL.rstrip("/") + f"/channels/email/{channel.code}/verify/{token}"
     body = _(
-        'Someone set up %(address)s as the address of the support channel "%(channel)s" in Adesso.\n\n'
+        "Someone at %(organization)s set up %(address)s as the address of the support channel "
+        '"%(channel)s" in Adesso.\n\n'
         "If it was your organisation, open this link to confirm that replies may be sent from this address:\n"
         "%(link)s\n\nIf not, ignore this mail: nothing will be sent from your address."
-    ) % {"address": address, "channel": channel.name, "link": link}
+    ) % {"address": address, "channel": channel.name, "link": link, "organization": channel.organization.name}
     EmailMessage(
         subject=_("Confirm the address %(address)s for Adesso") % {"address": address},
         body=body,

@@ -45,6 +45,7 @@ from adesso.channels.email.actions import do_accept_mail
 from adesso.channels.email.config import EmailConfig
 from adesso.channels.email.rawmime import raw_mime
 from adesso.channels.models import Channel
+from adesso.channels.pipeline import find_channel
 
 log = logging.getLogger(__name__)
 
@@ -190,14 +191,12 @@ def _as_bytes(message: Any) -> bytes:
 
 def receive(request: HttpRequest, provider: str | None, channel_code: str) -> HttpResponse:
     """Verify, store each raw mail as an inbound event (one INSERT), answer at once."""
-    from adesso.channels.pipeline import _channel
-
     if request.method != "POST":
         return _error(405, "method_not_allowed", "POST the provider's inbound mail here")
     length = int(request.META.get("CONTENT_LENGTH") or 0)
     if length > settings.ADESSO_MAX_BODY_BYTES:
         return _error(413, "too_large", f"The body is {length} bytes; the limit is {settings.ADESSO_MAX_BODY_BYTES}")
-    channel = _channel("email", channel_code)
+    channel = find_channel("email", channel_code)
     if channel is None:
         return _error(404, "unknown_channel", f"No email channel with code {channel_code!r}")
     provider = provider or str(channel.config.get("provider") or "")

@@ -1,0 +1,148 @@
+"""Issue 10, acceptance 2: mail that once froze the site. A 1 MB mail and a 12 KB one with
+8,000 line breaks posted to a provider's webhook on the real server (granian with the
+Procfile's web options: one worker, one thread), with a GET sent while the webhook is
+in flight: the webhook answers in under 100 ms, the GET in under 200 ms; the worker
+then makes a message of each in under 2 s.
+
+Before the pipeline, the 12 KB mail held the only web thread for 17.3 s (quote
+stripping in the request, quadratic) and the GET waited 16.8 s.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from adesso.channels.actions import do_create_channel
+from adesso.channels.models import InboundEvent
+from adesso.conversations.models import Message
+from tests.builders import make_org
+from tests.support.mailintake import process_mail, receive_mail
+from tests.support.mailservers import compose, database_url
+from tests.test_email_webhooks import SIGNING_KEY, mailgun_form
+
+LINE = "Buongiorno, vorrei sapere dove si trova il mio ordine 1234: non è ancora arrivato, grazie.\n"
+MAILS = {
+    "1 MB": compose(message_id="<grande@example.net>", text=LINE * 11_000),
+    "12 KB, 8,000 line breaks": compose(message_id="<righe@example.net>", text="ok\n" * 4_000 + "\n" * 4_000),
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def web(transactional_db, tmp_path, settings):
+    """The Procfile's `web` process on the test database; yields its URL."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "ADESSO_TESTING": "1",
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "DJANGO_SETTINGS_MODULE": "adesso.settings",
+    }
+    log = tmp_path / "web.log"
+    granian = str(Path(sys.executable).with_name("granian"))
+    args = [
+        granian,
+        "--interface",
+        "wsgi",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--blocking-threads",
+        "1",
+        "--log-level",
+        "warning",
+        "--no-access-log",
+        "adesso.wsgi:application",
+    ]
+    with log.open("w") as out:
+        server = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{url}/login/", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            pytest.fail("granian did not start: " + log.read_text())
+        time.sleep(0.1)
+    yield url
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def timed(results: dict[str, float], name: str, send) -> None:
+    start = time.perf_counter()
+    response = send()
+    results[name] = time.perf_counter() - start
+    results[f"{name} status"] = response.status_code
+
+
+@pytest.mark.parametrize("name", list(MAILS))
+def test_a_heavy_mail_answers_at_once_and_a_get_meanwhile_is_not_held(web, name):
+    channel, _ = do_create_channel(
+        make_org(), "email", "Assistenza", {"address": "help@shop.example", "mailgun_signing_key": SIGNING_KEY}
+    )
+    receive_mail(channel, compose(message_id="<caldo@example.net>"))  # a worker already running is warm
+    webhook = f"{web}/channels/email/{channel.code}/inbound/mailgun"
+    with httpx.Client() as warm:
+        # A server that has been running has taken webhooks before (the first request of
+        # a process loads what Django imports lazily).
+        small = mailgun_form(compose(message_id="<primo@example.net>"))
+        warm.post(webhook, content=small["data"], headers={"Content-Type": small["content_type"]})
+        warm.get(f"{web}/login/")
+    process_mail()
+    form = mailgun_form(MAILS[name])
+    results: dict[str, float] = {}
+
+    with httpx.Client(timeout=30) as poster, httpx.Client(timeout=30) as reader:
+        post = threading.Thread(
+            target=timed,
+            args=(
+                results,
+                "webhook",
+                lambda: poster.post(webhook, content=form["data"], headers={"Content-Type": form["content_type"]}),
+            ),
+        )
+        get = threading.Thread(target=timed, args=(results, "get", lambda: reader.get(f"{web}/login/")))
+        post.start()
+        time.sleep(0.005)  # the GET is sent while the webhook is in flight
+        get.start()
+        post.join()
+        get.join()
+
+    print(f"{name}: webhook {results['webhook'] * 1000:.0f} ms, GET meanwhile {results['get'] * 1000:.0f} ms")
+    assert (results["webhook status"], results["get status"]) == (200, 200)
+    assert results["webhook"] < 0.100
+    assert results["get"] < 0.200
+    assert not Message.objects.filter(channel=channel).exclude(external_id__in=["caldo@example.net"]).exists()
+
+    start = time.perf_counter()
+    process_mail()
+    took = time.perf_counter() - start
+
+    print(f"{name}: the worker made the message in {took * 1000:.0f} ms")
+    assert took < 2.0
+    event = InboundEvent.objects.filter(channel=channel).latest("pk")
+    assert event.state == "processed", event.error
+    assert Message.objects.get(code=event.message_code).text
