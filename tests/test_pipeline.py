@@ -231,3 +231,142 @@ def test_a_burst_of_events_asks_for_one_processing_task(channel, settings, djang
     assert asked_during_the_burst == 1
     assert len(default_task_backend.results) == 2  # after it started, a new event asks again
     assert texts() == ["testo e1", "testo e2", "testo e3"]
+
+
+# --- one transaction per batch (docs/performance.md, "Inbound pipeline (session 4)") -----
+
+
+@pytest.fixture
+def acknowledging():
+    org = make_org(ack=True, auto_assign=True)
+    return Channel.objects.create(organization=org, kind="scripted", name="Scripted")
+
+
+def test_an_event_that_fails_in_a_batch_rolls_back_alone_and_the_others_are_acknowledged(
+    acknowledging, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    from django_tasks import default_task_backend
+
+    from adesso.conversations.models import ConversationEvent
+    from adesso.intake import actions as intake
+    from adesso.outbox.models import Delivery
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    real = intake.do_receive_message
+
+    def breaks_on_boom(channel, inbound):
+        received = real(channel, inbound)  # everything is written, then it breaks
+        if inbound.text == "boom":
+            raise RuntimeError("the database said no")
+        return received
+
+    monkeypatch.setattr(intake, "do_receive_message", breaks_on_boom)
+    receive(acknowledging, "e1", sender="mario")
+    receive(acknowledging, "e2", sender="lucia", text="boom")
+    receive(acknowledging, "e3", sender="anna")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert do_process_events() == 3
+
+    states = dict(InboundEvent.objects.values_list("external_id", "state"))
+    assert states == {"e1": "processed", "e2": "failed", "e3": "processed"}
+    assert "RuntimeError: the database said no" in InboundEvent.objects.get(external_id="e2").error
+    assert set(Message.objects.filter(auto=False).values_list("text", flat=True)) == {"testo e1", "testo e3"}
+    assert Message.objects.filter(auto=True).count() == 2
+    assert not Message.objects.filter(text="boom").exists()
+    assert ConversationEvent.objects.filter(kind="message_received").count() == 2
+    deliveries = set(Delivery.objects.values_list("pk", flat=True))
+    sends = [r for r in default_task_backend.results if r.task.name == "deliver_many"]
+    assert len(deliveries) == 2
+    assert [set(r.args[0]) for r in sends] == [deliveries]  # one task sends the batch's acknowledgements
+
+
+def test_a_worker_killed_in_the_middle_of_a_batch_loses_and_repeats_nothing(channel, monkeypatch):
+    from adesso.channels.pipeline import LEASE, process_batch
+    from adesso.conversations.models import ConversationEvent
+    from adesso.intake import actions as intake
+
+    real = intake.do_receive_message
+
+    def killed_at_the_second(channel, inbound):
+        if inbound.external_id == "e2":
+            raise SystemExit("SIGTERM")  # not an error the batch handles: the process goes
+        return real(channel, inbound)
+
+    for pos in (1, 2, 3):
+        receive(channel, f"e{pos}", pos=pos)
+    batch = claim()
+    monkeypatch.setattr(intake, "do_receive_message", killed_at_the_second)
+
+    with pytest.raises(SystemExit):
+        process_batch(batch.events, batch.lease)
+
+    assert not Message.objects.exists()  # e1 was applied, then rolled back with the batch
+    assert not ConversationEvent.objects.exists()
+    assert set(InboundEvent.objects.values_list("state", "lease")) == {("accepted", batch.lease)}
+    monkeypatch.setattr(intake, "do_receive_message", real)
+    assert do_process_events() == 0  # still leased to the dead worker
+    assert do_process_events(timezone.now() + LEASE + dt.timedelta(seconds=1)) == 3
+    assert texts() == ["testo e1", "testo e2", "testo e3"]
+    assert set(InboundEvent.objects.values_list("state", "attempts")) == {("processed", 2)}
+
+
+def test_a_new_senders_messages_in_one_batch_make_one_contact_one_conversation_one_acknowledgement(acknowledging):
+    from adesso.contacts.models import Contact
+    from adesso.conversations.models import Conversation
+
+    for pos in (1, 2, 3):
+        receive(acknowledging, f"e{pos}", pos=pos, sender="nuovo")
+    receive(acknowledging, "x1", sender="altro")
+
+    assert do_process_events() == 4
+
+    conversation = Message.objects.get(text="testo e1").conversation
+    assert Conversation.objects.count() == 2
+    assert Contact.objects.count() == 2
+    assert list(conversation.messages.filter(auto=False).order_by("pk").values_list("text", flat=True)) == [
+        "testo e1",
+        "testo e2",
+        "testo e3",
+    ]
+    assert conversation.messages.filter(auto=True).count() == 1
+    assert conversation.promise_at is not None
+
+
+def test_a_batch_of_messages_costs_a_few_statements_each(acknowledging):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for n in range(20):
+        receive(acknowledging, f"old{n}", sender=f"s{n}")
+    do_process_events()
+    for n in range(40):  # half of them from the senders above, half new
+        receive(acknowledging, f"m{n}", pos=2, sender=f"s{n}")
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert do_process_events() == 40
+
+    statements = [
+        q for q in ctx.captured_queries if q["sql"].split(None, 1)[0].upper() in ("SELECT", "INSERT", "UPDATE")
+    ]
+    # New sender: contact, identity, conversation, message; returning: its open conversation
+    # (and on PostgreSQL its lock), its UPDATE, the message. The rest is once per batch.
+    assert len(statements) / 40 <= 5.5, [q["sql"][:80] for q in statements]
+
+
+def test_a_backlog_asks_for_another_task_that_another_worker_can_take(
+    channel, settings, django_capture_on_commit_callbacks
+):
+    from django_tasks import default_task_backend
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    from adesso.channels.pipeline import started_processing
+
+    for n in range(5):
+        receive(channel, f"e{n}", sender=f"s{n}")
+    started_processing()  # the task that runs now
+    with django_capture_on_commit_callbacks(execute=True):
+        assert do_process_events(limit=2, max_batches=1) == 2
+
+    asked = [r for r in default_task_backend.results if r.task.name == "process_inbound"]
+    assert len(asked) == 1

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.core.cache import cache
 
 from adesso.accounts.models import Organization
+from adesso.lib import batch
 
 TTL = 10
 
@@ -30,6 +31,11 @@ def _key(organization_id: int) -> str:
 
 
 def org_settings(organization_id: int) -> OrgSettings:
+    # Once per batch of the inbound pipeline, not once per message (adesso.lib.batch).
+    return batch.memo(("org_settings", organization_id), lambda: _org_settings(organization_id))
+
+
+def _org_settings(organization_id: int) -> OrgSettings:
     found = cache.get(_key(organization_id))
     if found is None:
         row = Organization.objects.filter(pk=organization_id).values(

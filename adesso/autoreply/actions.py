@@ -7,7 +7,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,6 +15,7 @@ from adesso.accounts.cached import TTL, org_settings
 from adesso.autoreply.models import AutoReplyTemplate, Purpose
 from adesso.autoreply.texts import ASKS_POSITION, DEFAULTS, Filling, render, validate_template
 from adesso.conversations.models import Conversation, Message, Status
+from adesso.lib import batch
 from adesso.lib.errors import ActionError
 from adesso.lib.language import detect_language
 from adesso.lib.names import safe_first_name
@@ -51,7 +52,8 @@ def _own_templates(organization_id: int) -> dict[str, str]:
 
 
 def template_text(organization_id: int, purpose: str, language: str) -> str:
-    return _own_templates(organization_id).get(f"{purpose}:{language}") or DEFAULTS[(purpose, language)]
+    own = batch.memo(("autoreply.templates", organization_id), lambda: _own_templates(organization_id))
+    return own.get(f"{purpose}:{language}") or DEFAULTS[(purpose, language)]
 
 
 def _language(conversation: Conversation, text: str) -> str:
@@ -95,10 +97,16 @@ def _send(
     })
     conversation.promise_at = promise_at
     conversation.promise_check_at = check_time(now, promise_at)
-    Conversation.objects.filter(pk=conversation.pk).update(
-        promise_at=conversation.promise_at, promise_check_at=conversation.promise_check_at
-    )
+    # In a batch of the inbound pipeline, with the batch's others (one executemany).
+    adapt = connection.ops.adapt_datetimefield_value
+    if not batch.update_later(_PROMISE_SQL, [adapt(promise_at), adapt(conversation.promise_check_at), conversation.pk]):
+        Conversation.objects.filter(pk=conversation.pk).update(
+            promise_at=conversation.promise_at, promise_check_at=conversation.promise_check_at
+        )
     return message
+
+
+_PROMISE_SQL = "UPDATE conversations_conversation SET promise_at = %s, promise_check_at = %s WHERE id = %s"
 
 
 def acknowledge(

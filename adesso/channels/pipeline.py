@@ -26,6 +26,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -39,6 +40,7 @@ from adesso.channels.base import (
     Ignored,
     InboundError,
     InboundMessage,
+    InboundSender,
     MessageEdit,
     Normalised,
     Reaction,
@@ -287,9 +289,12 @@ def do_process_events(now: dt.datetime | None = None, limit: int = BATCH, max_ba
         batch = claim(now, limit)
         if not batch.events:
             break
-        for event in batch.events:
-            if process(event, batch.lease) != "deferred":
-                done += 1
+        if len(batch.events) == limit:
+            # A backlog: one more task, for another worker to share it (SKIP LOCKED), or
+            # to go on after this one's last batch (at most one is waiting at a time).
+            with transaction.atomic():
+                kick_after_commit()
+        done += sum(1 for state in process_batch(batch.events, batch.lease) if state != "deferred")
     return done
 
 
@@ -306,85 +311,181 @@ def do_dispatch_due_events(now: dt.datetime | None = None) -> int:
 
 def process(event: InboundEvent, lease: str) -> str:
     """Process one leased event; returns its new state (or "deferred")."""
+    return process_batch([event], lease)[0]
+
+
+@dataclass
+class _Parsed:
+    items: list[Normalised]
+    error: str = ""
+    permanent: bool = False
+
+
+def process_batch(events: list[InboundEvent], lease: str) -> list[str]:
+    """Process leased events (sorted by sender, then the provider's order) in ONE
+    transaction; returns each one's new state (or "deferred").
+
+    Parsing and fetching files happen first, outside any transaction. Then one
+    transaction applies every event, each under a savepoint (an event that fails rolls
+    back alone and is recorded as failed), and records all outcomes with one statement
+    per kind of outcome; the lease is checked on every row. A worker that dies before
+    the commit leaves the whole batch as it was, leased: another worker claims it
+    again once the lease has run out, and nothing was done twice.
+    """
+    parsed = [_parse(event) for event in events]
+    try:
+        return _apply_batch(events, parsed, lease)
+    except _LeaseLost:
+        return ["lost"] * len(events)
+    except Exception:
+        if len(events) == 1:
+            log.exception("Inbound event %s: processing failed", events[0].code)
+            exc = _last_error()
+            return [_fail_now(events[0], lease, exc)]
+        # Something broke the batch's transaction itself: one event at a time, so that
+        # one poisoned event cannot hold the others back.
+        log.exception("Inbound batch of %s events failed; processing them one at a time", len(events))
+        return [process_batch([event], lease)[0] for event in events]
+
+
+def _last_error() -> str:
+    import sys
+
+    exc = sys.exc_info()[1]
+    return f"{type(exc).__name__}: {exc}" if exc else "unknown error"
+
+
+def _parse(event: InboundEvent) -> _Parsed:
     channel = event.channel
-    if _earlier_waiting(event):
-        return _defer(event, lease)
     try:
         kind = get_kind(channel.kind)
         items = kind.parse(channel, bytes(event.body))
         _keep_promise(items, event.message_code)
         _fetch_files(kind, channel, items)
     except InboundError as exc:
-        return _fail(event, lease, f"Cannot be processed: {exc}", permanent=True)
+        return _Parsed([], f"Cannot be processed: {exc}", permanent=True)
     except Exception as exc:
         log.exception("Inbound event %s: parse failed", event.code)
-        return _fail(event, lease, f"{type(exc).__name__}: {exc}")
-    try:
-        with transaction.atomic():
-            if _earlier_waiting(event):
-                raise _Deferred
-            outcome = _apply(channel, items, event)
+        return _Parsed([], f"{type(exc).__name__}: {exc}")
+    return _Parsed(items)
+
+
+_FINISH_SQL = (
+    "UPDATE channels_inboundevent SET state = %s, outcome = %s, message_code = %s, note = %s, error = '',"
+    " processed_at = %s, next_attempt_at = NULL, leased_until = NULL, lease = '' WHERE id = %s AND lease = %s"
+)
+_FAIL_SQL = (
+    "UPDATE channels_inboundevent SET state = %s, error = %s, next_attempt_at = %s, leased_until = NULL,"
+    " lease = '', processed_at = %s WHERE id = %s AND lease = %s"
+)
+_DEFER_SQL = (
+    "UPDATE channels_inboundevent SET lease = '', leased_until = NULL, attempts = attempts - 1,"
+    " next_attempt_at = %s WHERE id = %s AND lease = %s"
+)
+
+
+def _apply_batch(events: list[InboundEvent], parsed: list[_Parsed], lease: str) -> list[str]:
+    from adesso.lib import batch as batch_scope
+
+    states: list[str] = []
+    finished: list[list[Any]] = []
+    failed: list[list[Any]] = []
+    deferred: list[list[Any]] = []
+    adapt = connection.ops.adapt_datetimefield_value
+    with transaction.atomic(), batch_scope.scope():
+        now = timezone.now()
+        waiting = _earlier_waiting(events, lease)
+        _prefetch(events, parsed)
+        held: set[str] = set()  # senders with an event deferred in this batch
+        for event, result in zip(events, parsed, strict=True):
+            key = event.sender_key
+            if key and (key in held or waiting.get(key, event.position) < event.position):
+                held.add(key)
+                states.append("deferred")
+                deferred.append([adapt(now + DEFER), event.pk, lease])
+                continue
+            if result.error:
+                state, row = _failure(event, result.error, result.permanent, now)
+                states.append(state)
+                failed.append([*row, event.pk, lease])
+                continue
+            kept = batch_scope.mark()
+            try:
+                with transaction.atomic():
+                    outcome = _apply(event.channel, result.items, event)
+            except Exception as exc:
+                batch_scope.discard(kept)  # the rows it kept for later rolled back with it
+                log.exception("Inbound event %s: processing failed", event.code)
+                state, row = _failure(event, f"{type(exc).__name__}: {exc}", False, now)
+                states.append(state)
+                failed.append([*row, event.pk, lease])
+                continue
             state = EventState.IGNORED if outcome.ignored else EventState.PROCESSED
-            finished = InboundEvent.objects.filter(pk=event.pk, lease=lease).update(
-                state=state,
-                outcome=",".join(outcome.kinds)[:100],
-                message_code=outcome.message_code,
-                note="\n".join(outcome.notes)[:MAX_ERROR_CHARS],
-                error="",
-                processed_at=timezone.now(),
-                next_attempt_at=None,
-                leased_until=None,
-                lease="",
+            states.append(str(state))
+            finished.append(
+                [
+                    state.value,
+                    ",".join(outcome.kinds)[:100],
+                    outcome.message_code,
+                    "\n".join(outcome.notes)[:MAX_ERROR_CHARS],
+                    adapt(timezone.now()),
+                    event.pk,
+                    lease,
+                ]
             )
-            if not finished:
-                # The lease ran out and another worker has the event: undo, it will finish it.
-                raise _LeaseLost
-    except _Deferred:
-        return _defer(event, lease)
-    except _LeaseLost:
-        return "lost"
-    except Exception as exc:
-        log.exception("Inbound event %s: processing failed", event.code)
-        return _fail(event, lease, f"{type(exc).__name__}: {exc}")
-    return str(state)
-
-
-class _Deferred(Exception):
-    pass
+        batch_scope.flush_inserts()
+        written = 0
+        with connection.cursor() as cursor:
+            for sql, rows in ((_FINISH_SQL, finished), (_FAIL_SQL, failed), (_DEFER_SQL, deferred)):
+                if rows:
+                    cursor.executemany(sql, rows)
+                    written += cursor.rowcount
+        if written != len(events):
+            # A lease ran out and another worker has (some of) these events: undo it all,
+            # that worker finishes them.
+            raise _LeaseLost
+    return states
 
 
 class _LeaseLost(Exception):
     pass
 
 
-def _earlier_waiting(event: InboundEvent) -> bool:
-    """Whether an earlier event of the same sender has not been tried yet (waiting, or in
-    another worker's hands): this one waits for it. An earlier one that failed does not
-    hold the sender's later events back while it waits for its retry."""
-    if not event.sender_key:
-        return False
-    return (
-        InboundEvent.objects.filter(
-            sender_key=event.sender_key,
-            position__lt=event.position,
-            next_attempt_at__isnull=False,
-            state=EventState.ACCEPTED,
-        )
-        .exclude(pk=event.pk)
-        .exists()
+def _prefetch(events: list[InboundEvent], parsed: list[_Parsed]) -> None:
+    """Look up the batch's senders at once, per channel (adesso.contacts.actions)."""
+    from adesso.contacts.actions import prefetch_contacts
+
+    senders: dict[int, tuple[Channel, list[InboundSender]]] = {}
+    for event, result in zip(events, parsed, strict=True):
+        for item in result.items:
+            if isinstance(item, InboundMessage | MessageEdit):
+                senders.setdefault(event.channel_id, (event.channel, []))[1].append(item.sender)
+    for channel, found in senders.values():
+        prefetch_contacts(channel, found)
+
+
+def _earlier_waiting(events: list[InboundEvent], lease: str) -> dict[str, int]:
+    """For the batch's senders: the lowest position of an event of theirs waiting outside
+    this batch (not tried yet, or in another worker's hands): their later events wait
+    for it. An earlier one that failed does not hold the sender's later events back
+    while it waits for its retry. One query for the whole batch."""
+    keys = sorted({e.sender_key for e in events if e.sender_key})
+    if not keys:
+        return {}
+    rows = (
+        InboundEvent.objects.filter(sender_key__in=keys, next_attempt_at__isnull=False, state=EventState.ACCEPTED)
+        .exclude(lease=lease)
+        .values_list("sender_key", "position")
     )
+    lowest: dict[str, int] = {}
+    for key, position in rows:
+        lowest[key] = min(position, lowest.get(key, position))
+    return lowest
 
 
-def _defer(event: InboundEvent, lease: str) -> str:
-    InboundEvent.objects.filter(pk=event.pk, lease=lease).update(
-        lease="", leased_until=None, attempts=F("attempts") - 1, next_attempt_at=timezone.now() + DEFER
-    )
-    return "deferred"
-
-
-def _fail(event: InboundEvent, lease: str, error: str, permanent: bool = False) -> str:
+def _failure(event: InboundEvent, error: str, permanent: bool, now: dt.datetime) -> tuple[str, list[Any]]:
+    """The state of a failed attempt and the row of _FAIL_SQL (without id and lease)."""
     error = error[:MAX_ERROR_CHARS]
-    now = timezone.now()
     if permanent or event.attempts >= MAX_ATTEMPTS:
         state, next_at = EventState.QUARANTINED, None
         if not permanent:
@@ -393,15 +494,16 @@ def _fail(event: InboundEvent, lease: str, error: str, permanent: bool = False) 
         state = EventState.FAILED
         next_at = now + dt.timedelta(seconds=RETRY_DELAYS[max(event.attempts, 1) - 1])
     log.warning("Inbound event %s, attempt %s, now %s: %s", event.code, event.attempts, state, error)
-    InboundEvent.objects.filter(pk=event.pk, lease=lease).update(
-        state=state,
-        error=error,
-        next_attempt_at=next_at,
-        leased_until=None,
-        lease="",
-        processed_at=now,
-    )
-    return str(state)
+    adapt = connection.ops.adapt_datetimefield_value
+    return str(state), [state.value, error, adapt(next_at), adapt(now)]
+
+
+def _fail_now(event: InboundEvent, lease: str, error: str) -> str:
+    """Record a failure in a transaction of its own (the batch's was rolled back)."""
+    state, row = _failure(event, error, False, timezone.now())
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_FAIL_SQL, [*row, event.pk, lease])
+    return state
 
 
 def _keep_promise(items: list[Normalised], message_code: str) -> None:

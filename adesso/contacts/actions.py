@@ -13,6 +13,7 @@ from adesso.channels.registry import get_kind
 from adesso.contacts.models import Contact, ContactIdentity, ContactMerge, IdentityKind, Tier
 from adesso.conversations.events import record_event
 from adesso.conversations.models import Conversation, EventKind
+from adesso.lib import batch
 from adesso.lib.addresses import normalize_email, normalize_phone
 from adesso.lib.errors import ActionError
 
@@ -22,14 +23,8 @@ if TYPE_CHECKING:
     from adesso.channels.models import Channel
 
 
-def do_resolve_contact(channel: Channel, sender: InboundSender) -> Contact:
-    """The contact a sender is, creating it or adding addresses to it as needed.
-
-    Call inside the intake transaction. The sender's channel identity decides
-    first; else a known email or phone (the API channel is the company's own
-    trusted system, so its addresses identify). An address already owned by
-    another contact is not moved: the two contacts become a merge suggestion.
-    """
+def _wanted(channel: Channel, sender: InboundSender) -> list[tuple[str, str]]:
+    """The identities a sender shows, the channel's own first."""
     kind = get_kind(channel.kind)
     wanted: list[tuple[str, str]] = [
         (kind.identity_kind, kind.identity_value(channel, sender.external_id))
@@ -41,6 +36,11 @@ def do_resolve_contact(channel: Channel, sender: InboundSender) -> Contact:
         wanted.append((IdentityKind.EMAIL, email))
     if phone and (IdentityKind.PHONE, phone) not in wanted:
         wanted.append((IdentityKind.PHONE, phone))
+    return wanted
+
+
+def _lookup(organization_id: int, wanted: list[tuple[str, str]]) -> dict[tuple[str, str], Contact]:
+    """The contacts owning these identities (one query)."""
     # Hand-written SQL: this runs for every message received, and the ORM spends
     # four times longer compiling the same join than the database takes to answer
     # it (docs/performance.md). One hit per wanted address on the unique index.
@@ -51,18 +51,60 @@ def do_resolve_contact(channel: Channel, sender: InboundSender) -> Contact:
         f" WHERE i.organization_id = %s AND ({pairs})"
     )
     # Any: each row is a Contact carrying the matched identity's kind and value.
-    rows: Any = Contact.objects.raw(sql, [channel.organization_id, *(part for pair in wanted for part in pair)])
-    found: dict[tuple[str, str], Contact] = {(c.identity_kind, c.identity_value): c for c in rows}
+    rows: Any = Contact.objects.raw(sql, [organization_id, *(part for pair in wanted for part in pair)])
+    return {(c.identity_kind, c.identity_value): c for c in rows}
+
+
+# Identities looked up at once for a batch of the inbound pipeline (a few hundred
+# pairs per statement keeps well inside every database's limit on parameters).
+PREFETCH_CHUNK = 300
+
+
+def prefetch_contacts(channel: Channel, senders: list[InboundSender]) -> None:
+    """In a batch of the inbound pipeline (adesso.lib.batch): look up the identities of
+    all the batch's senders at once, so that `do_resolve_contact` asks nothing more for
+    them. Outside a batch it does nothing."""
+    if not batch.active():
+        return
+    known = batch.memo(("contacts.known", channel.organization_id), dict)
+    wanted = list(dict.fromkeys(w for sender in senders for w in _wanted(channel, sender) if w not in known))
+    for start in range(0, len(wanted), PREFETCH_CHUNK):
+        chunk = wanted[start : start + PREFETCH_CHUNK]
+        found = _lookup(channel.organization_id, chunk)
+        known.update({w: found.get(w) for w in chunk})
+
+
+def do_resolve_contact(channel: Channel, sender: InboundSender) -> Contact:
+    """The contact a sender is, creating it or adding addresses to it as needed.
+
+    Call inside the intake transaction. The sender's channel identity decides
+    first; else a known email or phone (the API channel is the company's own
+    trusted system, so its addresses identify). An address already owned by
+    another contact is not moved: the two contacts become a merge suggestion.
+    A contact created here is marked `is_new` (it has no conversation yet).
+    In a batch (`prefetch_contacts`) the identities come from the batch's lookup,
+    kept up to date with the contacts and identities the batch creates.
+    """
+    wanted = _wanted(channel, sender)
+    known: dict[tuple[str, str], Contact | None] = batch.memo(("contacts.known", channel.organization_id), dict)
+    if all(w in known for w in wanted):
+        found = {w: c for w in wanted if (c := known[w]) is not None}
+    else:
+        found = _lookup(channel.organization_id, wanted)
     contact = next((found[w] for w in wanted if w in found), None)
     if contact is None:
         contact = Contact.objects.create(
-            organization_id=channel.organization_id, name=sender.name, email=email, phone=phone
+            organization_id=channel.organization_id, name=sender.name, email=normalize_email(sender.email),
+            phone=normalize_phone(sender.phone),
         )
+        contact.is_new = True  # type: ignore[attr-defined]
     else:
         while contact.merged_into_id is not None:  # identities follow merges; be safe anyway
             contact = Contact.objects.get(pk=contact.merged_into_id)
         changed = []
-        for field, value in (("name", sender.name), ("email", email), ("phone", phone)):
+        for field, value in (
+            ("name", sender.name), ("email", normalize_email(sender.email)), ("phone", normalize_phone(sender.phone))
+        ):
             if value and not getattr(contact, field):
                 setattr(contact, field, value)
                 changed.append(field)
@@ -77,6 +119,8 @@ def do_resolve_contact(channel: Channel, sender: InboundSender) -> Contact:
                 for k, v in missing
             ]
         )
+    known.update({w: found[w] for w in wanted if w in found})
+    known.update({w: contact for w in missing})
     return contact
 
 

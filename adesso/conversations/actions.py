@@ -30,6 +30,7 @@ from adesso.conversations.models import (
     Status,
 )
 from adesso.conversations.signals import capacity_freed, message_written, snoozed
+from adesso.lib import batch
 from adesso.lib.errors import ActionError
 from adesso.sla import engine as sla
 
@@ -120,12 +121,16 @@ def do_send_auto_message(
     and the silence guard are untouched.
     """
     now = timezone.now()
-    with transaction.atomic():
-        message = Message.objects.create(
+    # No savepoint of its own: inside a transaction it stands or falls with its caller's.
+    with transaction.atomic(savepoint=False):
+        message = Message(
             organization_id=conversation.organization_id, conversation=conversation,
             channel_id=conversation.channel_id, direction=Direction.OUTGOING, auto=True,
             text=text, created_at=now, delivery_status=DeliveryStatus.PENDING,
         )
+        # In a batch of the inbound pipeline, inserted with the batch's others.
+        if not batch.insert_later(message):
+            message.save(force_insert=True)
         record_event(conversation, EventKind.AUTO_SENT, None,
                      {**(data or {}), "message": message.code, "purpose": purpose})
         message_written.send(sender=Message, message=message)

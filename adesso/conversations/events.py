@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 
 from adesso.conversations.models import Conversation, ConversationEvent
+from adesso.lib import batch
 from adesso.realtime.publish import publish
 
 if TYPE_CHECKING:
@@ -25,16 +26,18 @@ def record_events(
     conversation: Conversation, events: list[tuple[str, dict[str, Any] | None]],
     actor: User | None = None,
 ) -> list[ConversationEvent]:
-    """Append several events of one action in one INSERT, in order, and notify after commit."""
-    rows = ConversationEvent.objects.bulk_create(
-        [
-            ConversationEvent(
-                organization_id=conversation.organization_id, conversation=conversation, kind=kind,
-                actor=actor, data=data or {},
-            )
-            for kind, data in events
-        ]
-    )
+    """Append several events of one action in one INSERT, in order, and notify after commit.
+    In a batch of the inbound pipeline they are inserted with the batch's others
+    (adesso.lib.batch): their primary keys are not set yet when this returns."""
+    rows = [
+        ConversationEvent(
+            organization_id=conversation.organization_id, conversation=conversation, kind=kind,
+            actor=actor, data=data or {},
+        )
+        for kind, data in events
+    ]
+    if not all([batch.insert_later(row) for row in rows]):
+        rows = ConversationEvent.objects.bulk_create(rows)
     from adesso.notifications.actions import notify_for_events
 
     notify_for_events(rows)

@@ -22,6 +22,7 @@ from adesso.contacts.actions import do_resolve_contact
 from adesso.conversations.actions import preview as summary
 from adesso.conversations.events import record_events
 from adesso.conversations.models import ACTIVE_STATUSES, Attachment, Conversation, Direction, EventKind, Message, Status
+from adesso.lib import batch
 from adesso.lib.html import html_to_text, sanitize_html
 from adesso.lib.language import detect_language
 from adesso.routing import actions as routing
@@ -50,6 +51,7 @@ def do_receive_message(channel: Channel, inbound: InboundMessage) -> Received:
     try:
         return _receive(channel, inbound)
     except IntegrityError:
+        batch.forget()  # in a batch: what it remembers may have rolled back with the message
         # Delivered before (the unique (channel, external id) refused the row and
         # the transaction rolled back), or a concurrent delivery of the same
         # message or of a new sender's identity won the race: what it stored is
@@ -118,9 +120,14 @@ def _receive(channel: Channel, inbound: InboundMessage) -> Received:
     text = inbound.text.strip() or (html_to_text(html) if html else "")
     preview = summary(text or _("(attachment)"))
     contact = do_resolve_contact(channel, inbound.sender)
-    _lock_contact(contact)
+    # A contact this message created has no conversation to look for, and nobody else
+    # sees it before commit: no lock (the flag holds for this message only).
+    new_contact, contact.is_new = getattr(contact, "is_new", False), False  # type: ignore[attr-defined]
+    if not new_contact:
+        # Once per contact in a batch of the inbound pipeline: the lock holds until it commits.
+        batch.memo(("intake.locked", contact.pk), lambda: _lock_contact(contact))
     conversation = _threaded_conversation(contact, channel, inbound.thread) if inbound.thread else None
-    if conversation is None and not inbound.new_thread:
+    if conversation is None and not inbound.new_thread and not new_contact:
         conversation = _active_conversation(contact, channel)
     events: list[tuple[str, dict[str, Any] | None]] = []
     turn_starts = conversation is None or conversation.waiting_since is None

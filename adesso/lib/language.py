@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 import simplemma
@@ -17,6 +18,15 @@ _MARKERS = {
 
 def detect_language(text: str, fallback: str = "") -> str:
     """"it" or "en" when the text says so clearly enough, else `fallback`."""
+    if len(text) > 2000:
+        return _detect.__wrapped__(text, fallback)  # long texts are not kept
+    return _detect(text, fallback)
+
+
+# Intake asks twice for a new customer's first message (the conversation's language,
+# then the acknowledgement's): the second answer is remembered.
+@functools.lru_cache(maxsize=256)
+def _detect(text: str, fallback: str) -> str:
     text = text.strip()
     if not text:
         return fallback

@@ -27,6 +27,7 @@ from adesso.channels.models import Channel
 from adesso.channels.registry import get_kind
 from adesso.conversations.events import notify_after_commit, record_event
 from adesso.conversations.models import DeliveryStatus, Direction, EventKind, Message
+from adesso.lib import batch
 from adesso.outbox.backoff import retry_delay
 from adesso.outbox.models import CLAIMABLE, Delivery, DeliveryState
 
@@ -49,7 +50,7 @@ def do_enqueue_delivery(message: Message) -> Delivery:
     if message.direction != Direction.OUTGOING or message.internal:
         raise ValueError("Only outgoing, non-internal messages are delivered")
     now = timezone.now()
-    delivery = Delivery.objects.create(
+    delivery = Delivery(
         organization_id=message.organization_id,
         message=message,
         channel_id=message.channel_id,
@@ -58,6 +59,12 @@ def do_enqueue_delivery(message: Message) -> Delivery:
         created_at=now,
         updated_at=now,
     )
+    # In a batch of the inbound pipeline (acknowledgements): inserted with the batch's
+    # other rows and sent by one task for the batch (adesso.lib.batch).
+    if batch.insert_later(delivery):
+        batch.collect("deliveries", delivery, _dispatch_many)
+        return delivery
+    delivery.save(force_insert=True)
     _dispatch_after_commit(delivery.pk)
     return delivery
 
@@ -68,6 +75,20 @@ def _dispatch_after_commit(delivery_id: int) -> None:
     # robust: a task queue that is down must not fail the agent's reply; the timer
     # dispatches the row again after REDISPATCH_AFTER.
     transaction.on_commit(lambda: deliver.enqueue(delivery_id), robust=True)
+
+
+def _dispatch_many(deliveries: list[Delivery]) -> None:
+    """After a batch committed: one task for its deliveries (those of a message that
+    rolled back were never inserted and have no primary key)."""
+    from adesso.outbox.tasks import deliver_many
+
+    delivery_ids = [d.pk for d in deliveries if d.pk is not None]
+    if not delivery_ids:
+        return
+    try:
+        deliver_many.enqueue(delivery_ids)
+    except Exception:  # as robust as one dispatch: the timer dispatches the rows again
+        log.exception("Could not ask for the delivery of %s messages", len(delivery_ids))
 
 
 def do_deliver(delivery_id: int) -> str:

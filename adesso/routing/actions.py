@@ -35,7 +35,9 @@ def route(
     instance (the caller saves them) and returns their names and the events to record."""
     if pool is None:
         pool = candidates(conversation.organization_id, with_teams=conversation.team_id is not None)
-    pick = choose(conversation, pool, last_agent_id(conversation))
+    # Who helped this contact last matters only when someone has room.
+    sticky = last_agent_id(conversation) if any(c.free for c in pool) else None
+    pick = choose(conversation, pool, sticky)
     if pick is None:
         conversation.assignee_id = None
         if conversation.queued_at is None:

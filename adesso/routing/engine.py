@@ -61,7 +61,17 @@ _LAST_AGENT_SQL = (
 
 def candidates(organization_id: int, with_teams: bool = True) -> list[Candidate]:
     """The organisation's online agents with their open conversations (and, when asked,
-    their teams: only conversations of a team need them)."""
+    their teams: only conversations of a team need them). In a batch of the inbound
+    pipeline, read once with teams and shared by its messages: each choice adds to the
+    chosen agent's load in it, as within one message (adesso.lib.batch)."""
+    from adesso.lib import batch
+
+    if batch.active():
+        return batch.memo(("routing.candidates", organization_id), lambda: _candidates(organization_id, True))
+    return _candidates(organization_id, with_teams)
+
+
+def _candidates(organization_id: int, with_teams: bool) -> list[Candidate]:
     agents = list(User.objects.raw(
         _CANDIDATES_SQL, [organization_id, Status.OPEN, organization_id, True, Presence.ONLINE]
     ))

@@ -28,12 +28,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from adesso.accounts.cached import org_settings
 from adesso.accounts.models import Presence, User
 from adesso.conversations.models import Conversation, Message, Status
+from adesso.lib import batch
 from adesso.routing.engine import queue_position
 
 # Answers measured for the handling time, and how far back they may be.
@@ -92,11 +93,15 @@ def estimate_wait(
     looked). The queue position is counted when the estimate needs it or when
     `want_position` (the customer asked)."""
     org_id = conversation.organization_id
-    h = handle_seconds(org_id, now)
-    online = User.objects.filter(organization_id=org_id, is_active=True, presence=Presence.ONLINE)
+    # Once per batch of the inbound pipeline (adesso.lib.batch).
+    h = batch.memo(("estimate.handle", org_id), lambda: handle_seconds(org_id, now))
+
+    def online() -> QuerySet[User]:  # built only when asked (building it costs as much as running it)
+        return User.objects.filter(organization_id=org_id, is_active=True, presence=Presence.ONLINE)
+
     since = conversation.waiting_since or now
     if conversation.assignee_id is not None and assignee_online is None:
-        assignee_online = online.filter(pk=conversation.assignee_id).exists()
+        assignee_online = online().filter(pk=conversation.assignee_id).exists()
     if conversation.assignee_id is not None and assignee_online:
         ahead = Conversation.objects.filter(
             organization_id=org_id,
@@ -107,7 +112,7 @@ def estimate_wait(
         elapsed = max(0, int((now - since).total_seconds()))
         model = agent_wait_seconds(ahead, h, elapsed)
         return Estimate(calibrated(model, _factor(conversation, now, "agent")), 0, ahead, 1, h, "agent", model)
-    agents = online.count() if agents_online is None else agents_online
+    agents = online().count() if agents_online is None else agents_online
     if agents == 0 or (conversation.queued_at is None and conversation.assignee_id is None):
         due = [d for d in (conversation.first_response_due_at, conversation.next_response_due_at) if d]
         left = int((min(due) - now).total_seconds()) if due else 3600
@@ -135,7 +140,8 @@ def hour_of_week(at: dt.datetime) -> int:
 
 def _factor(conversation: Conversation, now: dt.datetime, basis: str) -> float | None:
     key = ((conversation.channel_id, basis), hour_of_week(now))
-    return calibration(conversation.organization_id, now).get(key)
+    org_id = conversation.organization_id
+    return batch.memo(("estimate.calibration", org_id), lambda: calibration(org_id, now)).get(key)
 
 
 def calibration(organization_id: int, now: dt.datetime) -> dict[tuple[Any, int], float]:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.cache import cache
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
+from adesso.lib import batch
 from adesso.lib.businesshours import Calendar
 from adesso.sla.clock import Clock, current_stage, next_check_at
 from adesso.sla.models import BusinessCalendar, SlaPolicy
@@ -56,6 +57,11 @@ def _cache_key(organization_id: int) -> str:
 
 
 def policies(organization_id: int) -> list[Policy]:
+    # Once per batch of the inbound pipeline, not once per message (adesso.lib.batch).
+    return batch.memo(("sla.policies", organization_id), lambda: _policies(organization_id))
+
+
+def _policies(organization_id: int) -> list[Policy]:
     found: list[Policy] | None = cache.get(_cache_key(organization_id))
     if found is None:
         rows = (
