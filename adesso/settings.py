@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "adesso.notifications",
     "adesso.outbox",
     "adesso.reports",
+    "adesso.audit",
+    "adesso.privacy",
     "adesso.api",
     "adesso.front",
     "adesso.realtime",
@@ -91,6 +93,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "adesso.audit.context.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: turns a locked-out login into its answer.

@@ -117,6 +117,10 @@ def do_invite_agent(
             language=language, token_hash=hash_secret(secret), invited_by=admin, created_at=now,
             expires_at=now + dt.timedelta(days=INVITATION_DAYS),
         )
+        from adesso.audit import events as audit
+
+        audit.agent_invited(actor=admin, organization_id=admin.organization_id,
+                            invitation_code=invitation.code, role=role)
         url = (base_url.rstrip("/") + invitation_path(secret)) if base_url else invitation_url(secret)
         transaction.on_commit(lambda: _mail_invitation(invitation, admin, url), robust=True)
     return invitation, secret
@@ -194,8 +198,13 @@ def do_change_role(admin: User, agent: User, role: str) -> User:
     if agent.role == Role.ADMIN and role != Role.ADMIN and not _other_active_admins(agent):
         raise ActionError(_("The organisation needs at least one admin."), "last_admin")
     if agent.role != role:
+        from adesso.audit import events as audit
+
+        before = agent.role
         agent.role = role
-        agent.save(update_fields=["role"])
+        with transaction.atomic():
+            agent.save(update_fields=["role"])
+            audit.role_changed(actor=admin, agent=agent, before=before, after=role)
     return agent
 
 
@@ -216,6 +225,9 @@ def do_deactivate_agent(admin: User, agent: User) -> User:
         do_release_conversations(agent, reason="agent_deactivated")
         agent.is_active = False
         agent.save(update_fields=["is_active"])
+        from adesso.audit import events as audit
+
+        audit.agent_deactivated(actor=admin, agent=agent)
     return agent
 
 
@@ -223,8 +235,12 @@ def do_reactivate_agent(admin: User, agent: User) -> User:
     """Back at work with their old password and teams; offline until they say otherwise."""
     require_admin(admin)
     if not agent.is_active:
+        from adesso.audit import events as audit
+
         agent.is_active = True
-        agent.save(update_fields=["is_active"])
+        with transaction.atomic():
+            agent.save(update_fields=["is_active"])
+            audit.agent_reactivated(actor=admin, agent=agent)
     return agent
 
 

@@ -142,6 +142,7 @@ def unknown_route(request: HttpRequest, rest: str) -> HttpResponse:
 def _register_routers() -> None:
     from adesso.api import (
         agents,
+        audit,
         bulk,
         canned,
         channels,
@@ -149,6 +150,7 @@ def _register_routers() -> None:
         contacts,
         conversations,
         notifications,
+        privacy,
         reports,
         routing,
         search,
@@ -175,6 +177,8 @@ def _register_routers() -> None:
     api.add_router("/", search.router, tags=["search", "agents"])
     api.add_router("/", routing.router, tags=["routing"])
     api.add_router("/notifications", notifications.router, tags=["notifications"])
+    api.add_router("/audit", audit.router, tags=["privacy"])
+    api.add_router("/", privacy.router, tags=["privacy"])
     api.add_router("/", unknown)  # last: its pattern matches every path
 
 

@@ -54,7 +54,12 @@ def do_create_channel(
         adapter.connect(channel)
     except ConnectError as exc:
         raise ActionError(str(exc), exc.code) from None
-    channel.save(force_insert=True)
+    with transaction.atomic():
+        channel.save(force_insert=True)
+        from adesso.audit import events as audit
+
+        # The actor is the request's agent (admins create channels); none from a command.
+        audit.channel_created(actor=None, channel=channel)
     return channel, token
 
 

@@ -157,6 +157,9 @@ def do_update_contact(actor: User, contact: Contact, **changes: Any) -> Contact:
                         organization_id=contact.organization_id, kind=kind, value=value,
                         defaults={"contact": contact},
                     )
+            from adesso.audit import events as audit
+
+            audit.contact_changed(actor=actor, contact=contact, fields=fields)
     return contact
 
 
@@ -222,6 +225,9 @@ def do_merge_contacts(actor: User | None, source: Contact, target: Contact) -> C
         data = {"source": source.code, "target": target.code, "merge": merge.pk}
         for conversation in Conversation.objects.filter(pk__in=conversation_ids):
             record_event(conversation, EventKind.CONTACT_MERGED, actor, data)
+        from adesso.audit import events as audit
+
+        audit.contact_merged(actor=actor, source=source, target=target)
     return merge
 
 
@@ -267,4 +273,7 @@ def do_undo_merge(actor: User | None, merge: ContactMerge) -> Contact:
         data = {"source": source.code, "target": merge.target.code, "merge": merge.pk}
         for conversation in moved:
             record_event(conversation, EventKind.CONTACT_UNMERGED, actor, data)
+        from adesso.audit import events as audit
+
+        audit.contact_unmerged(actor=actor, source=source, target=merge.target)
     return source

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from adesso.accounts.models import Organization
@@ -17,6 +18,13 @@ class Tier(models.TextChoices):
     VIP = "vip", _("VIP")
 
 
+class Consent(models.TextChoices):
+    UNKNOWN = "", _("Not recorded")
+    GIVEN = "given", _("Given")
+    REFUSED = "refused", _("Refused")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
 class Contact(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="contacts")
     code = models.CharField(max_length=16, unique=True, default=new_code)
@@ -27,6 +35,15 @@ class Contact(models.Model):
     language = models.CharField(max_length=8, blank=True)
     tier = models.CharField(max_length=16, choices=Tier.choices, default=Tier.STANDARD)
     notes = models.TextField(blank=True)
+    # Consent to processing beyond answering (e.g. marketing, surveys), and how it was
+    # obtained; processing notes: legal basis, restrictions asked for (docs/privacy.md).
+    consent = models.CharField(max_length=16, choices=Consent.choices, default=Consent.UNKNOWN, blank=True)
+    consent_at = models.DateTimeField(null=True, blank=True)
+    consent_source = models.CharField(max_length=200, blank=True)
+    processing_notes = models.TextField(blank=True)
+    # Set when the contact was erased (right to erasure): the row stays, empty, so that
+    # reports still count its conversations.
+    erased_at = models.DateTimeField(null=True, blank=True)
     # Set while this contact is merged into another; cleared by undoing the merge.
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_contacts"
@@ -46,6 +63,9 @@ class Contact(models.Model):
 
     @property
     def display_name(self) -> str:
+        if self.erased_at is not None:
+            label = gettext("Erased contact")
+            return f"{label} {self.code}"
         return self.name or self.email or self.phone or self.code
 
 

@@ -15,6 +15,7 @@ from adesso.autoreply.actions import do_check_promises
 from adesso.channels.pipeline import do_dispatch_due_events
 from adesso.conversations.actions import do_wake_snoozed
 from adesso.outbox.actions import do_retry_due_deliveries
+from adesso.privacy.retention import do_run_due_retention
 from adesso.routing.actions import do_assign_all_queued
 from adesso.sla.actions import do_check_sla
 
@@ -27,6 +28,8 @@ def tick(now: dt.datetime | None = None, deliveries: bool = True) -> dict[str, i
         "sla": do_check_sla(now),
         "promises": do_check_promises(now),
         "queue": do_assign_all_queued(now),
+        # Once a day per organisation with a retention policy (adesso/privacy/retention.py).
+        "retention": do_run_due_retention(now),
     }
     if deliveries:
         done["deliveries"] = do_retry_due_deliveries(now)
