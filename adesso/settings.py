@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "adesso.notifications",
     "adesso.outbox",
     "adesso.reports",
+    "adesso.insights",
     "adesso.audit",
     "adesso.privacy",
     "adesso.api",
@@ -259,6 +260,8 @@ ADESSO_OUTBOUND_ALLOW = [n.strip() for n in os.environ.get("ADESSO_OUTBOUND_ALLO
 # key generated once into ADESSO_SECRETS_KEY_FILE (`adesso check` warns on a public site).
 ADESSO_SECRETS_KEY = os.environ.get("ADESSO_SECRETS_KEY", "")
 ADESSO_SECRETS_KEY_FILE = Path(os.environ.get("ADESSO_SECRETS_KEY_FILE", VAR_DIR / "secrets.key"))
+# Sentiment of customer messages analysed by the worker as they arrive (adesso/insights).
+INSIGHTS_ANALYSE_LIVE = os.environ.get("ADESSO_SENTIMENT", "1") not in ("0", "false", "no", "off")
 ADESSO_MAX_TEXT_CHARS = env_int("ADESSO_MAX_TEXT_CHARS", 100_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = ADESSO_MAX_BODY_BYTES + 1024 * 1024
 # Every request body, refused with 413 before anything reads it (adesso/lib/bodylimit.py):

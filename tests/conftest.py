@@ -12,6 +12,9 @@ def _media_root(tmp_path, settings):
     # The tests' providers are loopback servers, which tenants' addresses may not reach
     # in production (adesso/lib/netguard.py); tests/test_attacks_ssrf.py empties it.
     settings.ADESSO_OUTBOUND_ALLOW = ["127.0.0.0/8", "::1/128"]
+    # Sentiment analysis on every tick would load the encoder in every test that ticks;
+    # tests/test_insights_sentiment.py turns it on.
+    settings.INSIGHTS_ANALYSE_LIVE = False
 
 
 @pytest.fixture(autouse=True)

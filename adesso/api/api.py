@@ -149,6 +149,7 @@ def _register_routers() -> None:
         coach,
         contacts,
         conversations,
+        insights,
         notifications,
         privacy,
         reports,
@@ -174,6 +175,7 @@ def _register_routers() -> None:
     api.add_router("/silence", silence.router, tags=["conversations"])
     api.add_router("/reports", reports.router, tags=["reports"])
     api.add_router("/coach", coach.router, tags=["coach"])
+    api.add_router("/insights", insights.router, tags=["insights"])
     api.add_router("/", search.router, tags=["search", "agents"])
     api.add_router("/", routing.router, tags=["routing"])
     api.add_router("/notifications", notifications.router, tags=["notifications"])

@@ -14,6 +14,7 @@ from django.utils import timezone
 from adesso.autoreply.actions import do_check_promises
 from adesso.channels.pipeline import do_dispatch_due_events
 from adesso.conversations.actions import do_wake_snoozed
+from adesso.insights.analyse import do_dispatch_analysis
 from adesso.outbox.actions import do_retry_due_deliveries
 from adesso.privacy.retention import do_run_due_retention
 from adesso.routing.actions import do_assign_all_queued
@@ -35,4 +36,6 @@ def tick(now: dt.datetime | None = None, deliveries: bool = True) -> dict[str, i
         done["deliveries"] = do_retry_due_deliveries(now)
         # Inbound events waiting (a lost task, a retry due, an expired lease): enqueue processing.
         done["inbound"] = do_dispatch_due_events(now)
+        # Customer messages not yet analysed: enqueue a batch (adesso/insights/analyse.py).
+        done["sentiment"] = do_dispatch_analysis()
     return done

