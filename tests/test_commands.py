@@ -14,7 +14,7 @@ from adesso.accounts.access import user_for_api_token
 from adesso.accounts.models import Organization, Role, User
 from adesso.conversations.actions import do_snooze
 from adesso.conversations.models import Conversation, ConversationEvent
-from tests.builders import inbound_payload, make_agent, make_api_channel, make_org, post_inbound
+from tests.builders import customer_writes, make_agent, make_api_channel, make_org
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +55,7 @@ def test_runtimers_wakes_due_snoozes_once():
     org = make_org()
     agent = make_agent(org)
     ch = make_api_channel(org)
-    code = post_inbound(__import__("django.test").test.Client(), ch, inbound_payload()).json()["conversation"]
+    code = customer_writes(ch)["conversation"]
     conversation = Conversation.objects.get(code=code)
     do_snooze(agent, conversation, timezone.now() + dt.timedelta(hours=1))
     assert "snoozes=0" in run("runtimers")

@@ -40,10 +40,14 @@ def log_in(page, url, agent):
 
 
 def inbound(url, ch, **payload):
-    r = httpx.post(f"{url}{ch.url}", json=inbound_payload(**payload),
-                   headers={"Authorization": f"Bearer {ch.token}"})
+    """A customer's message posted to the live server; its conversation once processed
+    (the test server runs the task queue inline: the worker has run when 202 comes back)."""
+    headers = {"Authorization": f"Bearer {ch.token}"}
+    r = httpx.post(f"{url}{ch.url}", json=inbound_payload(**payload), headers=headers)
     assert r.status_code == 202, r.text
-    return r.json()["conversation"]
+    status = httpx.get(f"{url}{ch.url}/events/{r.json()['event']}", headers=headers).json()
+    assert status["state"] == "processed", status
+    return status["conversation"]
 
 
 def test_new_message_live_then_reply_transfer_and_resolve(live_server_url, page):
