@@ -311,3 +311,51 @@ def test_the_api_kinds_test_is_a_signed_call_of_its_webhook(webhook):
     plain, _ = do_create_channel(org, "api", "Gestionale")
     said = anna.post(f"/settings/channels/{plain.code}/test", follow=True).content.decode()
     assert "No webhook address" in said
+
+
+def test_an_email_channel_edited_on_the_page_keeps_its_nested_passwords():
+    org = make_org()
+    anna = logged_in(make_agent(org, "Anna", role=Role.ADMIN, language="en"))
+    channel = Channel.objects.create(
+        organization=org,
+        kind="email",
+        name="Assistenza",
+        config={
+            "address": "assistenza@pasticceria.example",
+            "imap": {"host": "127.0.0.1", "port": 993, "user": "assistenza", "password": "Cannolo-Siciliano-2026!"},
+            "smtp": {"host": "127.0.0.1", "port": 587, "user": "assistenza", "password": "Sfogliatella-Riccia-99"},
+        },
+    )
+
+    form = anna.get(f"/settings/channels/{channel.code}/edit").content.decode()
+    assert "Cannolo" not in form and "Sfogliatella" not in form
+    assert "2026!" not in form and "a-99" not in form  # passwords: only that they are set
+    assert form.count('placeholder="••••"') == 2
+    assert 'value="127.0.0.1"' in form and 'value="assistenza"' in form  # the nested settings, prefilled
+    fields = {
+        "name": "Assistenza clienti",
+        "address": "assistenza@pasticceria.example",
+        "imap_host": "127.0.0.1",
+        "imap_port": "993",
+        "imap_ssl": "on",
+        "imap_user": "assistenza",
+        "imap_folder": "INBOX",
+        "smtp_host": "127.0.0.1",
+        "smtp_port": "587",
+        "smtp_security": "starttls",
+        "smtp_user": "assistenza",
+        "threading": "new",
+    }
+
+    r = anna.post(f"/settings/channels/{channel.code}/edit", fields)
+
+    assert r.status_code == 302, r.content.decode()[:3000]
+    channel = Channel.objects.get(pk=channel.pk)
+    assert channel.name == "Assistenza clienti"
+    assert channel.config["imap"]["password"] == "Cannolo-Siciliano-2026!"
+    assert channel.config["smtp"]["password"] == "Sfogliatella-Riccia-99"
+
+    anna.post(f"/settings/channels/{channel.code}/edit", {**fields, "smtp_password": "Nuova-Password-Cassata"})
+    channel = Channel.objects.get(pk=channel.pk)
+    assert channel.config["smtp"]["password"] == "Nuova-Password-Cassata"
+    assert channel.config["imap"]["password"] == "Cannolo-Siciliano-2026!"

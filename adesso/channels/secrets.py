@@ -178,10 +178,11 @@ def seal_config(kind: str, config: Any, rekey: bool = False) -> Any:
 
 def mask(value: Any) -> str:
     """How a secret is shown back: its last 4 characters when it is long enough that they
-    tell nothing ("••••1234"), else only that it is set; "" when there is none."""
+    tell nothing (a token, a key: 32 characters or more), else only that it is set ("••••"); "" when
+    there is none."""
     if not isinstance(value, str) or not value:
         return ""
-    return "••••" + value[-4:] if len(value) >= 20 else "••••"
+    return "••••" + value[-4:] if len(value) >= 32 else "••••"
 
 
 class ChannelConfigField(models.JSONField):

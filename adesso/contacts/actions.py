@@ -46,7 +46,8 @@ def _lookup(organization_id: int, wanted: list[tuple[str, str]]) -> dict[tuple[s
     # it (docs/performance.md). One hit per wanted address on the unique index.
     pairs = " OR ".join(["(i.kind = %s AND i.value = %s)"] * len(wanted))
     sql = (
-        "SELECT c.*, i.kind AS identity_kind, i.value AS identity_value"  # noqa: S608 (placeholders only)
+        "SELECT c.*, i.kind AS identity_kind, i.value AS identity_value,"  # noqa: S608 (placeholders only)
+        " i.unreachable_at AS identity_unreachable_at"
         " FROM contacts_contactidentity i JOIN contacts_contact c ON c.id = i.contact_id"
         f" WHERE i.organization_id = %s AND ({pairs})"
     )
@@ -92,6 +93,10 @@ def do_resolve_contact(channel: Channel, sender: InboundSender) -> Contact:
     else:
         found = _lookup(channel.organization_id, wanted)
     contact = next((found[w] for w in wanted if w in found), None)
+    own = found.get(wanted[0])
+    if own is not None and getattr(own, "identity_unreachable_at", None) is not None:
+        do_clear_unreachable(channel.organization_id, *wanted[0])
+        own.identity_unreachable_at = None  # type: ignore[attr-defined]
     if contact is None:
         contact = Contact.objects.create(
             organization_id=channel.organization_id, name=sender.name, email=normalize_email(sender.email),
@@ -277,3 +282,19 @@ def do_undo_merge(actor: User | None, merge: ContactMerge) -> Contact:
 
         audit.contact_unmerged(actor=actor, source=source, target=merge.target)
     return source
+
+
+def do_mark_unreachable(organization_id: int, kind: str, value: str, reason: str) -> int:
+    """A channel cannot deliver to this address any more (Telegram: the customer blocked
+    the bot): flag the identity, with when and why, for agents to see on the contact.
+    Returns how many identities were flagged (0 for an address no contact has)."""
+    return ContactIdentity.objects.filter(organization_id=organization_id, kind=kind, value=value).update(
+        unreachable_at=timezone.now(), unreachable_reason=reason[:500]
+    )
+
+
+def do_clear_unreachable(organization_id: int, kind: str, value: str) -> int:
+    """The customer wrote again from this address: it reaches them again."""
+    return ContactIdentity.objects.filter(
+        organization_id=organization_id, kind=kind, value=value, unreachable_at__isnull=False
+    ).update(unreachable_at=None, unreachable_reason="")

@@ -88,6 +88,10 @@ class ContactIdentity(models.Model):
     kind = models.CharField(max_length=32)
     value = models.CharField(max_length=255)
     created_at = models.DateTimeField(default=timezone.now)
+    # Set when the channel said it cannot deliver to this address any more (Telegram's
+    # 403: the customer blocked the bot), and why; cleared when the customer writes again.
+    unreachable_at = models.DateTimeField(null=True, blank=True)
+    unreachable_reason = models.CharField(max_length=500, blank=True)
 
     class Meta:
         constraints = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.utils.translation import gettext as _
 
@@ -67,6 +67,9 @@ class IdentityView:
     label: str
     value: str
     channel: str = ""  # the channel's code, for identities that only mean something there
+    # When and why the channel could no longer deliver to it (cleared when they write again).
+    unreachable_at: dt.datetime | None = None
+    unreachable_reason: str = ""
 
 
 def identity_view(identity: ContactIdentity, channel_names: dict[str, str]) -> IdentityView:
@@ -93,7 +96,12 @@ def identity_views(identities: list[ContactIdentity], organization_id: int) -> l
         if codes
         else {}
     )
-    return [identity_view(i, names) for i in identities]
+    return [
+        replace(identity_view(i, names), unreachable_at=i.unreachable_at, unreachable_reason=i.unreachable_reason)
+        if i.unreachable_at
+        else identity_view(i, names)
+        for i in identities
+    ]
 
 
 def contact_handles(contact: Contact) -> list[IdentityView]:

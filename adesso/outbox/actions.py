@@ -20,6 +20,7 @@ from django.utils import timezone
 from adesso.channels.base import (
     PermanentChannelError,
     PermanentDeliveryError,
+    RecipientUnreachable,
     TemporaryDeliveryError,
     UnknownDeliveryResult,
 )
@@ -120,6 +121,11 @@ def do_deliver(delivery_id: int) -> str:
         provider_id = kind.send(channel, delivery.message)
     except PermanentChannelError as exc:
         return _fail(delivery, str(exc), disable_channel=True)
+    except RecipientUnreachable as exc:
+        from adesso.contacts.actions import do_mark_unreachable
+
+        do_mark_unreachable(channel.organization_id, exc.identity_kind, exc.identity_value, str(exc))
+        return _fail(delivery, str(exc))
     except PermanentDeliveryError as exc:
         return _fail(delivery, str(exc))
     except TemporaryDeliveryError as exc:

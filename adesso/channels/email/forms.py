@@ -22,6 +22,10 @@ def _secret(label: Any, help_text: Any = "") -> forms.CharField:
 
 
 class EmailConfigForm(forms.Form):
+    # Where the password fields are kept in the channel's config (the channels page shows
+    # only whether each is set).
+    secret_paths = {"imap_password": ("imap", "password"), "smtp_password": ("smtp", "password")}
+
     address = forms.EmailField(label=_("Support address"), max_length=254)
     from_name = forms.CharField(label=_("Name shown as sender"), max_length=200, required=False)
     provider = forms.ChoiceField(
@@ -63,6 +67,19 @@ class EmailConfigForm(forms.Form):
         choices=[("new", _("opens a conversation")), ("open", _("joins the contact's open conversation"))],
         initial="new",
     )
+
+    @staticmethod
+    def initial_from(config: dict[str, Any]) -> dict[str, Any]:
+        """The fields of a stored configuration, for an edit (never its secrets)."""
+        imap, smtp = config.get("imap") or {}, config.get("smtp") or {}
+        return {
+            "address": config.get("address", ""),
+            "from_name": config.get("from_name", ""),
+            "provider": config.get("provider") or "",
+            "threading": config.get("threading", "new"),
+            **{f"imap_{k}": imap[k] for k in ("host", "port", "ssl", "user", "folder") if k in imap},
+            **{f"smtp_{k}": smtp[k] for k in ("host", "port", "security", "user") if k in smtp},
+        }
 
     def config(self) -> dict[str, Any]:
         """The channel's `config` from the cleaned form (validated again by the kind's

@@ -34,6 +34,7 @@ from adesso.channels.base import (
     PermanentChannelError,
     PermanentDeliveryError,
     Reaction,
+    RecipientUnreachable,
     RemoteAttachment,
     TemporaryDeliveryError,
     UnknownDeliveryResult,
@@ -262,7 +263,7 @@ def _send(
     try:
         result = botapi.call(token, method, data, files)
     except botapi.BotApiError as exc:
-        error = _delivery_error(exc)
+        error = _delivery_error(exc, str(data.get("chat_id", "")))
         if sent and not isinstance(error, PermanentDeliveryError):
             raise PermanentDeliveryError(f"Only part of the reply was delivered: {error}") from None
         raise error from None
@@ -275,13 +276,14 @@ def _send(
     return str(result.get("message_id", "")) if isinstance(result, dict) else ""
 
 
-def _delivery_error(exc: botapi.BotApiError) -> Exception:
+def _delivery_error(exc: botapi.BotApiError, chat_id: str) -> Exception:
     if exc.status == 429 or exc.status >= 500:
         return TemporaryDeliveryError(f"Telegram answered {exc.status}: {exc.description}", exc.retry_after)
     if exc.status == 401:
         return PermanentChannelError(f"Telegram refused the bot token ({exc.status} {exc.description})")
     if exc.status == 403:
-        return PermanentDeliveryError(f"{BLOCKED} (Telegram answered 403: {exc.description})")
+        text = f"{BLOCKED} (Telegram answered 403: {exc.description})"
+        return RecipientUnreachable(text, TelegramChannel.identity_kind, chat_id)
     return PermanentDeliveryError(f"Telegram answered {exc.status}: {exc.description}")
 
 

@@ -106,9 +106,15 @@ def _kind_form(kind: ChannelKind, data: Any = None, channel: Channel | None = No
     optional and show only whether they are set ("••••1234"): left empty, they keep the
     stored secret."""
     form_class = import_string(kind.config_form)
-    initial = {}
+    initial: dict[str, Any] = {}
     if channel is not None:
-        initial = {k: v for k, v in channel.config.items() if not isinstance(v, dict | list)}
+        # A form may say how its fields come from a stored config (nested settings).
+        initial_from = getattr(form_class, "initial_from", None)
+        initial = (
+            initial_from(channel.config)
+            if initial_from
+            else {k: v for k, v in channel.config.items() if not isinstance(v, dict | list)}
+        )
     form: forms.Form = form_class(data=data, initial=initial)
     for name, field in form.fields.items():
         if isinstance(field.widget, forms.PasswordInput):
