@@ -104,6 +104,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     machine = results[-1]["machine"]
     print(f"Machine: {machine['cpus']} cores ({machine['cpu']}), {machine['memory']}, Python {machine['python']}\n")
+    for data in results:
+        if data["bench"] == "pipeline":
+            from bench.pipeline import report as pipeline_report
+
+            pipeline_report(data)
+            print()
     intake = [d for d in results if d["bench"] == "intake"]
     inbox = [d for d in results if d["bench"] == "inbox"]
     if intake:

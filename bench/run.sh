@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench`: intake, inbox and SLA timer benchmarks on SQLite and PostgreSQL, about 14 minutes
+# `make bench`: the inbound pipeline, intake, inbox and SLA timer benchmarks on SQLite and PostgreSQL, about 14 minutes
 # on a 2-core machine (more while other processes keep it busy: see BENCH_WAIT_QUIET).
 # Results: bench/results/*.json; their summary: `.venv/bin/python -m bench.report`.
 #
@@ -15,9 +15,11 @@ PY=${PYTHON:-.venv/bin/python}
 PG_URL=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 QUIET=${BENCH_WAIT_QUIET:-15}
 if [[ ${BENCH_QUICK:-0} == 1 ]]; then
+    PIPELINE=(--requests 1000 --seconds 3 --rounds 1 --backlog 2000 --latency-seconds 5 --wait-quiet "$QUIET")
     INTAKE=(--requests 1500 --seconds 4 --wait-quiet "$QUIET")
     INBOX=(--conversations 20000 --requests 60 --wait-quiet "$QUIET")
 else
+    PIPELINE=(--wait-quiet "$QUIET")
     INTAKE=(--requests 8000 --seconds 8 --wait-quiet "$QUIET")
     INBOX=(--conversations 100000 --requests 300 --wait-quiet "$QUIET")
 fi
@@ -27,6 +29,15 @@ failed=()
 step() { echo; echo "== [$(date -u +%H:%M:%S)] $*"; }
 # A failed measurement is reported at the end; the others still run.
 run() { "$@" || failed+=("$*"); }
+
+# The inbound pipeline (issue 10): accepting beside a bare one-INSERT Django view served by the
+# same server in the same run (the stack's limit), processing by the Procfile's workers, latency.
+step "inbound pipeline, SQLite: accept vs the stack's limit, processing with 1 worker, latency"
+run "$PY" -m bench.pipeline --db sqlite "${PIPELINE[@]}"
+if "$PY" -c "import psycopg, sys; psycopg.connect(sys.argv[1], connect_timeout=3).close()" "$PG_URL" 2>/dev/null; then
+    step "inbound pipeline, PostgreSQL: accept vs the stack's limit, processing with 2 workers, latency"
+    run "$PY" -m bench.pipeline --db postgres --pg-url "$PG_URL" "${PIPELINE[@]}"
+fi
 
 step "intake, SQLite, served as the Procfile's web process (granian wsgi, 2 workers, 1 thread each)"
 run "$PY" -m bench.intake --db sqlite "${INTAKE[@]}"

@@ -370,3 +370,17 @@ def test_a_backlog_asks_for_another_task_that_another_worker_can_take(
 
     asked = [r for r in default_task_backend.results if r.task.name == "process_inbound"]
     assert len(asked) == 1
+
+
+def test_codes_drawn_at_once_keep_their_alphabet_length_and_spread():
+    from collections import Counter
+
+    from adesso.lib.codes import _ALPHABET, new_code
+
+    codes = [new_code() for _ in range(3000)] + [new_code(16) for _ in range(100)]
+    seen = Counter("".join(codes))
+
+    assert {len(c) for c in codes} == {12, 16}
+    assert len(set(codes)) == len(codes)
+    assert set(seen) == set(_ALPHABET)
+    assert max(seen.values()) < 1.25 * min(seen.values())  # about 1,200 each

@@ -81,9 +81,9 @@ def accept(
     the provider's id returns the stored event (the unique constraint decides).
     `message_code`, when given, is promised to the caller: the event's message gets it."""
     now = timezone.now()
-    event = InboundEvent(
+    event = _new_event(
         organization_id=channel.organization_id,
-        channel=channel,
+        channel_id=channel.pk,
         external_id=identity.external_id[:200],
         sender_key=f"{channel.pk}/{identity.sender_key}"[:200] if identity.sender_key else "",
         position=identity.position,
@@ -93,6 +93,7 @@ def accept(
         next_attempt_at=now,
         message_code=message_code,
     )
+    event.channel = channel
     try:
         # One transaction (a savepoint inside the caller's): the event and the wish for
         # processing commit together, once.
@@ -105,6 +106,13 @@ def accept(
             raise
         return existing, False
     return event, True
+
+
+def _new_event(**values: Any) -> InboundEvent:
+    """An unsaved InboundEvent built the way rows read from the database are (by position):
+    a webhook's request spent a quarter of its time in the keyword constructor."""
+    row = [values[f.attname] if f.attname in values else f.get_default() for f in InboundEvent._meta.concrete_fields]
+    return InboundEvent(*row)
 
 
 # Hand-written SQL: the one statement of a webhook's request, where the ORM's save

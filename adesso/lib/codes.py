@@ -10,9 +10,21 @@ import secrets
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 
 
+# 16-bit draws at or above this are dropped, so that every character is equally likely.
+_LIMIT = 65536 - 65536 % len(_ALPHABET)
+
+
 def new_code(length: int = 12) -> str:
-    """A random lowercase code without look-alike characters (0/o, 1/l/i)."""
-    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+    """A random lowercase code without look-alike characters (0/o, 1/l/i).
+
+    One read of the system's randomness for the whole code (not one per character:
+    every stored event, message and conversation gets one)."""
+    chars: list[str] = []
+    while len(chars) < length:
+        data = secrets.token_bytes(2 * (length - len(chars)) + 2)
+        draws = (int.from_bytes(data[i : i + 2], "big") for i in range(0, len(data), 2))
+        chars += [_ALPHABET[v % len(_ALPHABET)] for v in draws if v < _LIMIT]
+    return "".join(chars[:length])
 
 
 def new_secret() -> str:
