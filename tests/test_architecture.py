@@ -63,7 +63,7 @@ def test_every_module_is_in_a_layer():
         if name not in split and not any(name == top or name.startswith(top + ".") for top in layered)
     ]
 
-    assert outside == [], f"not in any layer of .importlinter: {outside}"
+    assert outside == [], f"not in any layer of .importlinter (place each where it belongs): {outside}"
 
 
 def test_no_module_is_in_two_layers():

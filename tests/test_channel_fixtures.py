@@ -64,6 +64,8 @@ def test_every_kind_has_the_same_files(kind):
         "reply_window",
         "typing",
         "edits",
+        "subjects",
+        "originals",
     }
 
 

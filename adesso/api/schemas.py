@@ -5,6 +5,8 @@ from typing import Annotated
 
 from ninja import Field, Path, Schema
 
+from adesso.lib import errors
+
 # A public code in a URL. Codes are short and plain; anything else (NUL, slashes,
 # kilobytes of text) is refused before it reaches a query.
 # Deep enough for any real pagination, small enough for every database's OFFSET.
@@ -161,6 +163,5 @@ class ContactMergeOut(Schema):
     undone_at: dt.datetime | None
 
 
-class ErrorOut(Schema):
-    error: str
-    message: str
+# Below the API: the kinds' inbound endpoints answer it too.
+ErrorOut = errors.ErrorOut

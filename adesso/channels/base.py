@@ -222,6 +222,11 @@ class ChannelKind:
     # ... a "typing" indicator, and edits of their messages that customers make.
     supports_typing: ClassVar[bool] = False
     supports_edits: ClassVar[bool] = False
+    # ... messages with a subject line (a mail's Subject)...
+    subject_lines: ClassVar[bool] = False
+    # ... and a page showing a message as the provider delivered it: its URL name, given
+    # the message's code ("" for none).
+    original_view: ClassVar[str] = ""
     # Where the provider posts this channel's events, below SITE_URL ("{code}": the channel's).
     inbound_path: ClassVar[str] = ""
     # Request headers stored with a raw event because `parse` needs them (never secrets).
@@ -241,6 +246,8 @@ class ChannelKind:
             "reply_window": self.reply_window,
             "typing": self.supports_typing,
             "edits": self.supports_edits,
+            "subjects": self.subject_lines,
+            "originals": self.original_view,
         }
 
     def inbound_url(self, channel: Channel) -> str | None:

@@ -1,3 +1,13 @@
+from ninja import Schema
+
+
+class ErrorOut(Schema):
+    """Every refusal's JSON body, in the API and on the kinds' inbound endpoints."""
+
+    error: str
+    message: str
+
+
 class ActionError(Exception):
     """A state change refused for a reason the user can fix; the message is shown to them."""
 

@@ -16,13 +16,13 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 
-from adesso.api.schemas import ErrorOut
 from adesso.channels.api.adapter import InboundIn, InvalidInbound
 from adesso.channels.base import VerificationError
 from adesso.channels.models import Channel, EventState, InboundEvent
 from adesso.channels.pipeline import accept, find_channel
 from adesso.channels.registry import get_kind
 from adesso.lib.codes import new_code
+from adesso.lib.errors import ErrorOut
 
 KIND = "api"
 router = Router()

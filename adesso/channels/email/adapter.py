@@ -54,6 +54,8 @@ class EmailChannel(ChannelKind):
     # SMTP has no idempotency key: a send whose result is unknown is left for a person.
     idempotent_send = False
     supports_attachments = True
+    subject_lines = True
+    original_view = "email_channel:original"
     # The provider set in the channel's configuration posts here; each provider also has
     # its own address (`webhook_urls`), and the old /mail/inbound/<provider>/<code> works.
     inbound_path = "/channels/email/{code}/inbound"
