@@ -13,12 +13,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import connection
+from django.template.loader import get_template
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from adesso.channels import pipeline
 from adesso.channels.actions import do_replay_event
+from adesso.channels.api.adapter import ApiChannelConfig
+from adesso.channels.api.forms import ApiConfigForm
 from adesso.channels.models import Channel, InboundEvent
 from adesso.channels.pipeline import RETRY_DELAYS, do_process_events
 from adesso.contacts.models import Contact
@@ -452,3 +455,22 @@ def test_concurrent_messages_of_one_contact_open_one_conversation():
     assert statuses == [202] * 6
     assert Conversation.objects.filter(status="open").count() == 1
     assert Message.objects.filter(conversation__status="open").count() == 6
+
+
+# --- the configuration form ------------------------------------------------------------------
+
+
+def test_the_configuration_form_gives_the_kinds_config():
+    form = ApiConfigForm(data={"webhook_url": "https://crm.pasticceria.example/hooks/adesso"})
+    assert form.is_valid(), form.errors
+    assert ApiChannelConfig.model_validate(form.config()).webhook_url is not None
+    empty = ApiConfigForm(data={"webhook_url": ""})
+    assert empty.is_valid() and empty.config() == {"webhook_url": None}
+    for wrong in ("ftp://crm.example/hook", "javascript:alert(1)", "not a url"):
+        refused = ApiConfigForm(data={"webhook_url": wrong})
+        assert not refused.is_valid() and refused.errors["webhook_url"], wrong
+
+    ch = make_api_channel(make_org())
+    html = get_template("api_channel/_config.html").render({"form": empty, "channel": ch.channel})
+    assert ch.channel.inbound_url in html and ch.channel.inbound_url.endswith(ch.url)
+    assert ch.token not in html
