@@ -152,6 +152,45 @@ class EmailChannel(ChannelKind):
         ).count()
         return sent < config.auto_reply_limit
 
+    def test_connection(self, channel: Channel) -> str:
+        """Log in to the IMAP server (when the channel reads a mailbox) and open the way
+        replies leave (its SMTP server, or the site's mail backend): nothing is sent."""
+        from django.utils.translation import gettext as _
+
+        from adesso.channels.base import ConnectError, DeliveryError
+        from adesso.channels.email import imap
+
+        try:
+            config = EmailConfig.model_validate(channel.config)
+        except ValidationError:
+            raise ConnectError(_("The channel's configuration is invalid.")) from None
+        checked = []
+        if config.imap is not None:
+            try:
+                imap._quietly_close(imap.connect(config.imap))
+            except OutboundRefused as exc:
+                raise ConnectError(str(exc)) from None
+            except Exception as exc:  # refused login, TLS, timeout: the server's words, never ours
+                detail = " ".join(str(exc).split())[:200] or type(exc).__name__
+                raise ConnectError(
+                    _("The IMAP server %(host)s refused: %(detail)s") % {"host": config.imap.host, "detail": detail}
+                ) from None
+            checked.append(_("IMAP login to %(host)s works") % {"host": config.imap.host})
+        connection = _connection(config)
+        try:
+            _open(connection)
+        except DeliveryError as exc:
+            raise ConnectError(_("Sending does not work: %s") % exc) from None
+        finally:
+            with contextlib.suppress(Exception):
+                connection.close()
+        checked.append(
+            _("the SMTP server %(host)s accepts our login") % {"host": config.smtp.host}
+            if config.smtp is not None
+            else _("the site's mail service accepts a connection")
+        )
+        return "; ".join(checked) + "."
+
     def send(self, channel: Channel, message: Message) -> str | None:
         """Send a reply by SMTP (the channel's server, or Django's EMAIL_BACKEND).
 
