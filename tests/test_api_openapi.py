@@ -1,10 +1,13 @@
 """The API describes itself: /api/v1/openapi.json and the browsable /api/v1/docs, offline."""
 
+import json
 import re
 
 import pytest
 from django.test import Client
 from openapi_spec_validator import validate
+
+from tests.builders import AgentApi, make_agent, make_org
 
 pytestmark = pytest.mark.django_db
 
@@ -86,7 +89,8 @@ def test_openapi_document_is_valid_and_lists_every_endpoint():
 
     validate(spec)
     operations = {(method, path) for path, item in spec["paths"].items() for method in item}
-    assert operations == AGENT_ENDPOINTS | {INBOUND, INBOUND_EVENT}
+    # At least these: the generated tests below check every operation, whoever adds it.
+    assert operations >= AGENT_ENDPOINTS | {INBOUND, INBOUND_EVENT}
     assert spec["info"]["title"] == "Adesso API"
 
 
@@ -141,3 +145,135 @@ def test_docs_page_loads_only_local_assets():
         assert b"".join(got.streaming_content if got.streaming else [got.content]), asset
     assert '"validatorUrl": null' in html
     assert '"url": "/api/v1/openapi.json"' in html
+
+def operations(spec):
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            yield method, path, operation
+
+
+def pointer(spec, ref):
+    assert ref.startswith("#/"), ref
+    node = spec
+    for part in ref[2:].split("/"):
+        node = node[part.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+def refs(node):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref":
+                yield value
+            else:
+                yield from refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from refs(item)
+
+
+def _resolves(spec, ref):
+    try:
+        pointer(spec, ref)
+    except (KeyError, AssertionError):
+        return False
+    return True
+
+
+def test_the_document_is_self_contained():
+    spec = openapi()
+
+    dangling = sorted({ref for ref in refs(spec) if not _resolves(spec, ref)})
+
+    assert dangling == []
+    assert "$defs" not in json.dumps(spec)
+    inbound = spec["paths"][INBOUND[1]][INBOUND[0]]["requestBody"]["content"]["application/json"]["schema"]
+    assert "#/components/schemas/InboundSenderIn" in json.dumps(inbound)
+    assert pointer(spec, "#/components/schemas/InboundSenderIn")["type"] == "object"
+
+
+def _filled(path):
+    return re.sub(r"\{[^}]+\}", "x", path)
+
+
+def test_every_agent_operation_answers_a_documented_401_without_a_token():
+    spec = openapi()
+    client = Client()
+
+    answers = {}
+    for method, path, operation in operations(spec):
+        if {"AgentToken": []} in operation.get("security", []):
+            r = client.generic(method.upper(), _filled(path), "{}", content_type="application/json")
+            answers[(method, path)] = (r.status_code, "401" in operation["responses"])
+
+    assert len(answers) >= len(AGENT_ENDPOINTS)
+    assert {op: a for op, a in answers.items() if a != (401, True)} == {}
+
+
+def test_every_operation_with_input_documents_422_and_every_path_404():
+    spec = openapi()
+
+    missing = []
+    for method, path, operation in operations(spec):
+        statuses = set(operation["responses"])
+        where = {p["in"] for p in operation.get("parameters", [])}
+        if (where or "requestBody" in operation) and "422" not in statuses:
+            missing.append((method, path, "422"))
+        if "path" in where and "404" not in statuses:
+            missing.append((method, path, "404"))
+        if "requestBody" in operation and not {"400", "413"} <= statuses:
+            missing.append((method, path, "400/413"))
+
+    assert missing == []
+
+
+# What lax parsing would turn into the documented type: each must be refused.
+LAX = {"integer": [False, True, "2", 2.5], "number": [True, "1.5"], "boolean": [0, 1, "true", "1"]}
+
+
+def _typed_properties(spec, schema):
+    """(name, JSON type) of a body's top-level properties documented as a number or a boolean."""
+    schema = pointer(spec, schema["$ref"]) if "$ref" in schema else schema
+    for name, prop in schema.get("properties", {}).items():
+        types = {v.get("type") for v in prop.get("anyOf", [prop])} - {None, "null"}
+        if len(types) == 1 and types <= set(LAX):
+            yield name, types.pop()
+
+
+def test_no_body_field_takes_a_value_of_another_json_type():
+    """`{"capacity": false}`, `{"confirmed": 0}`, `{"priority": "2"}` and their like, sent
+    to every number and boolean field of every agent operation's request body: 422."""
+    spec = openapi()
+    alice = AgentApi(make_agent(make_org(), "Alice", role="admin"))
+
+    accepted, tried = [], []
+    for method, path, operation in operations(spec):
+        body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+        if body is None or {"AgentToken": []} not in operation.get("security", []):
+            continue
+        for name, kind in _typed_properties(spec, body["schema"]):
+            for value in LAX[kind]:
+                tried.append((path, name))
+                r = alice.send(method, _filled(path).removeprefix("/api/v1"), json.dumps({name: value}))
+                fields = [d["field"] for d in r.json().get("details", [])] if r.status_code == 422 else []
+                if name not in fields:
+                    accepted.append((method, path, name, value, r.status_code))
+
+    assert {
+        ("/api/v1/agents/{code}", "capacity"),
+        ("/api/v1/conversations/{code}/priority", "priority"),
+        ("/api/v1/conversations/{code}/messages", "confirmed"),
+    } <= set(tried)
+    assert accepted == []
+
+
+def test_the_csv_report_is_documented_as_csv():
+    spec = openapi()
+    alice = AgentApi(make_agent(make_org(), "Alice", role="admin"))
+
+    content = spec["paths"]["/api/v1/reports"]["get"]["responses"]["200"]["content"]
+    r = alice.get("/reports", format="csv")
+
+    assert set(content) == {"application/json", "text/csv"}
+    assert r.status_code == 200
+    assert r["Content-Type"].split(";")[0] == "text/csv"

@@ -1,19 +1,66 @@
 """The only way views fetch agents and teams: scoped to the caller's organisation, and
 deciding the caller's role."""
 
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from adesso.accounts.models import Invitation, Team, User
+from adesso.accounts.models import Invitation, Role, Team, User
 from adesso.lib.codes import hash_secret
+
+# The attribute `for_role` sets on a view or API endpoint: the least role it takes. The
+# OpenAPI document shows it as `x-adesso-role`; tests/test_access_generated.py reads it.
+ROLE_ATTRIBUTE = "adesso_role"
+
+View = TypeVar("View", bound=Callable[..., Any])
 
 
 def require_admin(user: User) -> None:
     """Administration (agents, invitations, teams) is for admins: 403 for everyone else."""
     if not user.is_admin:
         raise PermissionDenied(_("Only admins can do this."))
+
+
+def require_role(user: User, role: str, message: str | None = None) -> None:
+    """403 unless the user has `role` or a higher one (admin > supervisor > agent)."""
+    if role == Role.ADMIN and not user.is_admin:
+        raise PermissionDenied(message or _("Only admins can do this."))
+    if role == Role.SUPERVISOR and not user.is_supervisor:
+        raise PermissionDenied(message or _("Only supervisors and admins can do this."))
+
+
+def for_role(role: str, message: str | None = None) -> Callable[[View], View]:
+    """Declare, and check before it runs, the least role a view or an API endpoint takes.
+
+    The caller is the API token's agent (`request.auth`) or the logged-in agent
+    (`request.user`, below `login_required`). The declaration is what the generated
+    access test and the OpenAPI document read: a view that refuses a role without
+    declaring it is a test failure."""
+
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def checked(request: Any, *args: Any, **kwargs: Any) -> Any:
+            user = getattr(request, "auth", None) or request.user
+            require_role(user, role, message)
+            return view(request, *args, **kwargs)
+
+        setattr(checked, ROLE_ATTRIBUTE, role)
+        # Annotations resolved in the view's own module: django-ninja reads them from the
+        # signature, and the wrapper's globals are this module's.
+        setattr(checked, "__signature__", inspect.signature(view, eval_str=True))  # noqa: B010
+        return checked  # type: ignore[return-value]
+
+    return decorate
+
+
+admin_only = for_role(Role.ADMIN)
+supervisor_only = for_role(Role.SUPERVISOR)
 
 
 def agents_for_admin(admin: User) -> QuerySet[User]:

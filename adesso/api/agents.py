@@ -4,11 +4,11 @@ Every agent may list the teams and read one; changing anything here is for admin
 (403 for the others); other organisations' agents, invitations and teams are 404.
 """
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
-from pydantic import field_validator
+from pydantic import Strict, field_validator
 
 from adesso.accounts import actions
 from adesso.accounts.access import (
@@ -16,22 +16,23 @@ from adesso.accounts.access import (
     access_invitation_by_code,
     access_team_by_code,
     access_team_for_admin,
+    admin_only,
     agents_for_admin,
     require_admin,
 )
 from adesso.accounts.models import Invitation, Role, Team, TeamMembership, User
 from adesso.api import serialize
 from adesso.api.request import AgentRequest
-from adesso.api.schemas import ErrorOut, TeamOut
+from adesso.api.schemas import NOT_BLANK, BodyIn, ErrorOut, TeamOut
 
 router = Router()
 teams_router = Router()
 
 
-class InvitationIn(Schema):
+class InvitationIn(BodyIn):
     email: str = Field(..., min_length=3, max_length=254)
     name: str = Field("", max_length=200)
-    role: Role = Role.AGENT
+    role: Annotated[Role, Strict(False)] = Role.AGENT
     language: str = Field("", max_length=8, description="it or en; the admin's language by default")
 
 
@@ -62,12 +63,12 @@ class AdminAgentOut(Schema):
     teams: list[str] = Field(..., description="codes of the agent's teams")
 
 
-class RoleIn(Schema):
-    role: Role
+class RoleIn(BodyIn):
+    role: Annotated[Role, Strict(False)]
 
 
-class TeamIn(Schema):
-    name: str = Field(..., min_length=1, max_length=200)
+class TeamIn(BodyIn):
+    name: str = Field(..., min_length=1, max_length=200, pattern=NOT_BLANK)
 
     @field_validator("name")
     @classmethod
@@ -77,7 +78,7 @@ class TeamIn(Schema):
         return value.strip()
 
 
-class MembersIn(Schema):
+class MembersIn(BodyIn):
     members: list[str] = Field(..., max_length=500, description="agent codes")
     supervisors: list[str] = Field(
         default_factory=list, max_length=500, description="agent codes (supervisors or admins); members too"
@@ -136,6 +137,7 @@ def team_detail(team: Team) -> dict[str, Any]:
 
 
 @router.post("/invitations", response={201: InvitationCreated, 400: ErrorOut, 403: ErrorOut, 409: ErrorOut})
+@admin_only
 def invite(request: AgentRequest, body: InvitationIn) -> Status:
     """Invite someone by email (admins). The answer carries `accept_url`, also mailed to
     them: it lets them set their own password and log in, once, within 7 days. A new
@@ -151,6 +153,7 @@ def invite(request: AgentRequest, body: InvitationIn) -> Status:
 
 
 @router.get("/invitations", response={200: list[InvitationOut], 403: ErrorOut})
+@admin_only
 def invitations(request: AgentRequest) -> list[dict[str, Any]]:
     """The organisation's invitations, newest first (admins)."""
     require_admin(request.auth)
@@ -159,6 +162,7 @@ def invitations(request: AgentRequest) -> list[dict[str, Any]]:
 
 
 @router.post("/invitations/{code}/revoke", response={200: InvitationOut, 403: ErrorOut, 404: ErrorOut})
+@admin_only
 def revoke(request: AgentRequest, code: str) -> dict[str, Any]:
     """The link stops working (admins)."""
     invitation = actions.do_revoke_invitation(request.auth, access_invitation_by_code(request.auth, code))
@@ -166,6 +170,7 @@ def revoke(request: AgentRequest, code: str) -> dict[str, Any]:
 
 
 @router.get("/all", response={200: list[AdminAgentOut], 403: ErrorOut})
+@admin_only
 def all_agents(request: AgentRequest) -> list[dict[str, Any]]:
     """Every agent, deactivated ones included, with their teams (admins)."""
     users = agents_for_admin(request.auth).order_by("-is_active", "name", "email")
@@ -173,6 +178,7 @@ def all_agents(request: AgentRequest) -> list[dict[str, Any]]:
 
 
 @router.put("/{code}/role", response={200: AdminAgentOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut})
+@admin_only
 def change_role(request: AgentRequest, code: str, body: RoleIn) -> dict[str, Any]:
     """Agent, supervisor or admin (admins). The last admin stays admin."""
     agent = actions.do_change_role(request.auth, access_any_agent_by_code(request.auth, code), body.role)
@@ -180,6 +186,7 @@ def change_role(request: AgentRequest, code: str, body: RoleIn) -> dict[str, Any
 
 
 @router.post("/{code}/deactivate", response={200: AdminAgentOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut})
+@admin_only
 def deactivate(request: AgentRequest, code: str) -> dict[str, Any]:
     """The agent can no longer log in or use tokens; their open conversations go back to the
     queue, unassigned; their history stays (admins)."""
@@ -188,6 +195,7 @@ def deactivate(request: AgentRequest, code: str) -> dict[str, Any]:
 
 
 @router.post("/{code}/reactivate", response={200: AdminAgentOut, 403: ErrorOut, 404: ErrorOut})
+@admin_only
 def reactivate(request: AgentRequest, code: str) -> dict[str, Any]:
     """Back with their old password and teams (admins)."""
     agent = actions.do_reactivate_agent(request.auth, access_any_agent_by_code(request.auth, code))
@@ -205,6 +213,7 @@ def teams(request: AgentRequest) -> list[dict[str, Any] | None]:
 
 
 @teams_router.post("", response={201: TeamDetailOut, 400: ErrorOut, 403: ErrorOut, 409: ErrorOut})
+@admin_only
 def create_team(request: AgentRequest, body: TeamIn) -> Status:
     """A new, empty team (admins)."""
     team = actions.do_save_team(request.auth, None, body.name)
@@ -220,6 +229,7 @@ def team(request: AgentRequest, code: str) -> dict[str, Any]:
 @teams_router.patch(
     "/{code}", response={200: TeamDetailOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 )
+@admin_only
 def rename_team(request: AgentRequest, code: str, body: TeamIn) -> dict[str, Any]:
     """Rename a team (admins)."""
     team = actions.do_save_team(request.auth, access_team_for_admin(request.auth, code), body.name)
@@ -227,6 +237,7 @@ def rename_team(request: AgentRequest, code: str, body: TeamIn) -> dict[str, Any
 
 
 @teams_router.put("/{code}/members", response={200: TeamDetailOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut})
+@admin_only
 def set_members(request: AgentRequest, code: str, body: MembersIn) -> dict[str, Any]:
     """Replace the team's members and supervisors (admins)."""
     team = access_team_for_admin(request.auth, code)
@@ -237,6 +248,7 @@ def set_members(request: AgentRequest, code: str, body: MembersIn) -> dict[str, 
 
 
 @teams_router.delete("/{code}", response={204: None, 403: ErrorOut, 404: ErrorOut})
+@admin_only
 def delete_team(request: AgentRequest, code: str) -> Status:
     """Delete a team; its conversations keep their history and lose the team (admins)."""
     actions.do_delete_team(request.auth, access_team_for_admin(request.auth, code))

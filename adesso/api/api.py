@@ -13,8 +13,9 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.schema import OpenAPISchema
 from ninja.security import HttpBearer
 
-from adesso.accounts.access import user_for_api_token
+from adesso.accounts.access import ROLE_ATTRIBUTE, user_for_api_token
 from adesso.accounts.models import User
+from adesso.api import contract
 from adesso.api.parser import BadRequest, StrictParser
 from adesso.lib.errors import ActionError
 
@@ -43,7 +44,18 @@ class AdessoApi(NinjaAPI):
     ) -> OpenAPISchema:
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         schema["components"].setdefault("securitySchemes", {})["ChannelToken"] = CHANNEL_TOKEN_SCHEME
+        contract.complete(schema, self.declared_roles())
         return schema
+
+    def declared_roles(self) -> dict[str, str]:
+        """operationId -> the least role its endpoint declares (adesso.accounts.access.for_role)."""
+        return {
+            self.get_openapi_operation_id(operation): getattr(operation.view_func, ROLE_ATTRIBUTE)
+            for _prefix, router in self._routers
+            for path_view in router.path_operations.values()
+            for operation in path_view.operations
+            if hasattr(operation.view_func, ROLE_ATTRIBUTE)
+        }
 
 
 api = AdessoApi(

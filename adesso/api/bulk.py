@@ -11,7 +11,7 @@ from pydantic import StringConstraints, field_validator
 from adesso.accounts.access import access_agent_by_code, access_team_by_code
 from adesso.api import serialize
 from adesso.api.request import AgentRequest
-from adesso.api.schemas import ConversationOut, ErrorOut
+from adesso.api.schemas import BodyIn, ConversationOut, ErrorOut, When
 from adesso.conversations.bulk import ACTIONS, MAX_CODES, BulkChange, do_bulk
 
 router = Router()
@@ -19,7 +19,7 @@ router = Router()
 CodeItem = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
 
-class BulkIn(Schema):
+class BulkIn(BodyIn):
     codes: list[CodeItem] = Field(..., min_length=1, max_length=MAX_CODES, description="the conversations' codes")
     action: Literal["assign", "tag", "untag", "resolve", "snooze"] = Field(..., description=", ".join(ACTIONS))
     assignee: str | None = Field(None, max_length=64, description="assign: an agent's code, or null to unassign")
@@ -29,7 +29,7 @@ class BulkIn(Schema):
     reason: str = Field(
         "", max_length=2000, description="resolve: why those still waiting for an answer need none (one for all)"
     )
-    until: dt.datetime | None = Field(None, description="snooze: ISO 8601 with a time zone")
+    until: When | None = Field(None, description="snooze: ISO 8601 with a time zone")
 
     @field_validator("until")
     @classmethod

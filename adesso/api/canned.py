@@ -9,7 +9,7 @@ from typing import Any, Literal
 from ninja import Field, Query, Router, Schema, Status
 
 from adesso.api.request import AgentRequest
-from adesso.api.schemas import Code, ErrorOut
+from adesso.api.schemas import BodyIn, Code, ErrorOut
 from adesso.canned import actions
 from adesso.canned.access import access_canned_by_code, canned_for, may_change
 from adesso.canned.models import CannedReply
@@ -41,7 +41,7 @@ class CannedFilters(Schema):
     q: str | None = Field(None, max_length=100, description="words in the shortcut, title or body")
 
 
-class CannedIn(Schema):
+class CannedIn(BodyIn):
     shortcut: str = Field(..., min_length=1, max_length=31, description="1-30 lower-case letters, digits, - or _")
     title: str = Field("", max_length=100)
     language: Literal["it", "en"]

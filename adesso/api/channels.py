@@ -7,9 +7,11 @@ from django.core.exceptions import PermissionDenied
 from ninja import Field, Router, Schema, Status
 from pydantic import field_validator
 
+from adesso.accounts.access import for_role
+from adesso.accounts.models import Role
 from adesso.api import serialize
 from adesso.api.request import AgentRequest
-from adesso.api.schemas import ChannelCreated, ChannelOut, ErrorOut
+from adesso.api.schemas import NOT_BLANK, BodyIn, ChannelCreated, ChannelOut, ErrorOut
 from adesso.channels.access import access_channel_for_admin, access_event_for_admin
 from adesso.channels.actions import do_create_channel, do_replay_event
 from adesso.channels.models import Channel, InboundEvent
@@ -23,9 +25,9 @@ def list_channels(request: AgentRequest) -> list[dict[str, Any]]:
     return [serialize.channel(c) for c in channels]
 
 
-class ChannelIn(Schema):
+class ChannelIn(BodyIn):
     kind: str = Field(..., max_length=32, description="api, email or telegram")
-    name: str = Field(..., min_length=1, max_length=200)
+    name: str = Field(..., min_length=1, max_length=200, pattern=NOT_BLANK)
     config: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("name")
@@ -37,6 +39,7 @@ class ChannelIn(Schema):
 
 
 @router.post("", response={201: ChannelCreated, 400: ErrorOut, 403: ErrorOut})
+@for_role(Role.ADMIN, "Only admins manage channels")
 def create_channel(request: AgentRequest, payload: ChannelIn) -> Status:
     """Connect a channel (admins only). The token is shown once: store it.
 
@@ -87,6 +90,7 @@ def _event(e: InboundEvent) -> dict[str, Any]:
 
 
 @router.get("/{code}/events", response={200: list[InboundEventOut], 403: ErrorOut, 404: ErrorOut})
+@for_role(Role.ADMIN, "Only admins manage channels")
 def list_events(request: AgentRequest, code: str, state: str | None = None) -> Status:
     """The channel's latest inbound events (admins), newest first, at most 100;
     `state=quarantined` lists those waiting for a person."""
@@ -100,6 +104,7 @@ def list_events(request: AgentRequest, code: str, state: str | None = None) -> S
 @router.post(
     "/{code}/events/{event}/replay", response={200: InboundEventOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 )
+@for_role(Role.ADMIN, "Only admins manage channels")
 def replay_event(request: AgentRequest, code: str, event: str) -> Status:
     """Process a quarantined, failed or ignored event again from its raw body (admins)."""
     found = access_event_for_admin(request.auth, code, event)

@@ -9,8 +9,10 @@ from typing import Any, Literal
 from django.core.exceptions import PermissionDenied
 from ninja import Field, Query, Router, Schema, Status
 
+from adesso.accounts.access import for_role
+from adesso.accounts.models import Role
 from adesso.api.request import AgentRequest
-from adesso.api.schemas import Code, ErrorOut
+from adesso.api.schemas import BodyIn, Code, ErrorOut
 from adesso.coach import actions, stats
 from adesso.coach.access import access_rule_by_code
 from adesso.coach.models import CoachRule
@@ -19,7 +21,7 @@ from adesso.conversations.access import access_conversation_by_code
 router = Router()
 
 
-class CoachIn(Schema):
+class CoachIn(BodyIn):
     text: str = Field(..., max_length=20_000)
     language: Literal["it", "en"] | None = Field(None, description="the draft's language; detected when missing")
     conversation: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,64}$",
@@ -70,7 +72,7 @@ def coach_draft(request: AgentRequest, payload: CoachIn) -> dict[str, Any]:
     return report.as_dict()
 
 
-class RuleIn(Schema):
+class RuleIn(BodyIn):
     pattern: str = Field(..., max_length=40, description="a new id of your own, or a built-in id to extend")
     language: Literal["it", "en"]
     phrases: list[str] = Field(..., max_length=actions.MAX_PHRASES)
@@ -104,6 +106,7 @@ def _admin(request: AgentRequest) -> None:
 
 
 @router.get("/rules", response={200: list[RuleOut], 403: ErrorOut})
+@for_role(Role.ADMIN, "Only admins can manage the reply coach's rules")
 def list_rules(request: AgentRequest) -> list[dict[str, Any]]:
     """Your organisation's own rules (admins)."""
     _admin(request)
@@ -111,25 +114,28 @@ def list_rules(request: AgentRequest) -> list[dict[str, Any]]:
 
 
 @router.post("/rules", response={201: RuleOut, 400: ErrorOut, 403: ErrorOut})
+@for_role(Role.ADMIN, "Only admins can manage the reply coach's rules")
 def create_rule(request: AgentRequest, payload: RuleIn) -> Status:
     _admin(request)
     return Status(201, _rule(actions.do_save_rule(request.auth, None, payload.dict())))
 
 
 @router.put("/rules/{code}", response={200: RuleOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut})
+@for_role(Role.ADMIN, "Only admins can manage the reply coach's rules")
 def update_rule(request: AgentRequest, code: Code, payload: RuleIn) -> dict[str, Any]:
     _admin(request)
     return _rule(actions.do_save_rule(request.auth, access_rule_by_code(request.auth, code), payload.dict()))
 
 
 @router.delete("/rules/{code}", response={204: None, 403: ErrorOut, 404: ErrorOut})
+@for_role(Role.ADMIN, "Only admins can manage the reply coach's rules")
 def delete_rule(request: AgentRequest, code: Code) -> Status:
     _admin(request)
     actions.do_delete_rule(request.auth, access_rule_by_code(request.auth, code))
     return Status(204, None)
 
 
-class SettingsIn(Schema):
+class SettingsIn(BodyIn):
     on_send: Literal["warn", "block", "off"]
 
 
@@ -138,12 +144,14 @@ class SettingsOut(Schema):
 
 
 @router.get("/settings", response={200: SettingsOut, 403: ErrorOut})
+@for_role(Role.ADMIN, "Only admins can manage the reply coach's rules")
 def get_settings(request: AgentRequest) -> dict[str, Any]:
     _admin(request)
     return {"on_send": actions.on_send_setting(request.auth.organization_id)}
 
 
 @router.put("/settings", response={200: SettingsOut, 400: ErrorOut, 403: ErrorOut})
+@for_role(Role.ADMIN, "Only admins can manage the reply coach's rules")
 def put_settings(request: AgentRequest, payload: SettingsIn) -> dict[str, Any]:
     """What happens on send when a serious finding remains: warn (confirm), block, off."""
     _admin(request)
@@ -158,6 +166,7 @@ class StatsFilters(Schema):
 
 
 @router.get("/stats", response={200: dict[str, Any], 403: ErrorOut, 404: ErrorOut})
+@for_role(Role.SUPERVISOR, "Only supervisors can see coaching statistics")
 def get_stats(request: AgentRequest, filters: Query[StatsFilters]) -> dict[str, Any]:
     """How often each pattern appears in sent replies, per period, by agent or team
     (supervisors): `periods`, `replies` per period, `patterns` {id: counts per period},

@@ -9,6 +9,7 @@ from adesso.api import serialize
 from adesso.api.request import AgentRequest
 from adesso.api.schemas import (
     MAX_OFFSET,
+    BodyIn,
     Code,
     ContactMergeOut,
     ContactOut,
@@ -82,7 +83,7 @@ def get_contact(request: AgentRequest, code: Code) -> dict[str, Any]:
     return _contact_detail(_with_identities(Contact.objects.filter(pk=contact.pk)).get())
 
 
-class ContactUpdate(Schema):
+class ContactUpdate(BodyIn):
     name: str | None = Field(None, max_length=200)
     email: str | None = Field(None, max_length=254)
     phone: str | None = Field(None, max_length=40)
@@ -98,7 +99,7 @@ def update_contact(request: AgentRequest, code: Code, payload: ContactUpdate) ->
     return _contact_detail(_with_identities(Contact.objects.filter(pk=contact.pk)).get())
 
 
-class MergeIn(Schema):
+class MergeIn(BodyIn):
     into: str = Field(..., max_length=64, description="code of the contact that remains")
 
 

@@ -14,12 +14,14 @@ from adesso.api import serialize
 from adesso.api.request import AgentRequest
 from adesso.api.schemas import (
     MAX_OFFSET,
+    BodyIn,
     Code,
     ConversationDetail,
     ConversationOut,
     ConversationPage,
     ErrorOut,
     MessageOut,
+    When,
 )
 from adesso.coach.actions import send_checked_reply
 from adesso.contacts.queries import merged_senders, sender_at
@@ -101,12 +103,12 @@ def get_conversation(request: AgentRequest, code: Code) -> dict[str, Any]:
     return detail(access_conversation_by_code(request.auth, code))
 
 
-class ReplyAttachmentIn(Schema):
+class ReplyAttachmentIn(BodyIn):
     filename: str = Field(..., min_length=1, max_length=200, description="its extension decides the type")
     content_base64: str = Field(..., min_length=1)
 
 
-class ReplyIn(Schema):
+class ReplyIn(BodyIn):
     text: str = Field(..., min_length=1, max_length=100_000)
     internal: bool = False
     confirmed: bool = Field(False, description="send although the reply coach found a serious pattern")
@@ -153,7 +155,7 @@ def reply(request: AgentRequest, code: Code, payload: ReplyIn) -> Status:
     return Status(201, serialize.message(message, conversation.code, conversation.channel))
 
 
-class AssignIn(Schema):
+class AssignIn(BodyIn):
     assignee: str | None = Field(None, max_length=64, description="an agent's code, or null to unassign")
     team: str | None = Field(None, max_length=64, description="a team's code")
     note: str = Field("", max_length=5000, description="handover note; required for a transfer")
@@ -169,7 +171,7 @@ def assign(request: AgentRequest, code: Code, payload: AssignIn) -> dict[str, An
     return serialize.conversation(conversation)
 
 
-class StatusIn(Schema):
+class StatusIn(BodyIn):
     status: Literal["open", "pending", "resolved"]
     reason: str = Field("", max_length=2000)
 
@@ -181,8 +183,8 @@ def change_status(request: AgentRequest, code: Code, payload: StatusIn) -> dict[
     return serialize.conversation(conversation)
 
 
-class SnoozeIn(Schema):
-    until: dt.datetime = Field(..., description="ISO 8601 with a time zone")
+class SnoozeIn(BodyIn):
+    until: When = Field(..., description="ISO 8601 with a time zone")
 
     @field_validator("until")
     @classmethod
@@ -222,7 +224,7 @@ def snooze(request: AgentRequest, code: Code, payload: SnoozeIn) -> dict[str, An
     return {**serialize.conversation(conversation), "warnings": [asdict(w) for w in warnings]}
 
 
-class PriorityIn(Schema):
+class PriorityIn(BodyIn):
     priority: int = Field(..., ge=0, le=3, description="0 low, 1 normal, 2 high, 3 urgent")
 
 

@@ -6,6 +6,7 @@ from typing import Any
 from ninja import Field, Query, Router, Schema
 
 from adesso.api.request import AgentRequest
+from adesso.api.schemas import BodyIn
 from adesso.notifications.actions import do_mark_read
 from adesso.notifications.models import Notification
 
@@ -31,7 +32,7 @@ class NotificationQuery(Schema):
     limit: int = Field(50, ge=1, le=200)
 
 
-class ReadIn(Schema):
+class ReadIn(BodyIn):
     id: int | None = Field(None, description="One notification; omitted: all of them.")
 
 

@@ -55,6 +55,14 @@ def check_storable(data: Any, where: str = "body") -> None:
             stack.extend((f"{path}[{i}]", value) for i, value in enumerate(item))
 
 
+def _number(text: str) -> int | float:
+    """A JSON number with a fraction of zero (`81.0`) is an integer, as JSON Schema reads
+    it: request bodies are validated strictly (adesso/api/schemas.py: BodyIn), and
+    strict validation would otherwise refuse it where the schema says integer."""
+    value = float(text)
+    return int(value) if value.is_integer() and abs(value) < 2**63 else value
+
+
 class StrictParser(Parser):
     def parse_body(self, request: HttpRequest) -> dict[str, Any]:
         try:
@@ -62,7 +70,7 @@ class StrictParser(Parser):
         except UnicodeDecodeError as exc:
             raise BadRequest("invalid_utf8", f"The body is not valid UTF-8 (byte {exc.start})") from None
         try:
-            data = json.loads(text)
+            data = json.loads(text, parse_float=_number)
         except json.JSONDecodeError as exc:
             raise BadRequest("invalid_json", f"The body is not valid JSON: {exc}") from None
         except RecursionError:

@@ -9,6 +9,8 @@ from django.http import HttpResponse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
+from adesso.accounts.access import for_role
+from adesso.accounts.models import Role
 from adesso.api.request import AgentRequest
 from adesso.api.schemas import ErrorOut
 from adesso.lib.errors import ActionError
@@ -82,7 +84,21 @@ class ReportOut(Schema):
     tags: list[TagCountOut] = Field(description="conversations started in the period, per tag, most used first")
 
 
-@router.get("", response={200: ReportOut, 422: ErrorOut}, by_alias=True)
+# With format=csv the same 200 answers a CSV file: documented beside the JSON.
+CSV_ANSWER = {
+    "responses": {
+        200: {
+            "content": {
+                "text/csv": {
+                    "schema": {"type": "string", "description": "one row per group (table=groups) or hour (backlog)"}
+                }
+            }
+        }
+    }
+}
+
+
+@router.get("", response={200: ReportOut, 422: ErrorOut}, by_alias=True, openapi_extra=CSV_ANSWER)
 def report(request: AgentRequest, filters: Query[ReportFilters]) -> Any:
     """First response times (distribution, p50/p90/max), the share answered within the
     target, SLA breaches and the backlog by hour, for a period of whole local days,
@@ -140,6 +156,7 @@ class PlanOut(Schema):
 
 
 @router.get("/staffing", response={200: PlanOut, 403: ErrorOut, 422: ErrorOut}, by_alias=True)
+@for_role(Role.SUPERVISOR, "Only supervisors and admins plan staffing")
 def staffing(request: AgentRequest, params: Query[PlanFilters]) -> Any:
     """The staffing planner: agents needed per hour of the week (Erlang C) so that
     `share` of customer turns get a human answer within the target, from the arrivals

@@ -1,16 +1,17 @@
 """Routing through the API: presence, agents' load and settings, the queue, and the
 wording of the automatic messages."""
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.core.exceptions import PermissionDenied
 from ninja import Field, Router, Schema
+from pydantic import Strict
 
-from adesso.accounts.access import access_agent_by_code
-from adesso.accounts.models import Presence, User
+from adesso.accounts.access import access_agent_by_code, for_role
+from adesso.accounts.models import Presence, Role, User
 from adesso.api import serialize
 from adesso.api.request import AgentRequest
-from adesso.api.schemas import ConversationOut
+from adesso.api.schemas import BodyIn, ConversationOut
 from adesso.autoreply.actions import do_save_template, template_text
 from adesso.autoreply.models import Purpose
 from adesso.routing import actions
@@ -19,8 +20,8 @@ from adesso.routing.engine import agent_loads, queue
 router = Router()
 
 
-class PresenceIn(Schema):
-    presence: Presence
+class PresenceIn(BodyIn):
+    presence: Annotated[Presence, Strict(False)]
 
 
 class RoutingAgentOut(Schema):
@@ -39,7 +40,7 @@ class RoutingAgentPage(Schema):
     items: list[RoutingAgentOut]
 
 
-class RoutingIn(Schema):
+class RoutingIn(BodyIn):
     capacity: int | None = Field(None, ge=0, le=100)
     languages: list[str] | None = Field(None, max_length=20)
     skills: list[str] | None = Field(None, max_length=50)
@@ -56,7 +57,7 @@ class TemplateOut(Schema):
     text: str
 
 
-class TemplateIn(Schema):
+class TemplateIn(BodyIn):
     text: str = Field(..., max_length=2000, description="Empty restores the built-in wording.")
 
 
@@ -86,6 +87,7 @@ def routing_agents(request: AgentRequest) -> dict[str, Any]:
 
 
 @router.patch("/agents/{code}", response=RoutingAgentOut)
+@for_role(Role.SUPERVISOR, "Only supervisors and admins can change routing settings")
 def update_agent(request: AgentRequest, code: str, body: RoutingIn) -> dict[str, Any]:
     """Supervisors and admins set an agent's capacity, languages and skills."""
     if not request.auth.is_supervisor:
@@ -118,6 +120,7 @@ def autoreplies(request: AgentRequest) -> list[dict[str, Any]]:
 
 
 @router.put("/autoreplies/{purpose}/{language}", response=TemplateOut)
+@for_role(Role.ADMIN, "Only admins can change the automatic messages")
 def save_autoreply(request: AgentRequest, purpose: str, language: str, body: TemplateIn) -> dict[str, Any]:
     """Admins only. Placeholders: {name}, {estimate}, {time}, {queue}, {organization}."""
     if not request.auth.is_admin:

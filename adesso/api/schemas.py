@@ -1,9 +1,10 @@
 """Shapes of what the API returns. Built from rows already loaded: no queries here."""
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from ninja import Field, Path, Schema
+from pydantic import BeforeValidator, ConfigDict, Strict
 
 from adesso.lib import errors
 
@@ -13,6 +14,32 @@ from adesso.lib import errors
 MAX_OFFSET = 1_000_000_000
 
 Code = Annotated[str, Path(..., pattern=r"^[A-Za-z0-9_-]{1,64}$", description="a public code")]
+
+
+class BodyIn(Schema):
+    """A request body: every field of the JSON type its schema documents, none converted.
+
+    Lax conversion let `{"capacity": false}` set a capacity of 0, `{"confirmed": 0}`
+    pass for a refusal and `{"priority": "2"}` for a number. Every request body's
+    schema derives from this one (tests/test_api_openapi.py sends those values to
+    every documented field and expects 422). Query strings stay lax: all they carry
+    is text.
+    """
+
+    model_config = ConfigDict(strict=True)
+
+
+def _iso_text(value: Any) -> Any:
+    if isinstance(value, int | float):
+        raise ValueError("must be ISO 8601 text with a time zone, not a number")
+    return value
+
+
+# Text that must not be blank (only spaces): documented, so that a client knows before sending.
+NOT_BLANK = r"\S"
+
+# A time in a strict body: ISO 8601 text (strict mode alone would want a Python datetime).
+When = Annotated[dt.datetime, Strict(False), BeforeValidator(_iso_text)]
 
 
 class AgentOut(Schema):

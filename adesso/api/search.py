@@ -9,7 +9,7 @@ from pydantic import field_validator
 from adesso.accounts.models import User
 from adesso.api import serialize
 from adesso.api.request import AgentRequest
-from adesso.api.schemas import AgentOut, ContactSummary, ErrorOut, MessageOut
+from adesso.api.schemas import NOT_BLANK, AgentOut, ContactSummary, ErrorOut, MessageOut
 from adesso.conversations.models import Attachment
 from adesso.conversations.search import search_contacts, search_messages
 
@@ -17,7 +17,7 @@ router = Router()
 
 
 class SearchIn(Schema):
-    q: str = Field(..., min_length=1, max_length=200)
+    q: str = Field(..., min_length=1, max_length=200, pattern=NOT_BLANK)
 
     @field_validator("q")
     @classmethod

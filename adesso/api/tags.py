@@ -8,14 +8,14 @@ from ninja import Field, Router, Schema
 
 from adesso.api import serialize
 from adesso.api.request import AgentRequest
-from adesso.api.schemas import Code, ConversationOut, ErrorOut
+from adesso.api.schemas import BodyIn, Code, ConversationOut, ErrorOut
 from adesso.conversations.access import access_conversation_by_code
 from adesso.conversations.tagging import MAX_TAG_CHARS, do_tag, do_untag, tags_for
 
 router = Router()
 
 
-class TagIn(Schema):
+class TagIn(BodyIn):
     tag: str = Field(
         ..., min_length=1, max_length=MAX_TAG_CHARS, description="the tag's name (stored in lower case; created if new)"
     )

@@ -18,6 +18,7 @@ from adesso.accounts.access import (
     access_any_agent_by_code,
     access_invitation_by_code,
     access_team_for_admin,
+    admin_only,
     agents_for_admin,
     require_admin,
 )
@@ -31,6 +32,7 @@ def _roles() -> list[tuple[str, str]]:
 
 
 @login_required
+@admin_only
 def agents(request: AgentRequest) -> HttpResponse:
     """Every agent with role and state, the invitations, and the form to invite someone."""
     admin = request.user
@@ -88,6 +90,7 @@ def _done(request: AgentRequest, action: str, target: str) -> HttpResponseRedire
 
 @login_required
 @require_POST
+@admin_only
 def agent_role(request: AgentRequest, code: str) -> HttpResponse:
     agent = access_any_agent_by_code(request.user, code)
     try:
@@ -104,6 +107,7 @@ def agent_role(request: AgentRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_POST
+@admin_only
 def agent_active(request: AgentRequest, code: str) -> HttpResponse:
     """Deactivate (`active=0`) or reactivate (`active=1`) an agent."""
     agent = access_any_agent_by_code(request.user, code)
@@ -125,6 +129,7 @@ def agent_active(request: AgentRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_POST
+@admin_only
 def invitation_revoke(request: AgentRequest, code: str) -> HttpResponse:
     invitation = actions.do_revoke_invitation(request.user, access_invitation_by_code(request.user, code))
     messages.success(request, _("The invitation to %(email)s no longer works.") % {"email": invitation.email})
@@ -132,6 +137,7 @@ def invitation_revoke(request: AgentRequest, code: str) -> HttpResponse:
 
 
 @login_required
+@admin_only
 def teams(request: AgentRequest) -> HttpResponse:
     """Teams with their members and supervisors; a form to create one."""
     admin = request.user
@@ -169,6 +175,7 @@ def teams(request: AgentRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@admin_only
 def team_save(request: AgentRequest, code: str) -> HttpResponse:
     """Rename a team and set its members and supervisors, or delete it (`delete`)."""
     admin = request.user

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from adesso.accounts.access import admin_only, supervisor_only
 from adesso.coach import actions, stats
 from adesso.coach.access import access_rule_by_code
 from adesso.coach.engine import warm_up
@@ -48,6 +49,7 @@ def _labels(language: str) -> dict[str, str]:
 
 
 @login_required
+@supervisor_only
 def coach_stats(request: AgentRequest) -> HttpResponse:
     """How often each pattern appears in sent replies, per week, by agent or team."""
     user = request.user
@@ -86,6 +88,7 @@ def _admin(request: AgentRequest) -> None:
 
 
 @login_required
+@admin_only
 def coach_rules(request: AgentRequest) -> HttpResponse:
     """Admins: the organisation's own rules and what happens on send."""
     _admin(request)

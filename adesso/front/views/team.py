@@ -16,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from adesso.accounts.access import access_agent_by_code
+from adesso.accounts.access import access_agent_by_code, admin_only
 from adesso.autoreply.actions import do_save_template, template_text
 from adesso.autoreply.models import Purpose
 from adesso.autoreply.texts import PLACEHOLDERS, Filling
@@ -89,6 +89,7 @@ SAMPLE_NAME = "Maria"
 
 
 @login_required
+@admin_only
 def autoreplies(request: AgentRequest) -> HttpResponse:
     user = request.user
     if not user.is_admin:
