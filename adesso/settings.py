@@ -77,6 +77,10 @@ INSTALLED_APPS = [
     "adesso.insights",
     "adesso.audit",
     "adesso.privacy",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "adesso.twofactor",
     "adesso.api",
     "adesso.front",
     "adesso.realtime",
@@ -95,6 +99,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "adesso.audit.context.AuditContextMiddleware",
+    # After the password, the second step (docs/privacy.md): a session marked at login.
+    "adesso.twofactor.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: turns a locked-out login into its answer.
@@ -155,6 +161,8 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "front:login"
 LOGIN_REDIRECT_URL = "front:inbox"
 LOGOUT_REDIRECT_URL = "front:login"
+# The name authenticator apps show beside the agent's login.
+OTP_TOTP_ISSUER = "Adesso"
 # django-axes first: a locked-out account or address is refused before the password is
 # checked (adesso/accounts/throttle.py, docs/security.md).
 AUTHENTICATION_BACKENDS = ["adesso.accounts.throttle.LoginThrottleBackend", "django.contrib.auth.backends.ModelBackend"]

@@ -128,3 +128,20 @@ def test_contacts_channels_and_agents_changes_are_recorded(shop):
     assert any(a == AuditAction.CHANNEL_CREATED for a, _ in actions)
     # The log holds codes and field names, never the values (personal data).
     assert "preferisce" not in str(actions) and "modulo" not in str(actions)
+
+
+def test_channel_edits_are_recorded_by_setting_name(shop):
+    org, anna, _sara, _luca, _contact = shop
+    from adesso.channels.actions import do_set_channel_enabled, do_update_channel
+
+    channel = make_api_channel(org, "App").channel
+    do_update_channel(channel, "App mobile", {})
+    do_set_channel_enabled(anna, channel, False)
+
+    entries = AuditEntry.objects.filter(object_code=channel.code).order_by("pk")
+    assert [(e.action, e.data) for e in entries] == [
+        (AuditAction.CHANNEL_CREATED, {"kind": "api"}),
+        (AuditAction.CHANNEL_CHANGED, {"fields": ["name"]}),
+        (AuditAction.CHANNEL_CHANGED, {"fields": ["is_enabled"]}),
+    ]
+    assert entries[2].actor == anna

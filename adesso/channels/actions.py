@@ -128,8 +128,15 @@ def do_update_channel(channel: Channel, name: str, config: dict[str, Any]) -> Ch
         adapter.connect(trial)
     except ConnectError as exc:
         raise ActionError(str(exc), exc.code) from None
+    from adesso.audit import events as audit
+
+    changed = sorted({k for k in {*channel.config, *trial.config} if channel.config.get(k) != trial.config.get(k)})
+    changed += ["name"] if trial.name != channel.name else []
     channel.name, channel.config = trial.name, trial.config
-    channel.save(update_fields=["name", "config"])
+    with transaction.atomic():
+        channel.save(update_fields=["name", "config"])
+        # Which settings changed, by name: never a value (secrets among them).
+        audit.channel_changed(actor=None, channel=channel, fields=changed)
     return channel
 
 
@@ -148,7 +155,11 @@ def do_set_channel_enabled(actor: User, channel: Channel, enabled: bool) -> Chan
     channel.disabled_reason = (
         "" if enabled else _("Disabled by %(admin)s on the channels page.") % {"admin": actor.display_name}
     )
-    channel.save(update_fields=["is_enabled", "disabled_reason"])
+    from adesso.audit import events as audit
+
+    with transaction.atomic():
+        channel.save(update_fields=["is_enabled", "disabled_reason"])
+        audit.channel_changed(actor=actor, channel=channel, fields=["is_enabled"])
     return channel
 
 

@@ -19,6 +19,7 @@ from adesso.front.views import (
 from adesso.front.views import channels as channel_views
 from adesso.front.views import coach as coach_views
 from adesso.front.views import reports as report_views
+from adesso.twofactor import views as twofactor_views
 
 app_name = "front"
 
@@ -48,6 +49,8 @@ urlpatterns = [
     path("contacts/<str:code>/consent", privacy.consent, name="contact_consent"),
     path("settings/privacy", privacy.privacy_page, name="privacy"),
     path("settings/audit", privacy.audit_page, name="audit"),
+    path("settings/two-factor", twofactor_views.settings_page, name="two_factor"),
+    path("login/verify", twofactor_views.verify, name="two_factor_verify"),
     path("search", search.search, name="search"),
     path("silence", silence.silence, name="silence"),
     path("presence", team.presence, name="presence"),

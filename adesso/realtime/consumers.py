@@ -45,6 +45,11 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=4401)
             return
+        session = self.scope.get("session")
+        if session is not None and await database_sync_to_async(session.get)("adesso_twofactor"):
+            # Password given, second step not done (adesso/twofactor/middleware.py).
+            await self.close(code=4401)
+            return
         if isinstance(self.channel_layer, InMemoryChannelLayer):
             relay.ensure_running()
         self.tab = new_code(10)
