@@ -5,6 +5,7 @@ from typing import Any
 
 from ninja import Field, Query, Router, Schema
 
+from adesso.accounts.access import admin_only
 from adesso.api.request import AgentRequest
 from adesso.api.schemas import MAX_OFFSET, ErrorOut
 from adesso.audit.models import AuditAction
@@ -39,6 +40,7 @@ class AuditPage(Schema):
 
 
 @router.get("", response={200: AuditPage, 403: ErrorOut})
+@admin_only
 def audit_log(request: AgentRequest, filters: Query[AuditFilters]) -> dict[str, Any]:
     """Newest first, filtered by actor, action and object; admins only (403 for others)."""
     qs = audit_for_admin(

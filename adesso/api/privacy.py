@@ -5,6 +5,7 @@ from typing import Any
 from django.http import StreamingHttpResponse
 from ninja import Field, Query, Router, Schema
 
+from adesso.accounts.access import admin_only, supervisor_only
 from adesso.api.request import AgentRequest
 from adesso.api.schemas import Code, ErrorOut
 from adesso.audit import events as audit
@@ -34,6 +35,7 @@ class ExportQuery(Schema):
     response={200: None, 403: ErrorOut, 404: ErrorOut},
     openapi_extra={"responses": ZIP_RESPONSE},
 )
+@supervisor_only
 def export_contact(request: AgentRequest, code: Code, params: Query[ExportQuery]) -> StreamingHttpResponse:
     """Everything Adesso holds about the contact (supervisors and admins; recorded in the audit log)."""
     contact = access_contact_for_export(request.auth, code)
@@ -50,6 +52,7 @@ class ErasureOut(Schema):
 
 
 @router.post("/contacts/{code}/erase", response={200: ErasureOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut})
+@admin_only
 def erase_contact(request: AgentRequest, code: Code) -> dict[str, Any]:
     """Erase the contact's personal data everywhere (admins; cannot be undone). The
     conversations stay, empty, so reports count them; the answer says what was erased."""

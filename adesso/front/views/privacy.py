@@ -14,7 +14,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from adesso.accounts.access import require_admin
+from adesso.accounts.access import admin_only, require_admin, supervisor_only
 from adesso.audit import events as audit
 from adesso.audit.models import AuditAction
 from adesso.audit.queries import audit_for_admin
@@ -37,6 +37,7 @@ def _back(code: str) -> HttpResponse:
 
 
 @login_required
+@supervisor_only
 def export_page(request: AgentRequest, code: str) -> HttpResponse:
     """What the export holds, with the download buttons. Opening it is recorded."""
     contact = access_contact_for_export(request.user, code)
@@ -55,6 +56,7 @@ def export_page(request: AgentRequest, code: str) -> HttpResponse:
 
 
 @login_required
+@supervisor_only
 def export_download(request: AgentRequest, code: str) -> StreamingHttpResponse:
     contact = access_contact_for_export(request.user, code)
     redacted = request.GET.get("redacted") == "1"
@@ -65,6 +67,7 @@ def export_download(request: AgentRequest, code: str) -> StreamingHttpResponse:
 
 
 @login_required
+@admin_only
 @require_http_methods(["GET", "POST"])
 def erase(request: AgentRequest, code: str) -> HttpResponse:
     """GET asks to confirm (typing the contact's code); only that POST erases."""
@@ -114,6 +117,7 @@ def consent(request: AgentRequest, code: str) -> HttpResponse:
 
 
 @login_required
+@admin_only
 @require_http_methods(["GET", "POST"])
 def privacy_page(request: AgentRequest) -> HttpResponse:
     """For admins: what Adesso stores and why, and the organisation's privacy settings."""
@@ -148,6 +152,7 @@ def privacy_page(request: AgentRequest) -> HttpResponse:
 
 
 @login_required
+@admin_only
 def audit_page(request: AgentRequest) -> HttpResponse:
     filters = {k: request.GET.get(k, "").strip()[:254] for k in ("actor", "action", "object")}
     if filters["action"] not in AuditAction.values:
