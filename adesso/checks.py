@@ -33,6 +33,7 @@ def check_configuration(app_configs: Any = None, **kwargs: Any) -> list[Error | 
             id="adesso.E006",
         ))
     errors.extend(_secrets_key(local))
+    errors.extend(_https(site.scheme == "https"))
     for name in ("ADESSO_MAX_BODY_BYTES", "ADESSO_MAX_ATTACHMENT_BYTES", "ADESSO_MAX_TEXT_CHARS"):
         if getattr(settings, name) <= 0:
             errors.append(Error(f"{name} must be a positive number.", id="adesso.E005"))
@@ -58,3 +59,29 @@ def _secrets_key(local: bool) -> list[Error | Warning]:
         "database's backups; then run `adesso rotatesecrets` with ADESSO_SECRETS_KEY=<new>,<the file's key>.",
         id="adesso.W001",
     )]
+
+
+def _https(https: bool) -> list[Error | Warning]:
+    """An https site keeps its cookies to https, redirects http and asks for HSTS
+    (settings derived from SITE_URL; each can be turned off, and is then reported)."""
+    found: list[Error | Warning] = []
+    if "csp.middleware.CSPMiddleware" not in settings.MIDDLEWARE:
+        found.append(Warning("No Content Security Policy: csp.middleware.CSPMiddleware is not in MIDDLEWARE.",
+                             id="adesso.W010"))
+    if not https:
+        return found
+    wanted = [
+        ("SESSION_COOKIE_SECURE", settings.SESSION_COOKIE_SECURE, "the session cookie also travels over plain http"),
+        ("CSRF_COOKIE_SECURE", settings.CSRF_COOKIE_SECURE, "the CSRF cookie also travels over plain http"),
+        ("SECURE_SSL_REDIRECT", settings.SECURE_SSL_REDIRECT, "plain http requests are served instead of redirected"),
+        ("SECURE_HSTS_SECONDS", settings.SECURE_HSTS_SECONDS > 0, "browsers are not told to use https only (HSTS)"),
+    ]
+    for n, (name, ok, why) in enumerate(wanted, start=11):
+        if not ok:
+            found.append(Warning(
+                f"SITE_URL is https but {name} is off: {why}.",
+                hint=f"Unset {name} (it follows SITE_URL) or set it on; behind a proxy that ends TLS, set "
+                "ADESSO_PROXY_COUNT so that X-Forwarded-Proto is trusted.",
+                id=f"adesso.W0{n}",
+            ))
+    return found

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "adesso.ops",
     "adesso.simulation",
     "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -103,6 +104,7 @@ MIDDLEWARE = [
     "adesso.twofactor.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: turns a locked-out login into its answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -286,8 +288,40 @@ ADESSO_BODY_LIMITS = [
 ]
 
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# On an https SITE_URL: cookies only over https, plain http redirected, HSTS for a year
+# (each can be turned off by its variable). Behind a reverse proxy that ends TLS, set
+# ADESSO_PROXY_COUNT: the proxy's X-Forwarded-Proto then says whether the request was
+# https (the proxy must set it, overwriting what the client sent). `adesso check` warns
+# when an https site lacks any of these.
+SITE_IS_HTTPS = SITE_URL.lower().startswith("https://")
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", SITE_IS_HTTPS)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", SESSION_COOKIE_SECURE)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", SITE_IS_HTTPS)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if SITE_IS_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+if env_int("ADESSO_PROXY_COUNT", 0) > 0:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content Security Policy (django-csp): scripts only from our own static files, no
+# inline script or handler, no plugin, no framing by others. Styles may be inline
+# (style attributes in sanitised mail and charts). Images: ours and data: URIs; the
+# conversation pages also allow remote images, which they load only when the agent
+# asks (adesso/lib/remoteimages.py). The websocket may live on its own port.
+_CONNECT = ["'self'"] + ([f"ws://*:{LIVE_PORT}", f"wss://*:{LIVE_PORT}"] if LIVE_PORT else [])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": _CONNECT,
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'self'"],
+    },
+}
 
 LOGGING = {
     "version": 1,

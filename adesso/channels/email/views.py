@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from csp.decorators import csp_update
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -23,6 +24,7 @@ from adesso.channels.email.access import (
     quarantine_for,
 )
 from adesso.channels.email.webhooks import receive
+from adesso.lib.remoteimages import SHOWN_ON_REQUEST
 
 if TYPE_CHECKING:
     from adesso.front.views.common import AgentRequest
@@ -42,6 +44,7 @@ def legacy_inbound(request: HttpRequest, provider: str, channel_code: str) -> Ht
 
 
 @login_required
+@csp_update(SHOWN_ON_REQUEST)  # type: ignore[arg-type]  # remote images held until asked (lib/remoteimages.py)
 def message_original(request: AgentRequest, code: str) -> HttpResponse:
     message, mails = access_mails_of_message(request.user, code)
     shown = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from csp.decorators import csp_update
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, HttpResponseRedirect
@@ -34,6 +35,7 @@ from adesso.front.snooze import PRESETS, parse_until
 from adesso.front.timeline import current_entries, earlier_entries
 from adesso.front.views.common import AgentRequest, agents_of, teams_of
 from adesso.lib.errors import ActionError
+from adesso.lib.remoteimages import SHOWN_ON_REQUEST
 from adesso.realtime.collision import STALE, check_not_stale
 
 
@@ -93,6 +95,7 @@ def _back(conversation: Conversation) -> HttpResponse:
 
 
 @login_required
+@csp_update(SHOWN_ON_REQUEST)  # type: ignore[arg-type]  # remote images held until asked (lib/remoteimages.py)
 def conversation(request: AgentRequest, code: str) -> HttpResponse:
     return _page(request, access_conversation_by_code(request.user, code))
 
