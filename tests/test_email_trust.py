@@ -146,10 +146,10 @@ def test_a_strangers_mail_carrying_a_conversations_code_starts_its_own(shop):
     assert all(o.received.conversation.pk != conversation.pk for o in outcomes)
     assert {o.received.conversation.contact.email for o in outcomes} == {"eve@evil.example"}
     assert [o.mail.threaded_by for o in outcomes] == [
-        "new (references of a conversation with another contact)",
-        "new (our-message-id of a conversation with another contact)",
-        "new (plus-address of a conversation with another contact)",
-        "new (subject of a conversation with another contact)",
+        "stranger: references",
+        "stranger: our-message-id",
+        "stranger: plus-address",
+        "stranger: subject",
     ]
     assert list(conversation.messages.values_list("external_id", flat=True)) == ["mario-1@example.net"]
 

@@ -103,7 +103,8 @@ def inbound_for(channel: Channel, config: EmailConfig, mail: ParsedMail) -> tupl
     stranger's mail starts a conversation of its own (an agent may merge them)."""
     thread, how = find_thread(channel, config, mail)
     if thread and not sender_is_contact(channel, thread, mail.from_address):
-        thread, how = "", f"new ({how} of a conversation with another contact)"
+        # "stranger: <how>": the code found, refused (Mail.threaded_by holds 32 characters).
+        thread, how = "", f"stranger: {how}"
     text = visible_text(mail.text, mail.html, mail.subject)
     if mail.undecodable:
         text += (
@@ -125,7 +126,7 @@ def inbound_for(channel: Channel, config: EmailConfig, mail: ParsedMail) -> tupl
         attachments=mail.attachments,
         subject=mail.subject,
         thread=thread,
-        new_thread=not thread and (config.threading == "new" or how.startswith("new (")),
+        new_thread=not thread and (config.threading == "new" or how.startswith("stranger")),
         automated=bool(mail.automated),
     )
     return inbound, how or "new"
@@ -222,7 +223,7 @@ def _store(channel: Channel, raw: bytes, parsed: ParsedMail, inbound: InboundMes
         from_address=parsed.from_address,
         subject=parsed.subject,
         automated=parsed.automated,
-        threaded_by=how,
+        threaded_by=how[:32],
         source=source[:100],
         size=len(raw),
     )
