@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.conf import settings
-from django.db.models import Max, QuerySet
+from django.db.models import Max, Min, QuerySet
 
 from adesso.conversations.models import Direction, Message
 from adesso.insights.models import MessageSentiment
 from adesso.insights.sentiment import classifier_for, embed, from_probabilities
+from adesso.insights.topics import nearest_topics, pack
 
 BATCH = 64
 # Ids are handed out before commits land, so a message may appear below the highest
@@ -39,7 +40,7 @@ def _pending(after: int) -> list[Message]:
         _incoming(after)
         .exclude(text="")
         .select_related("organization")
-        .only("id", "text", "organization")
+        .only("id", "text", "organization", "conversation_id")
         .order_by("id")[:BATCH]
     )
 
@@ -65,13 +66,31 @@ def analyse_batch(after: int | None = None) -> tuple[int, int]:
         by_org[message.organization_id].append(message)
     vectors = embed([m.text for m in messages])
     index = {m.id: i for i, m in enumerate(messages)}
+    firsts = set(
+        Message.objects.filter(
+            conversation_id__in={m.conversation_id for m in messages}, direction=Direction.INCOMING, internal=False
+        )
+        .values("conversation_id")
+        .annotate(first=Min("id"))
+        .values_list("first", flat=True)
+    )
     rows = []
-    for group in by_org.values():
+    for org_id, group in by_org.items():
         classifier = classifier_for(group[0].organization)
-        results = from_probabilities(classifier.probabilities(vectors[[index[m.id] for m in group]]))
+        group_vectors = vectors[[index[m.id] for m in group]]
+        results = from_probabilities(classifier.probabilities(group_vectors))
+        nearest = nearest_topics(org_id, group_vectors, [r.label for r in results])
         rows += [
-            MessageSentiment(message_id=m.id, organization_id=m.organization_id, label=r.label, score=r.score)
-            for m, r in zip(group, results, strict=True)
+            MessageSentiment(
+                message_id=m.id,
+                organization_id=m.organization_id,
+                label=r.label,
+                score=r.score,
+                first=m.id in firsts,
+                vector=pack(v) if m.id in firsts else None,
+                topic_id=topic if m.id in firsts else None,
+            )
+            for m, r, v, topic in zip(group, results, group_vectors, nearest, strict=True)
         ]
     MessageSentiment.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows), messages[-1].id

@@ -5,9 +5,38 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from adesso.accounts.models import Organization
 from adesso.conversations.models import Message
+from adesso.lib.codes import new_code
+
+
+class Polarity(models.TextChoices):
+    NEGATIVE = "negative", _("Criticism")
+    POSITIVE = "positive", _("Praise")
+
+
+class Topic(models.Model):
+    """A recurring subject of customers' criticism or praise, found by clustering their
+    first messages (adesso/insights/topics.py); kept from one run to the next (matched by
+    its centroid), renamable and mergeable by a supervisor. Its quotes are read from the
+    messages themselves, so an erased contact leaves no quote behind."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    code = models.CharField(max_length=16, unique=True, default=new_code)
+    polarity = models.CharField(max_length=8, choices=Polarity.choices)
+    name = models.CharField(max_length=120)
+    named_by_person = models.BooleanField(default=False)
+    keywords = models.JSONField(default=list)
+    centroid = models.BinaryField()  # float32 vector of the encoder's space
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    active = models.BooleanField(default=True)  # found again by the last run
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "polarity", "active"])]
 
 
 class MessageSentiment(models.Model):
@@ -18,9 +47,17 @@ class MessageSentiment(models.Model):
     label = models.CharField(max_length=8)  # positive | negative | neutral
     score = models.FloatField()  # P(positive) - P(negative)
     analysed_at = models.DateTimeField(default=timezone.now)
+    # The first customer message of its conversation: what topics are found in; its
+    # vector (float16) is kept for the next clustering run.
+    first = models.BooleanField(default=False)
+    vector = models.BinaryField(null=True, blank=True)
+    topic = models.ForeignKey(Topic, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")
 
     class Meta:
-        indexes = [models.Index(fields=["organization", "label"])]
+        indexes = [
+            models.Index(fields=["organization", "label"]),
+            models.Index(fields=["organization", "first", "label", "-analysed_at"], name="sentiment_first"),
+        ]
 
 
 class SentimentModel(models.Model):

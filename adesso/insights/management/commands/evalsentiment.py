@@ -6,6 +6,7 @@ neutral class) the three-class macro-F1. Figures in docs/insights.md."""
 from __future__ import annotations
 
 import csv
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +52,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--data", type=Path, default=DATA, help="the folder of ../shared/data")
         parser.add_argument("--limit", type=int, default=0, help="at most this many texts per set (0: all)")
+        parser.add_argument("--topics", action="store_true", help="also: topics of the airline complaints, purity")
 
-    def handle(self, *args: Any, data: Path, limit: int, **options: Any) -> None:
+    def handle(self, *args: Any, data: Path, limit: int, topics: bool, **options: Any) -> None:
         sets = {
             "absita2018_it": (data / "absita2018_it" / "absita_2018_training.csv", absita),
             "airline_sentiment_en": (data / "airline_sentiment_en" / "Tweets.csv", airline),
@@ -75,3 +77,33 @@ class Command(BaseCommand):
                 three = [LABELS[int(i)] for i in p.argmax(axis=1)]
                 line += f"; three-class macro-F1 {macro_f1(three, truth):.3f} on {len(truth)} texts"
             self.stdout.write(line)
+        if topics:
+            self._topics(data / "airline_sentiment_en" / "Tweets.csv", limit)
+
+    def _topics(self, path: Path, limit: int) -> None:
+        """Cluster the complaints as the topics report does; compare with their reasons."""
+        from adesso.insights.topics import cluster, purity
+
+        with path.open(encoding="utf-8", newline="") as f:
+            rows = [r for r in csv.DictReader(f) if r["airline_sentiment"] == "negative" and r["negativereason"]]
+        if limit:
+            rows = rows[:: max(1, len(rows) // limit)][:limit]
+        texts = [r["text"] for r in rows]
+        with progress_bar("airline complaints' topics", len(texts)) as advance:
+            vectors = embed(texts, advance)
+        found = cluster(texts, vectors)
+        assigned: list[int | None] = [None] * len(texts)
+        for number, topic in enumerate(found):
+            for i in topic.members:
+                assigned[i] = number
+        truth = [r["negativereason"] for r in rows]
+        covered = sum(a is not None for a in assigned)
+        self.stdout.write(
+            f"airline complaints: {len(found)} topics, purity {purity(assigned, truth):.3f} against the labelled "
+            f"reasons ({covered} of {len(texts)} complaints in a topic)"
+        )
+        for topic in found:
+            reasons = Counter(truth[i] for i in topic.members).most_common(2)
+            self.stdout.write(
+                f"  {', '.join(topic.keywords[:4])}: {len(topic.members)}; " + "; ".join(f"{r} {n}" for r, n in reasons)
+            )
