@@ -138,3 +138,20 @@ def test_an_agent_may_turn_it_off_with_a_current_code(shop):
         assert client.post("/settings/two-factor", {"action": "disable", "code": totp(secret)}).status_code == 302
     assert login(luca).get("/").status_code == 200
     assert AgentApi(anna).get("/audit", action="two_factor_disabled").json()["count"] == 1
+
+
+def test_an_admin_resets_a_colleagues_lost_phone(shop):
+    _org, anna, luca = shop
+    enrol(login(luca))
+    stranger = make_agent(make_org("Altra"), "Paolo", role=Role.ADMIN)
+    from adesso.lib.errors import ActionError
+    from adesso.twofactor.actions import confirmed_device, do_reset
+
+    with pytest.raises(ActionError):
+        do_reset(stranger, luca)
+    do_reset(anna, luca)
+
+    assert confirmed_device(luca) is None
+    assert login(luca).get("/").status_code == 200
+    entry = AuditEntry.objects.get(action=AuditAction.TWO_FACTOR_DISABLED, object_code=luca.code)
+    assert entry.actor == anna
