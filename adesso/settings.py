@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "adesso.channels.email",
     "adesso.channels.telegram",
     "adesso.channels.api",
+    "adesso.channels.webchat",
     "adesso.contacts",
     "adesso.conversations",
     "adesso.sla",

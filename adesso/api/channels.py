@@ -55,6 +55,7 @@ def create_channel(request: AgentRequest, payload: ChannelIn) -> Status:
             **serialize.channel(channel),
             "token": token,
             "signing_secret": channel.config.get("signing_secret"),
+            "identity_secret": channel.config.get("identity_secret"),
         },
     )
 

@@ -72,6 +72,8 @@ class ChannelCreated(ChannelOut):
     token: str
     # Key of the HMAC on outgoing webhooks (X-Adesso-Signature), when the kind signs them.
     signing_secret: str | None = None
+    # Key of a web chat's identifier_hash (HMAC-SHA256 of the customer's identifier).
+    identity_secret: str | None = None
 
 
 class IdentityOut(Schema):

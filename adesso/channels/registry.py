@@ -23,6 +23,7 @@ KINDS: dict[str, str] = {
     "api": "adesso.channels.api.adapter.ApiChannel",
     "email": "adesso.channels.email.adapter.EmailChannel",
     "telegram": "adesso.channels.telegram.adapter.TelegramChannel",
+    "webchat": "adesso.channels.webchat.adapter.WebchatChannel",
 }
 
 # Kinds not yet on the shape of docs/channels.md: their inbound routes would be
@@ -45,7 +46,8 @@ def urlpatterns() -> list[URLResolver]:
     """Each converted kind's `urls.py` at /channels/<kind>/ (included once, from adesso/urls.py);
     a kind without one (a test's stand-in) has no routes."""
     return [
-        path(f"channels/{kind}/", include(f"{package(kind)}.urls"))
+        # A kind may choose its own prefix (`url_prefix`: the web chat's /chat/).
+        path(getattr(get_kind(kind), "url_prefix", f"channels/{kind}/"), include(f"{package(kind)}.urls"))
         for kind in KINDS
         if kind not in NOT_YET_CONVERTED and find_spec(f"{package(kind)}.urls") is not None
     ]

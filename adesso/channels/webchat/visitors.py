@@ -1,0 +1,136 @@
+"""Visitors of a web chat: their signed tokens, the checks every request passes (origin,
+rate limits) and the messages they may read. Shared by the REST views and the websocket."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core import signing
+from django.core.cache import cache
+
+from adesso.channels.webchat.adapter import WebchatChannel, sender_id
+from adesso.lib.codes import new_code
+
+if TYPE_CHECKING:
+    from adesso.channels.models import Channel
+
+SALT = "adesso.webchat.visitor"
+# Per minute: messages one visitor may send, requests one address may make.
+VISITOR_MESSAGES_PER_MINUTE = 20
+IP_REQUESTS_PER_MINUTE = 120
+PAGE = 200
+
+
+@dataclass(frozen=True)
+class Visitor:
+    channel_code: str
+    visitor: str  # v_<random>: this browser
+    identifier: str = ""  # the company's id for a customer it identified (hash checked)
+
+    @property
+    def sender(self) -> str:
+        return sender_id(self.visitor, self.identifier)
+
+    def token(self) -> str:
+        """Signed with the server's key (SECRET_KEY, HMAC): kept in the browser's localStorage."""
+        data = {"c": self.channel_code, "v": self.visitor}
+        if self.identifier:
+            data["i"] = self.identifier
+        return signing.Signer(salt=SALT).sign_object(data, compress=True)
+
+
+def new_visitor(channel_code: str, identifier: str = "") -> Visitor:
+    return Visitor(channel_code, "v_" + new_code(16), identifier)
+
+
+def read_token(channel_code: str, token: str) -> Visitor | None:
+    """The visitor a token names, if this server signed it for this channel."""
+    if not token or len(token) > 1000:
+        return None
+    try:
+        data = signing.Signer(salt=SALT).unsign_object(token)
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict) or data.get("c") != channel_code or not isinstance(data.get("v"), str):
+        return None
+    identifier = data.get("i", "")
+    return Visitor(channel_code, data["v"], identifier if isinstance(identifier, str) else "")
+
+
+def origin_allowed(channel: Channel, origin: str) -> bool:
+    allowed = channel.config.get("allowed_origins") or []
+    return bool(origin) and origin.lower().rstrip("/") in allowed
+
+
+def over_limit(key: str, limit: int) -> bool:
+    """Fixed one-minute windows in the cache; True once `limit` is passed."""
+    window = f"webchat:{key}:{int(time.time() // 60)}"
+    if cache.add(window, 1, timeout=70):
+        return limit < 1
+    try:
+        return cache.incr(window) > limit
+    except ValueError:  # expired between add and incr
+        cache.add(window, 1, timeout=70)
+        return False
+
+
+def visitor_limit() -> int:
+    return int(getattr(settings, "ADESSO_WEBCHAT_VISITOR_MESSAGES_PER_MINUTE", VISITOR_MESSAGES_PER_MINUTE))
+
+
+def ip_limit() -> int:
+    return int(getattr(settings, "ADESSO_WEBCHAT_IP_REQUESTS_PER_MINUTE", IP_REQUESTS_PER_MINUTE))
+
+
+def contact_id(channel: Channel, visitor: Visitor) -> int | None:
+    from adesso.contacts.models import ContactIdentity
+
+    return (
+        ContactIdentity.objects.filter(
+            organization_id=channel.organization_id, kind=WebchatChannel.identity_kind, value=visitor.sender
+        )
+        .values_list("contact_id", flat=True)
+        .first()
+    )
+
+
+def messages_after(channel: Channel, visitor: Visitor, after: int) -> list[dict[str, Any]]:
+    """What the visitor's window shows after cursor `after` (a message id): their
+    messages and the replies on this channel, never internal notes, oldest first."""
+    from adesso.conversations.models import Direction, Message
+
+    contact = contact_id(channel, visitor)
+    if contact is None:
+        return []
+    rows = (
+        Message.objects.filter(
+            organization_id=channel.organization_id,
+            channel_id=channel.pk,
+            conversation__contact_id=contact,
+            internal=False,
+            pk__gt=after,
+        )
+        .select_related("author")
+        .order_by("pk")[:PAGE]
+    )
+    out = []
+    prefix = f"{visitor.sender}:"
+    for m in rows:
+        mine = m.direction == Direction.INCOMING
+        external = m.external_id or ""
+        out.append(
+            {
+                "id": m.pk,
+                "code": m.code,
+                "from": "visitor" if mine else "agent",
+                "text": m.text,
+                "echo_id": external.removeprefix(prefix) if mine and external.startswith(prefix) else None,
+                "auto": m.auto,
+                "author": (m.author.display_name.split(" ")[0] if m.author is not None and not mine else ""),
+                "created_at": m.created_at.isoformat(),
+            }
+        )
+    return out
