@@ -53,7 +53,11 @@ def for_role(role: str, message: str | None = None) -> Callable[[View], View]:
         setattr(checked, ROLE_ATTRIBUTE, role)
         # Annotations resolved in the view's own module: django-ninja reads them from the
         # signature, and the wrapper's globals are this module's.
-        setattr(checked, "__signature__", inspect.signature(view, eval_str=True))  # noqa: B010
+        try:
+            signature = inspect.signature(view, eval_str=True)
+        except NameError:  # a name only imported for type checking: left as written
+            signature = inspect.signature(view)
+        setattr(checked, "__signature__", signature)  # noqa: B010
         return checked  # type: ignore[return-value]
 
     return decorate
