@@ -191,11 +191,17 @@ class Workers:
         self.env = {**os.environ, **benv.env, **extra_env}
         self.count = count
         self.procs: list[subprocess.Popen[bytes]] = []
+        self.timers: subprocess.Popen[bytes] | None = None
         self.log_path = benv.var_dir / "workers.log"
 
     def __enter__(self) -> Workers:
         out = open(self.log_path, "ab")
         command = [str(Path(sys.executable).with_name("adesso")), "worker"]
+        # The Procfile's `timers` too (its tick is the pipeline's safety net); not in the CPU figures.
+        timers = [str(Path(sys.executable).with_name("adesso")), "runtimers", "--loop"]
+        self.timers = subprocess.Popen(
+            timers, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
         for _ in range(self.count):
             self.procs.append(
                 subprocess.Popen(
@@ -213,10 +219,11 @@ class Workers:
         return total
 
     def __exit__(self, *exc: object) -> None:
-        for proc in self.procs:
+        everyone = [*self.procs, *([self.timers] if self.timers else [])]
+        for proc in everyone:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
-        for proc in self.procs:
+        for proc in everyone:
             try:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:

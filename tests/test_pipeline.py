@@ -384,3 +384,25 @@ def test_codes_drawn_at_once_keep_their_alphabet_length_and_spread():
     assert len(set(codes)) == len(codes)
     assert set(seen) == set(_ALPHABET)
     assert max(seen.values()) < 1.25 * min(seen.values())  # about 1,200 each
+
+
+def test_events_deferred_behind_another_worker_are_looked_at_again_a_moment_later(
+    channel, settings, django_capture_on_commit_callbacks
+):
+    from django_tasks import default_task_backend
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    receive(channel, "e1", pos=1)
+    held = claim(limit=1)  # another worker has e1
+    receive(channel, "e2", pos=2)
+    before = timezone.now()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert do_process_events() == 0  # e2 waits for e1
+
+    again = [r for r in default_task_backend.results if r.task.name == "process_inbound" and r.task.run_after]
+    assert len(again) == 1
+    assert again[0].task.run_after >= before + DEFER
+    assert process(held.events[0], held.lease) == "processed"
+    assert do_process_events(timezone.now() + DEFER) == 1
+    assert texts() == ["testo e1", "testo e2"]

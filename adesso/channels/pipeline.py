@@ -315,8 +315,24 @@ def do_process_events(now: dt.datetime | None = None, limit: int = BATCH, max_ba
             # to go on after this one's last batch (at most one is waiting at a time).
             with transaction.atomic():
                 kick_after_commit()
-        done += sum(1 for state in process_batch(batch.events, batch.lease) if state != "deferred")
+        states = process_batch(batch.events, batch.lease)
+        done += sum(1 for state in states if state != "deferred")
+        if "deferred" in states:
+            # Their earlier events are in another worker's hands: look again in a moment
+            # (not only when the next event arrives, or the timer's safety net).
+            transaction.on_commit(_enqueue_after_deferral, robust=True)
     return done
+
+
+def _enqueue_after_deferral() -> None:
+    from django_tasks import default_task_backend
+
+    from adesso.channels.tasks import process_inbound
+
+    task = process_inbound
+    if default_task_backend.supports_defer:
+        task = task.using(run_after=timezone.now() + DEFER)
+    task.enqueue()
 
 
 def do_dispatch_due_events(now: dt.datetime | None = None) -> int:
