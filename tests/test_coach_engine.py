@@ -96,7 +96,8 @@ def test_shapes_a_bare_link_and_shouting():
     assert patterns_of("https://help.example.com/a/1", "en") == {"link_deflection"}
     assert patterns_of("Please DM us your order number https://t.co/x1", "en") == set()
     shouted = coach("NON POSSIAMO FARE NULLA", "it").findings
-    assert [(f.pattern, f.layer) for f in shouted] == [("rudeness", "shape")]
+    # shouted, and a refusal with nothing offered (the "non possiamo fare nulla")
+    assert sorted((f.pattern, f.layer) for f in shouted) == [("refusal", "pattern"), ("rudeness", "shape")]
     assert patterns_of("Le mando il PDF con l'IBAN via SMS", "it") == set()  # acronyms are not shouting
     bangs = coach("Grazie!!!", "it").findings
     assert [(f.pattern, f.severity) for f in bangs] == [("rudeness", "warning")]

@@ -175,6 +175,9 @@ def _pattern_findings(draft: Draft, rules: Sequence[Rule], owned: bool, ui: str)
                 sentence = _sentence_line(draft, first, last)
                 if any(u.search(sentence) for u in rule.unless.get(draft.language, ())):
                     continue
+                after = " ".join(t.surface for t in draft.tokens[last + 1 :])
+                if any(u.search(after) for u in rule.unless_after.get(draft.language, ())):
+                    continue
                 if rule.id == "link_deflection" and _explained(draft, first, last):
                     continue
                 found.append(_finding(rule, draft, start, end, ui, _how(pattern), "pattern"))

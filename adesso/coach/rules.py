@@ -49,6 +49,9 @@ class Rule:
     unless: dict[str, tuple[re.Pattern[str], ...]] = field(default_factory=dict)
     examples: dict[str, tuple[str, ...]] = field(default_factory=dict)
     builtin: bool = True
+    # per language: the finding is dropped when one of these matches after it, in the
+    # rest of the reply (a refusal followed by what can be done instead)
+    unless_after: dict[str, tuple[re.Pattern[str], ...]] = field(default_factory=dict)
 
     def text(self, what: str, language: str) -> str:
         values: dict[str, str] = getattr(self, what)
@@ -95,6 +98,10 @@ def build_rule(rule_id: str, data: dict[str, Any], builtin: bool = True) -> Rule
         lang: compile_regexes(values)
         for lang, values in _per_language(data.get("unless"), "unless", rule_id).items()
     }
+    unless_after = {
+        lang: compile_regexes(values)
+        for lang, values in _per_language(data.get("unless_after"), "unless_after", rule_id).items()
+    }
     examples = {
         lang: tuple(values)
         for lang, values in _per_language(data.get("examples"), "examples", rule_id).items()
@@ -102,7 +109,7 @@ def build_rule(rule_id: str, data: dict[str, Any], builtin: bool = True) -> Rule
     return Rule(
         id=rule_id, severity=severity, label=dict(data.get("label") or {}),
         reason=dict(data.get("reason") or {}), suggestion=dict(data.get("suggestion") or {}),
-        patterns=patterns, unless=unless, examples=examples, builtin=builtin,
+        patterns=patterns, unless=unless, examples=examples, builtin=builtin, unless_after=unless_after,
     )
 
 
@@ -115,6 +122,7 @@ def builtin_rules() -> tuple[Rule, ...]:
 BUILTIN_IDS = (
     "policy", "contract", "link_deflection", "blame_supplier", "blame_customer", "not_here",
     "doing_my_best", "queue_excuse", "not_special", "busy", "politics_religion", "rudeness",
+    "refusal", "referral",
 )
 
 
@@ -211,6 +219,7 @@ def org_rules(items: Sequence[OrgRuleData]) -> tuple[Rule, ...]:
             label=base.label if base else {lang: item.pattern for lang in LANGUAGES},
             reason=reason, suggestion=suggestion, patterns=patterns,
             unless=base.unless if base else {}, builtin=False,
+            unless_after=base.unless_after if base else {},
         ))
     return tuple(rules)
 
