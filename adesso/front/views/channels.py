@@ -21,7 +21,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from adesso.accounts.access import require_admin
+from adesso.accounts.access import admin_only, require_admin
 from adesso.channels import actions
 from adesso.channels.access import access_channel_for_admin, access_event_for_admin
 from adesso.channels.base import ChannelKind
@@ -57,6 +57,7 @@ def _stats(org_id: int) -> dict[int, dict[str, Any]]:
 
 
 @login_required
+@admin_only
 def channels(request: AgentRequest) -> HttpResponse:
     admin = request.user
     require_admin(admin)
@@ -136,6 +137,7 @@ def _kind_or_404(name: str) -> ChannelKind:
 
 
 @login_required
+@admin_only
 def connect(request: AgentRequest, kind_name: str) -> HttpResponse:
     """Connect a new channel of one kind with the kind's form."""
     admin = request.user
@@ -178,6 +180,7 @@ def connect(request: AgentRequest, kind_name: str) -> HttpResponse:
 
 
 @login_required
+@admin_only
 def edit(request: AgentRequest, code: str) -> HttpResponse:
     """Edit a channel's name and configuration; secrets left empty stay as they are."""
     channel = access_channel_for_admin(request.user, code)
@@ -219,6 +222,7 @@ def _back(channel: Channel) -> HttpResponseRedirect:
 
 
 @login_required
+@admin_only
 @require_POST
 def set_enabled(request: AgentRequest, code: str) -> HttpResponse:
     """`enabled=1` enables the channel again, anything else disables it."""
@@ -237,6 +241,7 @@ def set_enabled(request: AgentRequest, code: str) -> HttpResponse:
 
 
 @login_required
+@admin_only
 @require_POST
 def test(request: AgentRequest, code: str) -> HttpResponse:
     """The kind's test of the channel (Telegram: getMe), its answer shown to the admin."""
@@ -251,6 +256,7 @@ def test(request: AgentRequest, code: str) -> HttpResponse:
 
 
 @login_required
+@admin_only
 @require_POST
 def replay(request: AgentRequest, code: str, event: str) -> HttpResponse:
     """Put a quarantined event back in the queue (pipeline: do_replay_event)."""
