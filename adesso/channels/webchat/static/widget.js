@@ -1,0 +1,231 @@
+/* Adesso web chat widget (docs/channels.md, Web chat). Hand-written, no framework.
+   <script src="{SITE_URL}/chat/widget.js" data-channel="CODE" async
+           [data-lang="it|en"] [data-identifier="..." data-identifier-hash="..."]></script>
+   Styles live in a shadow root; the visitor's token is kept in localStorage; no cookie
+   of the host site is read. REST is the source of truth, the websocket says what is new. */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  if (!script || !script.dataset.channel) return;
+  var code = script.dataset.channel;
+  var base = new URL(script.src).origin;
+  var api = base + "/chat/" + code;
+  var storeKey = "adesso-chat:" + code;
+  var T = {
+    it: {
+      open: "Apri la chat", close: "Chiudi la chat", title: "Chat con", send: "Invia",
+      label: "Scrivi un messaggio", placeholder: "Scrivi qui…", typing: "sta scrivendo…",
+      you: "Tu", failed: "Non inviato: riprova", log: "Messaggi", greeting: "Ciao! Come possiamo aiutarti?"
+    },
+    en: {
+      open: "Open the chat", close: "Close the chat", title: "Chat with", send: "Send",
+      label: "Write a message", placeholder: "Write here…", typing: "is typing…",
+      you: "You", failed: "Not sent: try again", log: "Messages", greeting: "Hi! How can we help?"
+    }
+  };
+  var lang = "en", t = T.en, conf = {}, token = "", cursor = 0, seen = {}, pending = {};
+  var ws = null, retry = 0, typingTimer = null, typedAt = 0, root, els = {};
+
+  function pickLang(forced) {
+    var l = (script.dataset.lang || forced || navigator.language || "en").slice(0, 2).toLowerCase();
+    lang = T[l] ? l : "en";
+    t = T[lang];
+  }
+
+  function request(method, path, body) {
+    var headers = { "Content-Type": "application/json" };
+    if (token) headers.Authorization = "Bearer " + token;
+    return fetch(api + path, {
+      method: method, headers: headers, credentials: "omit", mode: "cors",
+      body: body ? JSON.stringify(body) : undefined
+    }).then(function (r) {
+      return r.json().then(function (data) {
+        if (!r.ok) throw new Error(data.message || r.status);
+        return data;
+      });
+    });
+  }
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    for (var k in attrs) node.setAttribute(k, attrs[k]);
+    if (text) node.textContent = text;
+    return node;
+  }
+
+  var CSS = ":host{all:initial}*{box-sizing:border-box;font:15px/1.4 system-ui,sans-serif}" +
+    ".launcher{position:fixed;right:20px;bottom:20px;width:56px;height:56px;border-radius:50%;border:0;" +
+    "background:var(--c);color:#fff;cursor:pointer;box-shadow:0 2px 8px rgba(0,0,0,.3);z-index:2147483000}" +
+    ".launcher:focus-visible,button:focus-visible,textarea:focus-visible{outline:3px solid #000;outline-offset:2px}" +
+    ".win{position:fixed;right:20px;bottom:88px;width:min(360px,calc(100vw - 40px));height:min(520px,calc(100vh - 120px));" +
+    "display:flex;flex-direction:column;background:#fff;color:#111;border-radius:12px;" +
+    "box-shadow:0 4px 24px rgba(0,0,0,.3);z-index:2147483000;overflow:hidden}" +
+    ".win[hidden]{display:none}header{display:flex;align-items:center;justify-content:space-between;" +
+    "padding:12px 14px;background:var(--c);color:#fff}header h2{margin:0;font-weight:600}" +
+    "header button{background:transparent;border:0;color:#fff;font-size:22px;cursor:pointer;padding:0 6px}" +
+    ".log{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:8px;margin:0;list-style:none}" +
+    ".m{max-width:80%;padding:8px 11px;border-radius:12px;white-space:pre-wrap;word-wrap:break-word}" +
+    ".agent{align-self:flex-start;background:#eef0f3}.visitor{align-self:flex-end;background:var(--c);color:#fff}" +
+    ".m small{display:block;font-size:12px;opacity:.8}.pending{opacity:.6}.failed{outline:2px solid #b00020}" +
+    ".typing{padding:0 12px 6px;font-size:13px;color:#444;min-height:20px}" +
+    "form{display:flex;gap:6px;padding:10px;border-top:1px solid #ddd}" +
+    "textarea{flex:1;resize:none;height:42px;padding:8px;border:1px solid #888;border-radius:8px;color:#111}" +
+    "form button{border:0;border-radius:8px;padding:0 14px;background:var(--c);color:#fff;cursor:pointer}" +
+    ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}";
+
+  function build() {
+    var host = el("div", { "data-adesso-chat": code });
+    document.body.appendChild(host);
+    root = host.attachShadow({ mode: "open" });
+    var style = el("style");
+    style.textContent = CSS;
+    root.appendChild(style);
+    host.style.setProperty("--c", conf.colour || "#1f6feb");
+    els.launcher = el("button", { "class": "launcher", type: "button", "aria-label": t.open, "aria-expanded": "false" });
+    els.launcher.innerHTML = '<svg width="26" height="26" viewBox="0 0 24 24" aria-hidden="true"><path fill="currentColor" d="M4 4h16v11H7l-3 3z"/></svg>';
+    els.win = el("div", { "class": "win", role: "dialog", "aria-label": t.title + " " + conf.name, hidden: "" });
+    var header = el("header");
+    header.appendChild(el("h2", {}, conf.name));
+    els.close = el("button", { type: "button", "aria-label": t.close }, "×");
+    header.appendChild(els.close);
+    els.log = el("ol", { "class": "log", role: "log", "aria-live": "polite", "aria-label": t.log, tabindex: "0" });
+    els.typing = el("div", { "class": "typing", "aria-live": "polite" });
+    var form = el("form");
+    var label = el("label", { "for": "adesso-text", "class": "sr" }, t.label);
+    els.text = el("textarea", { id: "adesso-text", placeholder: t.placeholder, rows: "1", maxlength: "5000" });
+    var send = el("button", { type: "submit" }, t.send);
+    form.appendChild(label);
+    form.appendChild(els.text);
+    form.appendChild(send);
+    els.win.appendChild(header);
+    els.win.appendChild(els.log);
+    els.win.appendChild(els.typing);
+    els.win.appendChild(form);
+    root.appendChild(els.win);
+    root.appendChild(els.launcher);
+    bubble({ from: "agent", text: conf.greeting || t.greeting, greeting: true });
+
+    els.launcher.addEventListener("click", function () { toggle(els.win.hidden); });
+    els.close.addEventListener("click", function () { toggle(false); });
+    els.win.addEventListener("keydown", function (e) { if (e.key === "Escape") toggle(false); });
+    form.addEventListener("submit", function (e) { e.preventDefault(); submit(); });
+    els.text.addEventListener("keydown", function (e) {
+      if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); submit(); }
+    });
+    els.text.addEventListener("input", function () {
+      var now = Date.now();
+      if (ws && ws.readyState === 1 && now - typedAt > 1500) { typedAt = now; ws.send(JSON.stringify({ typing: true })); }
+    });
+  }
+
+  function toggle(open) {
+    els.win.hidden = !open;
+    els.launcher.setAttribute("aria-expanded", String(open));
+    els.launcher.setAttribute("aria-label", open ? t.close : t.open);
+    if (open) { els.text.focus(); scroll(); } else { els.launcher.focus(); }
+  }
+
+  function scroll() { els.log.scrollTop = els.log.scrollHeight; }
+
+  function bubble(m) {
+    var li = el("li", { "class": "m " + (m.from === "visitor" ? "visitor" : "agent") });
+    if (m.from !== "visitor" && m.author) li.appendChild(el("small", {}, m.author));
+    li.appendChild(document.createTextNode(m.text));
+    els.log.appendChild(li);
+    scroll();
+    return li;
+  }
+
+  function show(list) {
+    for (var i = 0; i < list.length; i++) {
+      var m = list[i];
+      if (m.id > cursor) cursor = m.id;
+      if (seen[m.id]) continue;
+      seen[m.id] = true;
+      if (m.from === "visitor" && m.echo_id && pending[m.echo_id]) {
+        pending[m.echo_id].classList.remove("pending", "failed");
+        delete pending[m.echo_id];
+        continue;
+      }
+      if (m.from === "agent") els.typing.textContent = "";
+      bubble(m);
+    }
+  }
+
+  function submit() {
+    var text = els.text.value.trim();
+    if (!text) return;
+    els.text.value = "";
+    var echo = "e" + Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
+    var li = bubble({ from: "visitor", text: text });
+    li.classList.add("pending");
+    pending[echo] = li;
+    post(echo, text, li);
+  }
+
+  function post(echo, text, li) {
+    request("POST", "/messages", { echo_id: echo, text: text, page: location.href, language: navigator.language })
+      .catch(function () {
+        li.classList.add("failed");
+        li.title = t.failed;
+        li.setAttribute("tabindex", "0");
+        li.setAttribute("aria-label", text + " (" + t.failed + ")");
+        li.onclick = li.onkeydown = function (e) {
+          if (e.type === "keydown" && e.key !== "Enter") return;
+          li.classList.remove("failed");
+          post(echo, text, li);
+        };
+      });
+  }
+
+  function catchUp() {
+    return request("GET", "/messages?after=" + cursor).then(function (d) { show(d.messages); });
+  }
+
+  function connect() {
+    var u = new URL(base);
+    u.protocol = u.protocol === "https:" ? "wss:" : "ws:";
+    if (conf.live_port) u.port = conf.live_port;
+    u.pathname = "/chat/ws/" + code + "/";
+    ws = new WebSocket(u.toString());
+    ws.onopen = function () { retry = 0; ws.send(JSON.stringify({ token: token, after: cursor })); };
+    ws.onmessage = function (e) {
+      var d = JSON.parse(e.data);
+      if (d.messages) show(d.messages);
+      if (d.typing) {
+        els.typing.textContent = (conf.name || "") + " " + t.typing;
+        clearTimeout(typingTimer);
+        typingTimer = setTimeout(function () { els.typing.textContent = ""; }, 4000);
+      }
+    };
+    ws.onclose = function () {
+      ws = null;
+      retry = Math.min(retry + 1, 6);
+      setTimeout(function () { catchUp().catch(function () {}); connect(); }, 500 * retry * retry);
+    };
+  }
+
+  function start() {
+    var saved = "";
+    try { saved = localStorage.getItem(storeKey) || ""; } catch (e) { /* storage blocked */ }
+    request("GET", "/config").then(function (c) {
+      conf = c;
+      pickLang(c.language);
+      return request("POST", "/session", {
+        token: saved || undefined,
+        identifier: script.dataset.identifier || undefined,
+        identifier_hash: script.dataset.identifierHash || undefined
+      });
+    }).then(function (s) {
+      token = s.token;
+      try { localStorage.setItem(storeKey, token); } catch (e) { /* storage blocked */ }
+      build();
+      return catchUp();
+    }).then(connect).catch(function (e) {
+      if (window.console) console.warn("Adesso chat:", e.message);
+    });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

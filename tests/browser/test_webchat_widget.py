@@ -1,0 +1,112 @@
+"""The web chat widget in Chromium (issue 11): a host page served on another localhost
+port (another origin) loads /chat/widget.js; the visitor writes, the agent sees it in
+the agent UI and answers, the visitor sees the answer live; a reload keeps it."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from adesso.channels.actions import do_create_channel
+from adesso.conversations.models import Conversation
+from tests.browser.conftest import free_port
+from tests.browser.test_agent_ui import log_in
+from tests.builders import make_agent, make_org
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def host_site():
+    """A company's site: one page carrying the widget's script tag, on its own port."""
+    pages: dict[str, str] = {}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = pages.get(self.path, "").encode()
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    port = free_port()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://localhost:{port}", pages
+    server.shutdown()
+
+
+def test_a_visitor_and_an_agent_talk_live_and_a_reload_keeps_it(live_server_url, browser, host_site):
+    url = live_server_url
+    site, pages = host_site
+    org = make_org(ack=True)
+    giulia = make_agent(org, "Giulia", language="it")
+    channel, _token = do_create_channel(
+        org,
+        "webchat",
+        "Chat del sito",
+        {"allowed_origins": [site], "company_name": "Pasticceria Rossi", "greeting": "Ciao! Come possiamo aiutarti?"},
+    )
+    pages["/"] = (
+        "<!doctype html><html lang=it><title>Pasticceria</title><h1>Le nostre torte</h1>"
+        f'<script src="{url}/chat/widget.js" data-channel="{channel.code}" async></script>'
+    )
+    visitor = browser.new_context(locale="it-IT").new_page()
+    problems: list[str] = []
+    visitor.on("pageerror", lambda e: problems.append(str(e)))
+    visitor.goto(f"{site}/")
+
+    launcher = visitor.get_by_role("button", name="Apri la chat")
+    launcher.click()
+    expect(visitor.get_by_role("dialog", name="Chat con Pasticceria Rossi")).to_be_visible()
+    expect(visitor.get_by_role("log")).to_contain_text("Ciao! Come possiamo aiutarti?")
+    box = visitor.get_by_label("Scrivi un messaggio")
+    expect(box).to_be_focused()
+    box.fill("Buongiorno, avete la torta senza glutine?")
+    box.press("Enter")
+    sent = time.monotonic()
+    # The acknowledgement with the estimate arrives over the websocket.
+    expect(visitor.get_by_role("log")).to_contain_text("ti risponder", timeout=5000)
+    ack_seconds = time.monotonic() - sent
+    post_ms = visitor.evaluate(
+        "Math.max(...performance.getEntriesByType('resource')"
+        ".filter(e => e.name.endsWith('/messages') && e.initiatorType === 'fetch').map(e => e.duration))"
+    )
+
+    agent = browser.new_context(locale="it-IT").new_page()
+    log_in(agent, url, giulia)
+    conversation = Conversation.objects.get(channel=channel)
+    agent.goto(f"{url}/c/{conversation.code}/")
+    expect(agent.locator("#timeline")).to_contain_text("avete la torta senza glutine?")
+
+    agent.fill("#reply-text", "Sì, anche senza lattosio: la prepariamo per sabato.")
+    clicked = time.monotonic()
+    with agent.expect_response(lambda r: r.url.endswith("/reply") and r.request.method == "POST"):
+        agent.click("#reply-button")
+    replied = time.monotonic()
+    expect(visitor.get_by_role("log")).to_contain_text("anche senza lattosio", timeout=5000)
+    reply_seconds, reply_total = time.monotonic() - replied, time.monotonic() - clicked
+
+    visitor.reload()
+    visitor.get_by_role("button", name="Apri la chat").click()
+    log = visitor.get_by_role("log")
+    expect(log).to_contain_text("anche senza lattosio")
+    expect(log).to_contain_text("avete la torta senza glutine?")
+    assert log.locator("li").count() == 4  # greeting, question, acknowledgement, reply: no duplicates
+    assert Conversation.objects.filter(channel=channel).count() == 1
+    assert problems == []
+    print(
+        f"\nweb chat: acknowledgement seen {ack_seconds:.2f} s after Enter (the POST, which runs the worker's"
+        f" task inline on this test server, {post_ms / 1000:.2f} s); the reply {reply_total:.2f} s after the"
+        f" click, {reply_seconds:.2f} s after its POST answered"
+    )
+    # What the widget adds beyond the server's own work: the socket's look every 0.5 s.
+    assert ack_seconds - post_ms / 1000 < 1.0
+    assert reply_seconds < 1.0
