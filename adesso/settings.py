@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "adesso.outbox",
     "adesso.reports",
     "adesso.insights",
+    "adesso.surveys",
     "adesso.audit",
     "adesso.privacy",
     "django_otp",

@@ -10,5 +10,7 @@ urlpatterns = [
     path("mail/inbound/<str:provider>/<str:channel_code>", email_views.legacy_inbound),
     # Every kind on the shape of docs/channels.md at /channels/<kind>/.
     *channel_urls(),
+    # The public page a survey's email links lead to (adesso/surveys/views.py).
+    path("s/", include("adesso.surveys.urls")),
     path("", include("adesso.front.urls")),
 ]

@@ -19,7 +19,8 @@ _seq = itertools.count(1)
 
 
 def make_org(
-    name: str = "Pasticceria Rossi", sla: bool = True, ack: bool = False, auto_assign: bool = False
+    name: str = "Pasticceria Rossi", sla: bool = True, ack: bool = False, auto_assign: bool = False,
+    surveys: bool = False,
 ) -> Organization:
     """An organisation as `createorg` makes it: with the default 60-minute, 24/7 policy.
     Acknowledgements are on for new organisations; tests about other things turn them
@@ -27,6 +28,12 @@ def make_org(
     org = Organization.objects.create(
         name=f"{name} {next(_seq)}", acknowledge=ack, auto_assign=auto_assign
     )
+    if not surveys:
+        # Surveys after every resolution are on for new organisations; tests about
+        # other things turn them off, like acknowledgements.
+        from adesso.surveys.models import SurveySettings
+
+        SurveySettings.objects.create(organization=org, enabled=False)
     if sla:
         from adesso.sla.actions import do_create_default_policy
 

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import asdict
 from typing import Any, Literal
 
+from django.db.models import prefetch_related_objects
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import field_validator
 
@@ -64,6 +65,7 @@ def list_conversations(request: AgentRequest, filters: Query[ListFilters]) -> di
     except queries.FilterError as exc:
         raise ActionError(str(exc), "invalid_filter") from None
     items = list(qs[filters.offset : filters.offset + filters.limit])
+    prefetch_related_objects(items, "surveys")
     return {
         "count": qs.count(),
         "limit": filters.limit,
@@ -174,12 +176,13 @@ def assign(request: AgentRequest, code: Code, payload: AssignIn) -> dict[str, An
 class StatusIn(BodyIn):
     status: Literal["open", "pending", "resolved"]
     reason: str = Field("", max_length=2000)
+    sensitive: bool = Field(False, description="Resolving: a sensitive conversation gets no survey.")
 
 
 @router.post("/{code}/status", response={200: ConversationOut, 400: ErrorOut, 404: ErrorOut})
 def change_status(request: AgentRequest, code: Code, payload: StatusIn) -> dict[str, Any]:
     conversation = access_conversation_by_code(request.auth, code)
-    actions.do_change_status(request.auth, conversation, payload.status, payload.reason)
+    actions.do_change_status(request.auth, conversation, payload.status, payload.reason, payload.sensitive)
     return serialize.conversation(conversation)
 
 

@@ -1,7 +1,7 @@
 """Shapes of what the API returns. Built from rows already loaded: no queries here."""
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from ninja import Field, Path, Schema
 from pydantic import BeforeValidator, ConfigDict, Strict
@@ -128,6 +128,13 @@ class MessageOut(Schema):
     attachments: list[AttachmentOut]
 
 
+class SurveyOut(Schema):
+    kind: Literal["csat", "nps", "ces"] = Field(description="csat (1-5), nps (0-10) or ces (1-7)")
+    score: int | None
+    reason: str | None = Field(description="Why, in the customer's words.")
+    state: Literal["sent", "answered", "reasoned", "expired"]
+
+
 class ConversationOut(Schema):
     code: str
     status: str
@@ -156,6 +163,7 @@ class ConversationOut(Schema):
     promise_at: dt.datetime | None = Field(
         None, description="When the last automatic message promised a human answer by.")
     tags: list[str] = Field([], description="the tags' names, sorted")
+    survey: SurveyOut | None = Field(None, description="The latest survey sent after a resolution, if any.")
 
 
 class EventOut(Schema):

@@ -94,7 +94,17 @@ def conversation(c: Conversation) -> dict[str, Any]:
         "skill": c.skill,
         "promise_at": c.promise_at,
         "tags": list(c.tag_names),
+        "survey": survey(c),
     }
+
+
+def survey(c: Conversation) -> dict[str, Any] | None:
+    """The conversation's latest survey (prefetch `surveys` for a list: no query per row)."""
+    rows = sorted(c.surveys.all(), key=lambda s: (s.sent_at, s.pk))
+    if not rows:
+        return None
+    s = rows[-1]
+    return {"kind": s.kind, "score": s.score, "reason": s.reason or None, "state": s.shown_state()}
 
 
 def message(m: Message, conversation_code: str, channel_obj: Channel, sender: str | None = None) -> dict[str, Any]:

@@ -189,6 +189,20 @@ class EventIdentity:
     position: int = 0  # the provider's order among one sender's events (update_id)
 
 
+@dataclass
+class SurveyQuestion:
+    """A satisfaction survey's question (adesso.surveys) for a kind to render as it can:
+    the sentence, the scale, the hint to reply with a digit and, for kinds that can link,
+    the public page of each score (score -> absolute URL)."""
+
+    text: str
+    low: int
+    high: int
+    reply_hint: str
+    language: str = "it"
+    links: dict[int, str] = field(default_factory=dict)
+
+
 class VerificationError(Exception):
     """The request is not from the provider (bad signature or secret): refused, nothing stored."""
 
@@ -339,6 +353,12 @@ class ChannelKind:
         """Whether Adesso may write an automatic message (an acknowledgement, an
         update) in this conversation now; a kind may rate-limit per sender."""
         return True
+
+    def survey_question(self, channel: Channel, conversation: Conversation, question: SurveyQuestion) -> str:
+        """The text of the automatic message asking a resolved conversation's customer for a
+        score. By default the question and the digits to reply with: every kind that carries
+        text can show it; a kind with links (email) or buttons adds them."""
+        return f"{question.text}\n{question.reply_hint}"
 
     def parse_inbound(self, channel: Channel, payload: Any) -> InboundMessage:
         raise NotImplementedError

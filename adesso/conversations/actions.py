@@ -29,7 +29,7 @@ from adesso.conversations.models import (
     Priority,
     Status,
 )
-from adesso.conversations.signals import capacity_freed, message_written, snoozed
+from adesso.conversations.signals import capacity_freed, message_written, resolved, snoozed
 from adesso.lib import batch
 from adesso.lib.errors import ActionError
 from adesso.sla import engine as sla
@@ -188,8 +188,9 @@ def do_assign(
 
 
 def do_change_status(
-    actor: User | None, conversation: Conversation, status: str, reason: str = ""
+    actor: User | None, conversation: Conversation, status: str, reason: str = "", sensitive: bool = False
 ) -> Conversation:
+    """`sensitive`: the agent marks a conversation being resolved as one to send no survey after."""
     if status not in Status.values:
         raise ActionError(_("Unknown status."), "invalid_status")
     if status == Status.SNOOZED:
@@ -227,7 +228,11 @@ def do_change_status(
             data["reason"] = reason
         if unanswered:
             data["unanswered"] = True
+        if sensitive and status == Status.RESOLVED:
+            data["sensitive"] = True
         record_event(conversation, EventKind.STATUS_CHANGED, actor, data)
+        if status == Status.RESOLVED:
+            resolved.send(sender=Conversation, conversation=conversation, actor=actor, sensitive=sensitive)
     return conversation
 
 

@@ -231,6 +231,9 @@ class EventKind(models.TextChoices):
     QUEUED = "queued", _("Waiting for a free agent")
     TAGGED = "tagged", _("Tag added")
     UNTAGGED = "untagged", _("Tag removed")
+    SURVEY_SENT = "survey_sent", _("Survey sent")
+    SURVEY_ANSWERED = "survey_answered", _("Survey answered")
+    SURVEY_REASON = "survey_reason", _("Survey reason given")
 
 
 class ConversationEvent(models.Model):

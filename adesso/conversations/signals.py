@@ -21,3 +21,7 @@ snoozed = Signal()
 # An outgoing message (a reply, an automatic message) was written: the outbox queues
 # its delivery, committed with it. Sent with `message`.
 message_written = Signal()
+
+# A conversation was resolved: the surveys ask the customer how it went (unless the
+# agent marked it `sensitive`). Sent with `conversation`, `actor`, `sensitive`.
+resolved = Signal()

@@ -28,6 +28,7 @@ from adesso.lib.language import detect_language
 from adesso.routing import actions as routing
 from adesso.routing.engine import Candidate, candidates
 from adesso.sla import engine as sla
+from adesso.surveys import actions as surveys
 
 if TYPE_CHECKING:
     from adesso.channels.base import InboundMessage
@@ -129,8 +130,15 @@ def _receive(channel: Channel, inbound: InboundMessage) -> Received:
     conversation = _threaded_conversation(contact, channel, inbound.thread) if inbound.thread else None
     if conversation is None and not inbound.new_thread and not new_contact:
         conversation = _active_conversation(contact, channel)
+    survey = None
+    if not inbound.automated and not new_contact and (conversation is None or conversation.status == Status.RESOLVED):
+        # An answer to the survey of a resolved conversation joins it without reopening it.
+        survey = surveys.awaiting(contact, channel, conversation, text, now)
+        if survey is not None:
+            conversation = survey.conversation
+            conversation.contact, conversation.channel = contact, channel
     events: list[tuple[str, dict[str, Any] | None]] = []
-    turn_starts = conversation is None or conversation.waiting_since is None
+    turn_starts = survey is None and (conversation is None or conversation.waiting_since is None)
     pool: list[Candidate] | None = None  # the online agents, when routing looked
     auto_assign = routing.auto_assign_enabled(channel.organization_id)
     if conversation is None:
@@ -156,6 +164,10 @@ def _receive(channel: Channel, inbound: InboundMessage) -> Received:
         conversation.save(force_insert=True)
         events.append((EventKind.CREATED, {"channel": channel.code}))
         events += routed
+    elif survey is not None:
+        conversation.last_customer_message_at = conversation.updated_at = now
+        conversation.last_message_preview = preview
+        conversation.save(update_fields=["last_customer_message_at", "last_message_preview", "updated_at"])
     else:
         fields = ["last_customer_message_at", "last_message_preview", "updated_at"]
         conversation.last_customer_message_at = now
@@ -212,6 +224,8 @@ def _receive(channel: Channel, inbound: InboundMessage) -> Received:
         attachment.save()
     events.append((EventKind.MESSAGE_RECEIVED, {"message": message.code}))
     record_events(conversation, events)
+    if survey is not None:
+        surveys.do_record_answer(survey, message, now)
     if turn_starts:
         # Routing just handed it to an online agent: the estimate need not ask again.
         routed_online = any(kind == EventKind.ASSIGNED for kind, _data in events) or None

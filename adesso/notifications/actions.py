@@ -17,7 +17,8 @@ from adesso.notifications.models import Notification
 if TYPE_CHECKING:
     from adesso.conversations.models import ConversationEvent
 
-NOTIFYING = {"assigned", "transferred", "sla_warning", "sla_breached"}
+# survey_answered notifies only with a bad score (adesso.surveys puts the agent in "notify").
+NOTIFYING = {"assigned", "transferred", "sla_warning", "sla_breached", "survey_answered"}
 
 
 def _recipients(event: ConversationEvent) -> list[str]:

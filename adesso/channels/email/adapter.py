@@ -28,6 +28,7 @@ from adesso.channels.base import (
     Normalised,
     PermanentChannelError,
     PermanentDeliveryError,
+    SurveyQuestion,
     TemporaryDeliveryError,
     UnknownDeliveryResult,
 )
@@ -151,6 +152,13 @@ class EmailChannel(ChannelKind):
             created_at__gte=since,
         ).count()
         return sent < config.auto_reply_limit
+
+    def survey_question(self, channel: Channel, conversation: Conversation, question: SurveyQuestion) -> str:
+        """The question, one signed link per score (the public page records it and asks
+        why), and the digits for whoever prefers to answer the mail."""
+        lines = [question.text, ""]
+        lines += [f"{score}: {url}" for score, url in sorted(question.links.items())]
+        return "\n".join([*lines, "", question.reply_hint])
 
     def test_connection(self, channel: Channel) -> str:
         """Log in to the IMAP server (when the channel reads a mailbox) and open the way
