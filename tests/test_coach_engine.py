@@ -126,7 +126,8 @@ def test_score_apology_boilerplate_ownership_next_step_empathy_loyalty_name_ques
                  context=context)
     assert {c.id for c in good.checks if not c.met} == set()
     assert good.total == 100
-    assert weak.total < 40
+    # nothing serious in it, so in the upper half, but at its bottom
+    assert 50 <= weak.total < 65
 
 
 def test_the_coach_follows_the_customers_language():

@@ -39,6 +39,9 @@ class FindingOut(Schema):
     words: str
     rule: str
     layer: str
+    replace_start: int = Field(..., description="the suggestion replaces text[replace_start:replace_end]: "
+                               "the whole sentences holding the flagged words")
+    replace_end: int
 
 
 class CheckOut(Schema):
@@ -51,7 +54,8 @@ class CheckOut(Schema):
 
 
 class ScoreOut(Schema):
-    total: int = Field(..., description="0-100: expected good practices met, less 15 per serious finding")
+    total: int = Field(..., description="0-100: expected good practices met, less 15 per serious finding; "
+                       "a reply with a serious finding scores 0-49, one without 50-100")
     checks: list[CheckOut]
     context: dict[str, Any]
 

@@ -14,12 +14,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from adesso.coach.rules import Check, Pattern, Rule, builtin_rules, practice
 from adesso.coach.text import LANGUAGES, URL, Draft, detect_language, read
 
-MAX_CHARS = 20_000  # drafts beyond this are coached on their first MAX_CHARS characters
+MAX_CHARS = 20_000
+# The highest score a reply with a serious finding can have (see Report.total).
+SERIOUS_CEILING = 49  # drafts beyond this are coached on their first MAX_CHARS characters
 # A link with fewer words than this around it is a link instead of an answer.
 LINK_ONLY_WORDS = 12
 # A "find it here" sentence is fine when the rest of the reply explains this much.
@@ -56,6 +59,10 @@ class Finding:
     words: str = ""  # the flagged words, as written
     rule: str = ""  # which rule matched: "pattern: <regex>", "shape: ...", "similar to: ..."
     layer: str = "pattern"
+    # The rewrite replaces the whole sentence(s) holding the flagged words, text[replace_start:
+    # replace_end], never the words alone (a half-replaced sentence can say the opposite).
+    replace_start: int = 0
+    replace_end: int = 0
 
 
 @dataclass
@@ -92,11 +99,17 @@ class Report:
     @property
     def total(self) -> int:
         """0-100: the share of expected good practices met, less 15 per serious finding
-        and 5 per warning."""
+        and 5 per warning, scaled into 50-100 for a reply without a serious finding and
+        into 0-49 for one with. Monotonic in what matters most: a reply without a serious
+        finding scores SERIOUS_CEILING + 1 or more, one with a serious finding at most
+        SERIOUS_CEILING, whatever else either does."""
         expected = [c for c in self.checks if c.expected]
         base = 100 * sum(c.met for c in expected) / len(expected) if expected else 100
         penalty = 15 * len(self.serious) + 5 * (len(self.findings) - len(self.serious))
-        return max(0, min(100, round(base - penalty)))
+        raw = max(0.0, min(100.0, base - penalty))
+        if self.serious:  # 0..49
+            return min(SERIOUS_CEILING, round(raw * SERIOUS_CEILING / 100))
+        return SERIOUS_CEILING + 1 + round(raw * (99 - SERIOUS_CEILING) / 100)  # 50..100
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -137,8 +150,40 @@ def coach(
         covered = {draft.sentence_of[i] for f in findings for i, t in enumerate(draft.tokens)
                    if f.start <= t.start < f.end}
         findings += similarity(draft, all_rules, covered, ui)
-    return Report(language=language, findings=_merge(findings), checks=checks,
+    findings = _merge(findings)
+    for f in findings:
+        _whole_sentences(draft, f, all_rules)
+    return Report(language=language, findings=findings, checks=checks,
                   context=_context_summary(context, reading))
+
+
+def _whole_sentences(draft: Draft, finding: Finding, rules: Sequence[Rule]) -> None:
+    """Widen the rewrite to the sentences holding the finding, and offer it only when the
+    coach itself finds nothing in the rewritten sentence."""
+    start, end = finding.start, finding.end
+    for _number, s, e in draft.sentences():
+        if s < finding.end and finding.start < e:
+            start, end = min(start, s), max(end, e)
+    finding.replace_start, finding.replace_end = start, end
+    if finding.suggestion and not suggestion_is_clean(finding.suggestion, draft.language, rules):
+        finding.suggestion = ""
+
+
+def suggestion_is_clean(suggestion: str, language: str, rules: Sequence[Rule] = ()) -> bool:
+    """A rewrite the coach would flag (with the built-in and these rules) is not offered."""
+    own = tuple(r for r in rules if not r.builtin)
+    return _clean(suggestion, language) and (not own or _clean_with(suggestion, language, own))
+
+
+@lru_cache(maxsize=1024)
+def _clean(suggestion: str, language: str) -> bool:
+    return _clean_with(suggestion, language, ())
+
+
+def _clean_with(suggestion: str, language: str, own: Sequence[Rule]) -> bool:
+    draft = read(suggestion[:MAX_CHARS], language)
+    rules = (*builtin_rules(), *own)
+    return not _pattern_findings(draft, rules, False, "en") and not _shape_findings(draft, rules, "en")
 
 
 def warm_up() -> None:

@@ -106,12 +106,15 @@
     });
   }
 
+  // The rewrite takes the place of the whole sentence(s) holding the flagged words.
   function applyRewrite(f) {
     var text = area.value;
     if (text.slice(f.start, f.end) !== f.words) return;
-    area.value = text.slice(0, f.start) + f.suggestion + text.slice(f.end);
+    var from = f.replace_end > f.replace_start ? f.replace_start : f.start;
+    var to = f.replace_end > f.replace_start ? f.replace_end : f.end;
+    area.value = text.slice(0, from) + f.suggestion + text.slice(to);
     area.focus();
-    var caret = f.start + f.suggestion.length;
+    var caret = from + f.suggestion.length;
     area.setSelectionRange(caret, caret);
     schedule();
   }
