@@ -112,3 +112,37 @@ def test_the_socket_refuses_a_foreign_origin_and_a_bad_token():
     assert connected is False
     assert closed == {"type": "websocket.close", "code": 4401}
     assert closed_too == {"type": "websocket.close", "code": 4401}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_typing_goes_both_ways_through_the_conversations_presence_group():
+    from adesso.realtime.publish import conversation_group
+
+    org = make_org()
+    channel, _ = do_create_channel(org, "webchat", "Chat", {"allowed_origins": [SHOP]})
+    token = _visitor_writes(channel, "Buongiorno", "e1")
+    conversation = Conversation.objects.get()
+    group = conversation_group(org.pk, conversation.code)
+
+    async def scenario() -> tuple[dict, dict]:
+        from channels.layers import get_channel_layer
+
+        layer = get_channel_layer()
+        agent_page = await layer.new_channel()
+        await layer.group_add(group, agent_page)
+        socket, _ = await _open(channel)
+        await socket.send_json_to({"token": token, "after": 0})
+        await socket.receive_json_from(timeout=5)  # the catch-up
+        await socket.send_json_to({"typing": True})
+        told = await layer.receive(agent_page)
+        agent = {"conversation": conversation.code, "tab": "t1", "agent": "giulia", "name": "Giulia", "state": "typing"}
+        await layer.group_send(group, {"type": "adesso.presence", "presence": agent})
+        heard = await socket.receive_json_from(timeout=5)
+        await socket.disconnect()
+        return told, heard
+
+    told, heard = async_to_sync(scenario)()
+
+    assert told["presence"]["state"] == "typing" and told["presence"]["agent"] == "visitor"
+    assert told["presence"]["name"] == "Web chat"
+    assert heard == {"typing": True}

@@ -77,17 +77,27 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
                 self.typed_at = now
                 from adesso.realtime.publish import conversation_group
 
+                # Shown on the agents' presence bar as "<name> is typing…".
                 presence = {
                     "conversation": conversation,
-                    "tab": "visitor",
+                    "tab": f"visitor-{self.channel_name[-12:]}",
                     "agent": "visitor",
-                    "name": "",
+                    "name": await database_sync_to_async(self._visitor_name)(),
                     "state": "typing",
                 }
                 await self.channel_layer.group_send(
                     conversation_group(self.channel_obj.organization_id, conversation),
                     {"type": "adesso.presence", "presence": presence},
                 )
+
+    def _visitor_name(self) -> str:
+        """The contact's name, else the identifier the company gave, else "Web chat"."""
+        from adesso.contacts.models import Contact
+
+        assert self.visitor is not None
+        contact = visitors.contact_id(self.channel_obj, self.visitor)
+        name = Contact.objects.filter(pk=contact).values_list("name", flat=True).first() if contact else ""
+        return name or self.visitor.identifier or "Web chat"
 
     async def _join(self, group: str) -> None:
         if group not in self.groups_joined:
