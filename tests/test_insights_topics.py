@@ -146,3 +146,25 @@ def test_bad_changes_get_clear_errors():
     r = sara.post(f"/insights/topics/{negative.code}/merge", {"into": positive.code})
     assert r.status_code == 400 and "merged" in r.json()["message"]
     assert sara.post(f"/insights/topics/{negative.code}/merge", {"into": negative.code}).status_code == 400
+
+
+def test_quotes_hide_the_personal_data_the_admins_chose():
+    from adesso.privacy.models import privacy_of
+
+    org = make_org("Casalinghi Ferri")
+    ch = make_api_channel(org)
+    for i, text in enumerate(LATE[:6] + BROKEN[:6]):
+        customer_writes(ch, f"{text} Scrivetemi a cliente{i}@example.com o al 347 123 456{i}.", sender_id=f"c{i}")
+    while analyse_batch()[0]:
+        pass
+    do_find_topics(org, k=2)
+    sara = AgentApi(make_agent(org, "Sara", role=Role.SUPERVISOR))
+
+    def quoted() -> str:
+        return " ".join(q["text"] for t in sara.get("/insights/topics").json() for q in t["quotes"])
+
+    assert "@example.com" in quoted() and "347 123 456" in quoted()
+    settings = privacy_of(org.pk)
+    settings.redact_kinds = ["email", "phone"]
+    settings.save()
+    assert "@example.com" not in quoted() and "347 123 456" not in quoted()

@@ -324,6 +324,10 @@ def topic_report(organization: Organization, polarity: str | None = None, days: 
         recent=Count("messages", filter=Q(messages__analysed_at__gte=recent)),
         before=Count("messages", filter=Q(messages__analysed_at__gte=before, messages__analysed_at__lt=recent)),
     ).order_by("-recent", "name")
+    from adesso.privacy.models import privacy_of
+    from adesso.privacy.redact import redact
+
+    hidden = privacy_of(organization.pk).redact_kinds  # analytics hide what the admins chose
     out = []
     for topic in topics:
         members = list(
@@ -335,7 +339,11 @@ def topic_report(organization: Organization, polarity: str | None = None, days: 
         centre = unpack(topic.centroid)
         members.sort(key=lambda m: -float(unpack(m.vector) @ centre))
         quotes = [
-            {"text": m.message.text[:280], "message": m.message.code, "conversation": m.message.conversation.code}
+            {
+                "text": redact(m.message.text[:280], hidden) if hidden else m.message.text[:280],
+                "message": m.message.code,
+                "conversation": m.message.conversation.code,
+            }
             for m in members[:3]
             if m.message.text
         ]
