@@ -110,3 +110,52 @@ def test_a_visitor_and_an_agent_talk_live_and_a_reload_keeps_it(live_server_url,
     # What the widget adds beyond the server's own work: the socket's look every 0.5 s.
     assert ack_seconds - post_ms / 1000 < 1.0
     assert reply_seconds < 1.0
+
+
+def test_an_identified_customer_joins_their_history_and_forgeries_and_strangers_get_nothing(
+    live_server_url, browser, host_site
+):
+    from adesso.channels.models import InboundEvent
+    from adesso.channels.webchat.adapter import identifier_hash
+    from adesso.contacts.models import Contact, ContactIdentity
+
+    url = live_server_url
+    site, pages = host_site
+    org = make_org()
+    channel, _token = do_create_channel(org, "webchat", "Chat del sito", {"allowed_origins": [site]})
+    secret = channel.config["identity_secret"]
+    mario = Contact.objects.create(organization=org, name="Mario Rossi", email="mario.rossi@example.com")
+    ContactIdentity.objects.create(organization=org, contact=mario, kind="email", value="mario.rossi@example.com")
+
+    def page_with(identifier: str, digest: str, src_channel: str = channel.code) -> str:
+        return (
+            "<!doctype html><title>Area clienti</title>"
+            f'<script src="{url}/chat/widget.js" data-channel="{src_channel}" data-lang="en"'
+            f' data-identifier="{identifier}" data-identifier-hash="{digest}" async></script>'
+        )
+
+    pages["/forged"] = page_with("mario.rossi@example.com", identifier_hash("guessed", "mario.rossi@example.com"))
+    pages["/account"] = page_with("mario.rossi@example.com", identifier_hash(secret, "mario.rossi@example.com"))
+    # The same widget on a site the channel does not allow (another origin: 127.0.0.1).
+    stranger_site = site.replace("localhost", "127.0.0.1")
+
+    page = browser.new_context().new_page()
+    page.goto(f"{site}/forged")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("[data-adesso-chat]").count() == 0  # refused: no window at all
+    page.goto(f"{stranger_site}/account")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("[data-adesso-chat]").count() == 0
+    assert not InboundEvent.objects.exists()
+
+    page.goto(f"{site}/account")
+    page.get_by_role("button", name="Open the chat").click()
+    box = page.get_by_label("Write a message")
+    box.fill("It's Mario: where is order 1234?")
+    box.press("Enter")
+    expect(page.get_by_role("log").locator("li.visitor")).to_have_count(1)
+    expect(page.get_by_role("log").locator("li.pending")).to_have_count(0)  # the server listed it
+
+    conversation = Conversation.objects.get(channel=channel)
+    assert conversation.contact == mario
+    assert ContactIdentity.objects.filter(contact=mario, kind="webchat", value="id:mario.rossi@example.com").exists()
