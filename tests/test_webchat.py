@@ -367,3 +367,54 @@ def test_the_public_config_gives_the_widget_its_look():
     assert r.json()["name"] == "Pasticceria Rossi"
     assert (r.json()["colour"], r.json()["greeting"]) == ("#aa3355", "Ciao! Come possiamo aiutarti?")
     assert "identity_secret" not in r.content.decode() and channel.config["identity_secret"] not in r.content.decode()
+
+
+def test_the_channels_form_edits_the_look_and_origins_and_keeps_the_identity_key():
+    from adesso.channels.actions import do_update_channel
+    from adesso.channels.registry import get_kind
+    from adesso.channels.webchat.forms import WebchatConfigForm
+
+    org = make_org()
+    channel, secret = connect(org)
+    initial = WebchatConfigForm.initial_from(channel.config)
+    form = WebchatConfigForm(
+        data={
+            "allowed_origins": f"{SHOP}\n\nhttps://m.pasticceria.example/",
+            "company_name": "Pasticceria Rossi",
+            "colour": "#aa3355",
+            "greeting": "Ciao!",
+            "language": "it",
+        }
+    )
+    bad = WebchatConfigForm(data={"allowed_origins": "https://shop.example/checkout"})
+
+    assert form.is_valid(), form.errors
+    do_update_channel(channel, "Chat del sito", form.config())
+    channel.refresh_from_db()
+
+    assert initial["allowed_origins"] == SHOP and "identity_secret" not in initial
+    assert not bad.is_valid() and "allowed_origins" in bad.errors
+    assert channel.config["allowed_origins"] == [SHOP, "https://m.pasticceria.example"]
+    assert (channel.config["colour"], channel.config["language"]) == ("#aa3355", "it")
+    assert channel.config["identity_secret"] == secret
+    assert list(get_kind("webchat").shown_once(channel, "ach_x").values()) == [secret]
+
+
+def test_an_admin_connects_a_web_chat_from_the_channels_page_and_sees_the_snippet(client):
+    org = make_org()
+    anna = make_agent(org, "Anna", role="admin", language="en")
+    client.force_login(anna)
+
+    created = client.post(
+        "/settings/channels/new/webchat",
+        {"name": "Chat del sito", "allowed_origins": SHOP, "colour": "#1f6feb", "language": ""},
+    )
+    channel = Channel.objects.get(kind="webchat")
+    edit = client.get(f"/settings/channels/{channel.code}/edit")
+
+    assert created.status_code == 200, created.status_code
+    assert channel.config["identity_secret"] in created.content.decode()  # shown this once
+    assert edit.status_code == 200
+    page = edit.content.decode()
+    assert f'data-channel="{channel.code}"' in page and "/chat/widget.js" in page
+    assert channel.config["identity_secret"] not in page
