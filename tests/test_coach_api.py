@@ -169,3 +169,26 @@ def test_statistics_per_pattern_and_agent_for_supervisors_only():
     one = boss.get("/coach/stats", agent=marco.agent.code, bucket="day").json()
     assert sum(one["replies"]) == 1 and one["totals"] == {}
     assert boss.get("/coach/stats", agent="nobody").status_code == 404
+
+
+def test_agents_dismiss_a_finding_and_supervisors_see_dismissals_per_rule():
+    org, other = make_org(), make_org("Altra")
+    giulia = AgentApi(make_agent(org, "Giulia"))
+    boss = AgentApi(make_agent(org, "Sara", role=Role.SUPERVISOR))
+    stranger = AgentApi(make_agent(other, "Bruno"))
+    code = customer_writes(make_api_channel(org))["conversation"]
+
+    for pattern in ("refusal", "refusal", "referral"):
+        r = giulia.post("/coach/dismissals", {"pattern": pattern, "layer": "pattern", "conversation": code})
+        assert r.status_code == 201, r.content
+        assert r.json()["pattern"] == pattern
+    # refused: an unknown rule, a bad layer, another organisation's conversation
+    r = giulia.post("/coach/dismissals", {"pattern": "nope"})
+    assert (r.status_code, r.json()["error"]) == (400, "unknown_pattern")
+    assert giulia.post("/coach/dismissals", {"pattern": "policy", "layer": "guess"}).status_code == 422
+    assert stranger.post("/coach/dismissals", {"pattern": "policy", "conversation": code}).status_code == 404
+    assert stranger.post("/coach/dismissals", {"pattern": "policy"}).status_code == 201
+
+    assert giulia.get("/coach/stats").status_code == 403
+    stats = boss.get("/coach/stats").json()
+    assert stats["dismissals"] == {"refusal": 2, "referral": 1}  # the other organisation's is not counted

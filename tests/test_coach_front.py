@@ -125,3 +125,18 @@ def test_an_italian_agent_reads_the_coach_in_italian_and_the_rewrite_follows_the
     assert f["label"] == "Nascondersi dietro la policy"
     assert f["reason"].startswith("«È la nostra policy»")
     assert f["suggestion"] == "Let me see what I can do for you right away"
+
+
+def test_one_click_dismissal_from_the_reply_box_shows_in_the_statistics(shop):
+    conversation = receive(shop.web)
+    page = logged_in(shop.giulia).get(f"/c/{conversation.code}/").content.decode()
+    assert f'data-dismiss-url="/c/{conversation.code}/coach/dismiss"' in page
+    url = f"/c/{conversation.code}/coach/dismiss"
+    r = logged_in(shop.giulia).post(url, {"pattern": "referral", "layer": "pattern"})
+    assert r.status_code == 201
+    r = logged_in(shop.giulia).post(f"/c/{conversation.code}/coach/dismiss", {"pattern": "<script>"})
+    assert r.status_code == 400 and r.json()["error"] == "unknown_pattern"
+    boss = make_agent(shop.org, "Sara", role=Role.SUPERVISOR, language="en")
+    html = logged_in(boss).get("/coach/").content.decode()
+    table = html[html.index('id="coach-dismissals"') :]
+    assert "Sending the customer elsewhere" in table and '<td class="num">1</td>' in table

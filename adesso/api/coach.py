@@ -76,6 +76,27 @@ def coach_draft(request: AgentRequest, payload: CoachIn) -> dict[str, Any]:
     return report.as_dict()
 
 
+class DismissIn(BodyIn):
+    pattern: str = Field(..., max_length=40, description="the finding's `pattern` (a rule id)")
+    layer: Literal["pattern", "shape", "similarity", ""] = ""
+    conversation: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,64}$", description="a conversation's code")
+
+
+class DismissOut(Schema):
+    pattern: str
+    created_at: dt.datetime
+
+
+@router.post("/dismissals", response={201: DismissOut, 400: ErrorOut, 404: ErrorOut})
+def dismiss(request: AgentRequest, payload: DismissIn) -> Status:
+    """An agent marks a finding as not applicable (recorded per rule, without the draft;
+    supervisors see the counts in GET /coach/stats `dismissals`)."""
+    conversation = (access_conversation_by_code(request.auth, payload.conversation)
+                    if payload.conversation else None)
+    d = actions.do_dismiss(request.auth, payload.pattern, conversation, payload.layer)
+    return Status(201, {"pattern": d.pattern, "created_at": d.created_at})
+
+
 class RuleIn(BodyIn):
     pattern: str = Field(..., max_length=40, description="a new id of your own, or a built-in id to extend")
     language: Literal["it", "en"]
@@ -174,7 +195,8 @@ class StatsFilters(Schema):
 def get_stats(request: AgentRequest, filters: Query[StatsFilters]) -> dict[str, Any]:
     """How often each pattern appears in sent replies, per period, by agent or team
     (supervisors): `periods`, `replies` per period, `patterns` {id: counts per period},
-    `agents` [{code, name, replies, findings, per_100}]."""
+    `agents` [{code, name, replies, findings, per_100}], `dismissals` {id: findings agents
+    marked as not applicable}."""
     if not request.auth.is_supervisor:
         raise PermissionDenied("Only supervisors can see coaching statistics")
     return stats.coaching_stats(request.auth, days=filters.days, bucket=filters.bucket,

@@ -15,7 +15,15 @@ from django.utils.translation import gettext as _
 
 from adesso.accounts.models import User
 from adesso.coach.engine import Context, Report, coach
-from adesso.coach.models import CoachFinding, CoachRecord, CoachRule, CoachSettings, OnSend, Severity
+from adesso.coach.models import (
+    CoachDismissal,
+    CoachFinding,
+    CoachRecord,
+    CoachRule,
+    CoachSettings,
+    OnSend,
+    Severity,
+)
 from adesso.coach.rules import BUILTIN_IDS, OrgRuleData, Rule, RuleError, org_rules
 from adesso.conversations.files import OutgoingFile
 from adesso.conversations.models import Conversation, Direction, Message
@@ -197,3 +205,25 @@ def do_set_on_send(admin: User, on_send: str) -> CoachSettings:
         organization_id=admin.organization_id, defaults={"on_send": on_send, "updated_at": timezone.now()}
     )
     return settings
+
+
+# -- dismissals (agents) -----------------------------------------------------------------------
+
+LAYERS = ("pattern", "shape", "similarity")
+
+
+def do_dismiss(agent: User, pattern: str, conversation: Conversation | None = None, layer: str = "") -> CoachDismissal:
+    """An agent marks a finding as not applicable: recorded per rule (no text)."""
+    pattern = str(pattern or "").strip()
+    known = set(BUILTIN_IDS) | set(
+        CoachRule.objects.filter(organization_id=agent.organization_id).values_list("pattern", flat=True)
+    )
+    if pattern not in known:
+        raise ActionError(_("No such rule."), "unknown_pattern")
+    if layer and layer not in LAYERS:
+        raise ActionError(_("The layer must be pattern, shape or similarity."), "invalid_layer")
+    if conversation is not None and conversation.organization_id != agent.organization_id:
+        raise ActionError(_("No such conversation."), "not_found")
+    return CoachDismissal.objects.create(organization_id=agent.organization_id, agent=agent,
+                                         conversation=conversation, pattern=pattern, layer=layer,
+                                         created_at=timezone.now())

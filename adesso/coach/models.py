@@ -88,3 +88,20 @@ class CoachFinding(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["organization", "created_at"], name="coach_finding_org_time")]
+
+
+class CoachDismissal(models.Model):
+    """An agent marked a finding as not applicable (one click in the reply box): counted
+    per rule for supervisors, to see which rules misfire. No draft text is kept."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    conversation = models.ForeignKey(
+        "conversations.Conversation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    pattern = models.CharField(max_length=40)
+    layer = models.CharField(max_length=12, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "created_at"], name="coach_dismissal_org_time")]

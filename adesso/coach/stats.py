@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from adesso.accounts.access import access_agent_by_code, access_team_by_code
 from adesso.accounts.models import TeamMembership, User
-from adesso.coach.models import CoachFinding, CoachRecord
+from adesso.coach.models import CoachDismissal, CoachFinding, CoachRecord
 
 
 def _periods(start: dt.datetime, end: dt.datetime, bucket: str) -> list[dt.date]:
@@ -81,6 +81,10 @@ def coaching_stats(user: User, days: int = 56, bucket: str = "week", agent_code:
         })
     agents.sort(key=lambda a: -a["per_100"])
     totals = {p: sum(v) for p, v in patterns.items()}
+    dismissed = {
+        row["pattern"]: row["n"]
+        for row in CoachDismissal.objects.filter(scope).values("pattern").annotate(n=Count("id")).order_by("-n")
+    }
     return {
         "title": title,
         "bucket": bucket,
@@ -89,4 +93,6 @@ def coaching_stats(user: User, days: int = 56, bucket: str = "week", agent_code:
         "patterns": dict(sorted(patterns.items(), key=lambda kv: -totals[kv[0]])),
         "totals": totals,
         "agents": agents,
+        # findings agents marked as not applicable, per rule
+        "dismissals": dismissed,
     }

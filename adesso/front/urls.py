@@ -75,6 +75,7 @@ urlpatterns = [
     path("settings/teams/<str:code>", admin.team_save, name="admin_team"),
     path("invite/<str:secret>", admin.accept_invitation, name="accept_invitation"),
     path("c/<str:code>/coach", coach_views.coach_check, name="coach_check"),
+    path("c/<str:code>/coach/dismiss", coach_views.coach_dismiss, name="coach_dismiss"),
     path("coach/", coach_views.coach_stats, name="coach_stats"),
     path("coach/rules", coach_views.coach_rules, name="coach_rules"),
     path("reports/", report_views.reports, name="reports"),

@@ -7,13 +7,20 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from adesso.coach.models import CoachRecord
+from adesso.coach.models import CoachDismissal, CoachRecord
 from adesso.contacts.models import Contact
 from adesso.conversations.models import Message
 from tests.browser.test_agent_ui import inbound, log_in
 from tests.builders import make_agent, make_api_channel, make_org
 
 pytestmark = pytest.mark.browser
+
+
+def wait_for(condition, seconds=3.0):
+    end = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.05)
 
 
 def test_typing_highlights_with_the_reason_and_sending_asks_for_confirmation(live_server_url, page, snap):
@@ -63,6 +70,12 @@ def test_typing_highlights_with_the_reason_and_sending_asks_for_confirmation(liv
     expect(page.locator("#coach-mirror mark.coach-serious")).to_have_count(2)
     page.locator(".reply").scroll_into_view_if_needed()
     snap(page, "coach")  # ADESSO_SCREENSHOTS=docs/screenshots: the picture in docs/coach.md
+
+    # One click: "busy" does not apply here. Hidden at once, recorded per rule.
+    page.locator('#coach-findings li[data-pattern="busy"] .coach-dismiss').click()
+    expect(page.locator('#coach-findings li[data-pattern="busy"]')).to_have_count(0)
+    expect(page.locator("#coach-mirror mark.coach-serious")).to_have_count(1)
+    wait_for(lambda: CoachDismissal.objects.filter(pattern="busy", agent=giulia).exists())
 
     # Send anyway: the reply goes, and its coaching is recorded.
     page.click("#reply-button")

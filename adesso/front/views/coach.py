@@ -44,6 +44,19 @@ def coach_check(request: AgentRequest, code: str) -> HttpResponse:
     return JsonResponse(report)
 
 
+@login_required
+@require_POST
+def coach_dismiss(request: AgentRequest, code: str) -> HttpResponse:
+    """One click in the reply box: this finding does not apply (recorded per rule)."""
+    conversation = access_conversation_by_code(request.user, code)
+    try:
+        actions.do_dismiss(request.user, request.POST.get("pattern", ""), conversation,
+                           request.POST.get("layer", ""))
+    except ActionError as exc:
+        return JsonResponse({"error": exc.code, "detail": str(exc)}, status=400)
+    return JsonResponse({"ok": True}, status=201)
+
+
 def _labels(language: str) -> dict[str, str]:
     return {r.id: r.text("label", language) for r in builtin_rules()}
 
@@ -74,6 +87,7 @@ def coach_stats(request: AgentRequest) -> HttpResponse:
         "agents": agents_of(user), "teams": teams_of(user),
         "totals": [(labels.get(p, p), n) for p, n in sorted(data["totals"].items(), key=lambda kv: -kv[1])],
         "replies_total": sum(data["replies"]),
+        "dismissals": [(labels.get(p, p), n) for p, n in data["dismissals"].items()],
         "chart_patterns": bar_chart(
             periods, {labels.get(p, p): [float(v) for v in data["patterns"][p]] for p in top},
             title=_("Patterns found in sent replies, per week"), stacked=True) if top else "",

@@ -7,6 +7,13 @@
 
   var DELAY = 250;
   var form, area, mirror, panel, timer, seq = 0, report = null, pending = null, bypass = false, lastShown = "";
+  var dismissed = {}; // pattern + "\u0000" + words: findings the agent marked as not applicable
+
+  function key(f) { return f.pattern + "\u0000" + f.words; }
+
+  function shownFindings(r) {
+    return r.findings.filter(function (f) { return !dismissed[key(f)]; });
+  }
 
   function csrf() {
     var input = form.querySelector("input[name=csrfmiddlewaretoken]");
@@ -59,12 +66,13 @@
 
   function render() {
     var current = report && report.text === area.value ? report : null;
-    paint(current ? current.findings : null);
+    var findings = current ? shownFindings(current) : [];
+    paint(current ? findings : null);
     var list = document.getElementById("coach-findings");
     var checks = document.getElementById("coach-checks");
     var idle = document.getElementById("coach-idle");
     var score = document.getElementById("coach-score");
-    var shown = current ? current.findings.map(function (f) { return f.pattern + f.start; }).join() : "";
+    var shown = current ? findings.map(function (f) { return f.pattern + f.start; }).join() : "";
     if (shown !== lastShown) panel.scrollTop = 0; // new findings: show the first one
     lastShown = shown;
     list.innerHTML = "";
@@ -73,13 +81,13 @@
     idle.hidden = true;
     score.textContent = panel.getAttribute("data-label-score") + " " + current.score.total;
     score.className = "coach-score " + (current.score.total >= 80 ? "good" : current.score.total >= 50 ? "fair" : "poor");
-    if (!current.findings.length) {
+    if (!findings.length) {
       var ok = document.createElement("li");
       ok.className = "coach-clean";
       ok.textContent = panel.getAttribute("data-label-clean");
       list.appendChild(ok);
     }
-    current.findings.forEach(function (f) {
+    findings.forEach(function (f) {
       var li = document.createElement("li");
       li.className = "coach-finding coach-" + f.severity;
       li.setAttribute("data-pattern", f.pattern);
@@ -91,9 +99,14 @@
           ' <button type="button" class="coach-apply">' + escapeHtml(panel.getAttribute("data-label-apply")) +
           "</button></p>" : "") +
         '<p class="coach-rule muted small" title="' + escapeHtml(f.rule) + '">' +
-        escapeHtml(panel.getAttribute("data-label-rule")) + ": " + escapeHtml(f.pattern) + "</p>";
+        escapeHtml(panel.getAttribute("data-label-rule")) + ": " + escapeHtml(f.pattern) +
+        (panel.getAttribute("data-dismiss-url") ? ' <button type="button" class="coach-dismiss link" title="' +
+          escapeHtml(panel.getAttribute("data-label-dismiss-title")) + '">' +
+          escapeHtml(panel.getAttribute("data-label-dismiss")) + "</button>" : "") + "</p>";
       var apply = li.querySelector(".coach-apply");
       if (apply) apply.addEventListener("click", function () { applyRewrite(f); });
+      var dismiss = li.querySelector(".coach-dismiss");
+      if (dismiss) dismiss.addEventListener("click", function () { dismissFinding(f); });
       list.appendChild(li);
     });
     current.score.checks.forEach(function (c) {
@@ -119,9 +132,19 @@
     schedule();
   }
 
+  // One click: the finding does not apply here. Hidden at once, recorded on the server.
+  function dismissFinding(f) {
+    dismissed[key(f)] = true;
+    render();
+    fetch(panel.getAttribute("data-dismiss-url"), {
+      method: "POST", body: new URLSearchParams({ pattern: f.pattern, layer: f.layer || "" }),
+      credentials: "same-origin", headers: { "X-CSRFToken": csrf(), "Accept": "application/json" }
+    }).catch(function () { /* the finding stays hidden; only the count is lost */ });
+  }
+
   function serious() {
     return report && report.text === area.value ?
-      report.findings.filter(function (f) { return f.severity === "serious"; }) : [];
+      shownFindings(report).filter(function (f) { return f.severity === "serious"; }) : [];
   }
 
   function confirmSend(button) {
@@ -154,6 +177,8 @@
     if (bypass || !button || button.id !== "reply-button" || !area.value.trim()) return;
     if (document.getElementById("coach-confirmed").value === "1") return;
     if (report && report.text === area.value) {
+      var all = report.findings.filter(function (f) { return f.severity === "serious"; });
+      if (all.length && !serious().length) document.getElementById("coach-confirmed").value = "1";
       if (report.on_send === "off" || confirmSend(button)) return;
       e.preventDefault();
       return;
