@@ -212,3 +212,31 @@ def test_out_of_range_score_is_no_answer():
 )
 def test_parse_score(text, expected):
     assert parse_score(text, 1, 5) == expected
+
+
+def test_response_rates_per_channel_for_supervisors():
+    giulia, alice, ch, code = _world()
+    _resolve(giulia, code)
+    customer_writes(ch, "2", sender_id="mario")
+    customer_writes(ch, "Troppa attesa al telefono", sender_id="mario")
+    other = customer_writes(ch, "Salve, una domanda", sender_id="anna", sender={"name": "Anna Verdi"})
+    giulia.post(f"/conversations/{other['conversation']}/messages", {"text": "Ecco."})
+    _resolve(giulia, other["conversation"])
+    r = alice.get("/insights/surveys", days=7)
+    assert r.status_code == 200, r.content
+    assert r.json()["channels"] == [
+        {
+            "channel": ch.channel.code,
+            "channel_name": "Sito web",
+            "channel_kind": "api",
+            "kind": "csat",
+            "sent": 2,
+            "answered": 1,
+            "with_reason": 1,
+            "response_rate": 0.5,
+            "average_score": 2.0,
+        }
+    ]
+    assert alice.get("/insights/surveys", channel="nessuno").json()["channels"] == []
+    assert giulia.get("/insights/surveys").status_code == 403
+    assert alice.get("/insights/surveys", days=0).status_code == 422

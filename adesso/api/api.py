@@ -168,6 +168,7 @@ def _register_routers() -> None:
         routing,
         search,
         silence,
+        surveys,
         tags,
     )
     from adesso.channels.registry import api_routers
@@ -187,6 +188,7 @@ def _register_routers() -> None:
     api.add_router("/silence", silence.router, tags=["conversations"])
     api.add_router("/reports", reports.router, tags=["reports"])
     api.add_router("/coach", coach.router, tags=["coach"])
+    api.add_router("/insights/surveys", surveys.router, tags=["insights"])
     api.add_router("/insights", insights.router, tags=["insights"])
     api.add_router("/", search.router, tags=["search", "agents"])
     api.add_router("/", routing.router, tags=["routing"])
