@@ -23,13 +23,17 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def host_site():
     """A company's site: one page carrying the widget's script tag, on its own port."""
-    pages: dict[str, str] = {}
+    pages: dict[str, str | tuple[str, str]] = {}
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            body = pages.get(self.path, "").encode()
+            found = pages.get(self.path, "")
+            html, csp = found if isinstance(found, tuple) else (found, "")
+            body = html.encode()
             self.send_response(200 if body else 404)
             self.send_header("Content-Type", "text/html; charset=utf-8")
+            if csp:
+                self.send_header("Content-Security-Policy", csp)
             self.end_headers()
             self.wfile.write(body)
 
@@ -159,3 +163,36 @@ def test_an_identified_customer_joins_their_history_and_forgeries_and_strangers_
     conversation = Conversation.objects.get(channel=channel)
     assert conversation.contact == mario
     assert ContactIdentity.objects.filter(contact=mario, kind="webchat", value="id:mario.rossi@example.com").exists()
+
+
+def test_the_widget_works_under_a_strict_content_security_policy_of_the_host(live_server_url, browser, host_site):
+    """No inline script or style needed: the host allows the Adesso address for scripts and
+    connections (and its live port for the socket), nothing more."""
+    import httpx
+
+    url = live_server_url
+    site, pages = host_site
+    org = make_org()
+    channel, _token = do_create_channel(org, "webchat", "Chat del sito", {"allowed_origins": [site]})
+    live_port = httpx.get(f"{url}/chat/{channel.code}/config", headers={"Origin": site}).json()["live_port"]
+    live = f"ws://127.0.0.1:{live_port}" if live_port else url.replace("http", "ws", 1)
+    csp = f"default-src 'self'; script-src {url}; connect-src {url} {live}; style-src 'self'; img-src 'self'"
+    pages["/csp"] = (
+        f'<!doctype html><title>Strict</title><script src="{url}/chat/widget.js" data-channel="{channel.code}"'
+        ' data-lang="en" async></script>',
+        csp,
+    )
+    page = browser.new_context().new_page()
+    violations: list[str] = []
+    page.on("console", lambda m: "Content Security Policy" in m.text and violations.append(m.text))
+    page.goto(f"{site}/csp")
+
+    launcher = page.get_by_role("button", name="Open the chat")
+    assert launcher.evaluate("e => getComputedStyle(e).position") == "fixed"  # the styles applied
+    launcher.click()
+    box = page.get_by_label("Write a message")
+    box.fill("Hello from a strict site")
+    box.press("Enter")
+    expect(page.get_by_role("log").locator("li.visitor")).to_have_count(1)
+    expect(page.get_by_role("log").locator("li.pending")).to_have_count(0)
+    assert violations == []

@@ -77,9 +77,16 @@
     var host = el("div", { "data-adesso-chat": code });
     document.body.appendChild(host);
     root = host.attachShadow({ mode: "open" });
-    var style = el("style");
-    style.textContent = CSS;
-    root.appendChild(style);
+    if (window.CSSStyleSheet && "replaceSync" in CSSStyleSheet.prototype && "adoptedStyleSheets" in root) {
+      // A constructed sheet: a host whose CSP has no 'unsafe-inline' style keeps it.
+      var sheet = new CSSStyleSheet();
+      sheet.replaceSync(CSS);
+      root.adoptedStyleSheets = [sheet];
+    } else {
+      var style = el("style");
+      style.textContent = CSS;
+      root.appendChild(style);
+    }
     host.style.setProperty("--c", conf.colour || "#1f6feb");
     els.launcher = el("button", { "class": "launcher", type: "button", "aria-label": t.open, "aria-expanded": "false" });
     els.launcher.innerHTML = '<svg width="26" height="26" viewBox="0 0 24 24" aria-hidden="true"><path fill="currentColor" d="M4 4h16v11H7l-3 3z"/></svg>';
