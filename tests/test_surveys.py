@@ -8,6 +8,7 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.test import Client
 
 from adesso.accounts.models import Role
 from adesso.notifications.models import Notification
@@ -240,3 +241,18 @@ def test_response_rates_per_channel_for_supervisors():
     assert alice.get("/insights/surveys", channel="nessuno").json()["channels"] == []
     assert giulia.get("/insights/surveys").status_code == 403
     assert alice.get("/insights/surveys", days=0).status_code == 422
+
+
+def test_the_agent_page_resolves_as_sensitive_or_not():
+    giulia, _alice, ch, code = _world()
+    page = Client()
+    page.force_login(giulia.agent)
+    header = page.get(f"/c/{code}/")
+    r = page.post(f"/c/{code}/status", {"status": "resolved", "sensitive": "1"})
+    assert r.status_code in (200, 302), r.content
+    assert _detail(giulia, code)["survey"] is None
+    assert 'name="sensitive"' in header.content.decode()
+    second = customer_writes(ch, "Buonasera, un'altra cosa", sender_id="anna", sender={"name": "Anna Verdi"})
+    giulia.post(f"/conversations/{second['conversation']}/messages", {"text": "Certo."})
+    page.post(f"/c/{second['conversation']}/status", {"status": "resolved"})
+    assert _detail(giulia, second["conversation"])["survey"]["state"] == "sent"

@@ -170,7 +170,8 @@ def change_status(request: AgentRequest, code: str) -> HttpResponse:
     conversation = access_conversation_by_code(request.user, code)
     status = request.POST.get("status", "")
     try:
-        actions.do_change_status(request.user, conversation, status, request.POST.get("reason", "")[:2000])
+        actions.do_change_status(request.user, conversation, status, request.POST.get("reason", "")[:2000],
+                                 sensitive=request.POST.get("sensitive") == "1")
     except ActionError as e:
         return _page(request, conversation, {"status": e.message}, status=400)
     messages.success(request, str(STATUS_DONE.get(status, "")))
