@@ -33,11 +33,12 @@ HELDOUT = ("heldout_cases.jsonl",)
 HELDOUT_2 = ("heldout_cases_2.jsonl",)
 # Real brand replies held out for issue 12 (labels only: the text stays in the CC BY-NC-SA
 # data set and is read from it here).
-TWCS_LABELS = "twcs_heldout_labels.jsonl"
+TWCS_LABELS = "twcs_heldout_labels.jsonl"  # round 1: measured once, then tuned on
+TWCS_LABELS_2 = "twcs_heldout2_labels.jsonl"  # round 2: a fresh sample, never tuned on
 TWCS_CSV = ROOT.parent / "shared" / "data" / "twcs" / "twcs_head_sample.csv"
 
 
-def load_twcs_heldout(csv_path: Path = TWCS_CSV) -> list[dict[str, Any]]:
+def load_twcs_heldout(csv_path: Path = TWCS_CSV, labels: str = TWCS_LABELS) -> list[dict[str, Any]]:
     """The labelled held-out replies with their text from the TWCS sample (@handles removed)."""
     import csv
     import re
@@ -45,11 +46,11 @@ def load_twcs_heldout(csv_path: Path = TWCS_CSV) -> list[dict[str, Any]]:
     with csv_path.open(encoding="utf-8", newline="") as f:
         texts = {row["tweet_id"]: row["text"] for row in csv.DictReader(f)}
     cases = []
-    for line in (EVAL_DIR / TWCS_LABELS).read_text(encoding="utf-8").splitlines():
+    for line in (EVAL_DIR / labels).read_text(encoding="utf-8").splitlines():
         if line.strip():
             case = json.loads(line)
             case["text"] = re.sub(r"@\w+\s*", "", texts[case["tweet_id"]]).strip()
-            case["file"] = TWCS_LABELS
+            case["file"] = labels
             cases.append(case)
     return cases
 
@@ -115,12 +116,18 @@ def main() -> None:
     parser.add_argument("--heldout", action="store_true", help="the held-out set instead of the development set")
     parser.add_argument("--heldout2", action="store_true", help="the second held-out set (round 4)")
     parser.add_argument("--twcs-heldout", action="store_true", help="the real replies held out for issue 12")
+    parser.add_argument("--twcs-heldout2", action="store_true", help="the second, fresh sample (never tuned on)")
     args = parser.parse_args()
     import django
 
     django.setup()
     files = HELDOUT_2 if args.heldout2 else HELDOUT if args.heldout else DEV
-    cases = load_twcs_heldout() if args.twcs_heldout else load_cases(files)
+    if args.twcs_heldout2:
+        cases = load_twcs_heldout(labels=TWCS_LABELS_2)
+    elif args.twcs_heldout:
+        cases = load_twcs_heldout()
+    else:
+        cases = load_cases(files)
     result = evaluate(cases, similarity=not args.no_similarity)
     print(markdown(result))
     if args.errors:

@@ -117,3 +117,23 @@ def test_the_score_is_monotonic_over_every_example_and_context():
         without.append(report.total)
     assert with_serious and without
     assert max(with_serious) <= SERIOUS_CEILING < min(without), (max(with_serious), min(without))
+
+
+def test_the_real_held_out_replies_are_labels_only_and_keep_their_measured_precision():
+    """tests/coach_eval/twcs_heldout*_labels.jsonl hold tweet ids and labels, never the
+    CC BY-NC-SA text; the figures in docs/coach.md must not get worse."""
+    import json
+    from pathlib import Path
+
+    from bench.coach_eval import TWCS_CSV, TWCS_LABELS_2, evaluate, load_twcs_heldout
+
+    for name in ("twcs_heldout_labels.jsonl", TWCS_LABELS_2):
+        rows = [json.loads(x) for x in (Path(__file__).parent / "coach_eval" / name).read_text().splitlines()]
+        assert len(rows) == 150 and all("text" not in r and r["tweet_id"].isdigit() for r in rows)
+        assert {p for r in rows for p in r["patterns"]} <= set(BUILTIN_IDS)
+    if not TWCS_CSV.exists():
+        pytest.skip("the TWCS sample is not on this machine")
+    rows = {r["pattern"]: r for r in evaluate(load_twcs_heldout(labels=TWCS_LABELS_2), similarity=False)["table"]}
+    for pattern in ("refusal", "referral"):
+        assert rows[pattern]["precision"] >= 0.9, rows[pattern]
+        assert rows[pattern]["recall"] >= 0.5, rows[pattern]
