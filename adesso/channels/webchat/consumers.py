@@ -38,6 +38,8 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
     groups_joined: list[str]
     poller: asyncio.Task[None] | None = None
     typed_at = 0.0
+    contact: int | None = None
+    conversation_known = False
 
     async def connect(self) -> None:
         self.groups_joined = []
@@ -111,13 +113,24 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
                 await self._catch_up()
 
     async def _catch_up(self) -> None:
+        """One indexed query when nothing is new (the contact is looked up until known,
+        the conversation again only when something arrived: it may be a new one)."""
         assert self.visitor is not None
-        found = await database_sync_to_async(visitors.messages_after)(self.channel_obj, self.visitor, self.cursor)
+        if self.contact is None:
+            self.contact = await database_sync_to_async(visitors.contact_id)(self.channel_obj, self.visitor)
+            if self.contact is None:
+                return  # nothing written yet
+        found = await database_sync_to_async(visitors.messages_after)(
+            self.channel_obj, self.visitor, self.cursor, self.contact
+        )
+        if not found and self.conversation_known:
+            return
         if found:
             self.cursor = found[-1]["id"]
             await self.send_json({"messages": found, "cursor": self.cursor})
         # The open conversation's presence group: agents' typing reaches the visitor.
         conversation = await self._conversation()
+        self.conversation_known = conversation is not None
         if conversation:
             from adesso.realtime.publish import conversation_group
 

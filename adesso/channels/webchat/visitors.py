@@ -97,12 +97,14 @@ def contact_id(channel: Channel, visitor: Visitor) -> int | None:
     )
 
 
-def messages_after(channel: Channel, visitor: Visitor, after: int) -> list[dict[str, Any]]:
+def messages_after(channel: Channel, visitor: Visitor, after: int, contact: int | None = None) -> list[dict[str, Any]]:
     """What the visitor's window shows after cursor `after` (a message id): their
-    messages and the replies on this channel, never internal notes, oldest first."""
+    messages and the replies on this channel, never internal notes, oldest first.
+    `contact`: the visitor's contact when the caller knows it (the socket remembers it)."""
     from adesso.conversations.models import Direction, Message
 
-    contact = contact_id(channel, visitor)
+    if contact is None:
+        contact = contact_id(channel, visitor)
     if contact is None:
         return []
     rows = (
