@@ -201,11 +201,20 @@ def test_telegram_survey_score_follow_up_and_reason(bot, run):
     assert question["chat_id"] in (MARIO["id"], str(MARIO["id"]))
     assert question["text"].startswith("Ciao Mario, la tua richiesta è stata risolta.")
     assert "Rispondi con un numero da 1 a 5." in question["text"]
+    # Quick replies: a reply keyboard with one button per score, hidden after a tap.
+    assert question["reply_markup"] == {
+        "keyboard": [[{"text": str(n)} for n in range(1, 6)]],
+        "one_time_keyboard": True,
+        "resize_keyboard": True,
+    }
+    # The agent's reply had none.
+    assert "reply_markup" not in bot.sent()[-2].body
 
     _tg(channel, "5", 734200002, run)
     conversation.refresh_from_db()
     assert conversation.status == "resolved"
     assert "con parole tue" in bot.sent()[-1].body["text"]
+    assert "reply_markup" not in bot.sent()[-1].body
     _tg(channel, "Torta buonissima e pronta in orario", 734200003, run)
     detail = AgentApi(giulia).get(f"/conversations/{conversation.code}").json()
     assert detail["survey"] == {

@@ -122,7 +122,11 @@ def send_survey(conversation: Conversation, actor: User | None, sensitive: bool 
     with transaction.atomic(savepoint=False):
         survey.save(force_insert=True)
         do_send_auto_message(
-            conversation, text, "survey", {"survey": survey.code, "kind": found.kind, "language": language}
+            conversation,
+            text,
+            "survey",
+            # The scale: kinds with buttons (Telegram's reply keyboard) offer one per score.
+            {"survey": survey.code, "kind": found.kind, "language": language, "scale": [low, high]},
         )
         record_event(conversation, EventKind.SURVEY_SENT, None, {"survey": survey.code, "kind": found.kind})
     return survey

@@ -230,8 +230,13 @@ class TelegramChannel(ChannelKind):
         if len(files) == 1 and len(text) <= CAPTION_LIMIT:
             caption, text = text, ""
         sent: list[str] = []
-        for chunk in _chunks(text):
-            sent.append(_send(token, "sendMessage", {"chat_id": chat_id, "text": chunk}, None, sent))
+        chunks = _chunks(text)
+        keyboard = _survey_keyboard(message) if message.auto and chunks else None
+        for number, chunk in enumerate(chunks, 1):
+            part: dict[str, Any] = {"chat_id": chat_id, "text": chunk}
+            if keyboard is not None and number == len(chunks):
+                part["reply_markup"] = keyboard
+            sent.append(_send(token, "sendMessage", part, None, sent))
         for item in files:
             with item.file.open("rb") as handle:
                 content = handle.read()
@@ -242,6 +247,31 @@ class TelegramChannel(ChannelKind):
                 data["caption"] = caption
             sent.append(_send(token, method, data, {field: (item.filename, content, item.content_type)}, sent))
         return sent[-1] if sent else None
+
+
+def _survey_keyboard(message: Message) -> dict[str, Any] | None:
+    """A survey's question (adesso.surveys: its automatic message's event carries the
+    scale) gets a reply keyboard, one button per score: a tap sends the digit as a
+    message, which is how the answer is read on every text channel."""
+    from adesso.conversations.models import ConversationEvent
+
+    data = (
+        ConversationEvent.objects.filter(
+            conversation_id=message.conversation_id, kind="auto_sent", data__message=message.code
+        )
+        .values_list("data", flat=True)
+        .first()
+    )
+    scale = (data or {}).get("scale")
+    if (data or {}).get("purpose") != "survey" or not isinstance(scale, list) or len(scale) != 2:
+        return None
+    keys = [{"text": str(score)} for score in range(int(scale[0]), int(scale[1]) + 1)]
+    # At most 6 a row: NPS's 11 buttons in two rows stay readable on a phone.
+    return {
+        "keyboard": [keys[i : i + 6] for i in range(0, len(keys), 6)],
+        "one_time_keyboard": True,
+        "resize_keyboard": True,
+    }
 
 
 def _typing(token: str, chat_id: str) -> None:
