@@ -106,6 +106,9 @@ class InboundMessage:
     text: str
     html: str = ""
     sent_at: dt.datetime | None = None
+    # When Adesso accepted it (the pipeline's stored event): the customer's wait, and the
+    # SLA clock, start there, not when a worker got to it.
+    received_at: dt.datetime | None = None
     attachments: list[InboundAttachment] = field(default_factory=list)
     # The subject of a new conversation (email), if the channel has one.
     subject: str = ""

@@ -593,6 +593,8 @@ def _apply(channel: Channel, items: list[Normalised], event: InboundEvent | None
             outcome.notes.append(applied[1])
             outcome.message_code = outcome.message_code or applied[2]
         elif isinstance(item, InboundMessage):
+            if event is not None and item.received_at is None:
+                item.received_at = event.received_at
             received = do_receive_message(channel, item)
             outcome.kinds.append("message")
             outcome.message_code = outcome.message_code or received.message.code
@@ -611,6 +613,7 @@ def _apply(channel: Channel, items: list[Normalised], event: InboundEvent | None
                     sender=item.sender,
                     text=EDIT_MARK + item.text,
                     sent_at=item.edited_at,
+                    received_at=event.received_at if event is not None else None,
                     thread=original.conversation.code if original else "",
                 ),
             )

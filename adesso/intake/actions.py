@@ -117,6 +117,8 @@ def _active_conversation(contact: Contact, channel: Channel) -> Conversation | N
 @transaction.atomic
 def _receive(channel: Channel, inbound: InboundMessage) -> Received:
     now = timezone.now()
+    if inbound.received_at is not None and inbound.received_at < now:
+        now = inbound.received_at  # accepted earlier, processed now: the wait began then
     html = sanitize_html(inbound.html) if inbound.html else ""
     text = inbound.text.strip() or (html_to_text(html) if html else "")
     preview = summary(text or _("(attachment)"))
@@ -137,6 +139,9 @@ def _receive(channel: Channel, inbound: InboundMessage) -> Received:
         if survey is not None:
             conversation = survey.conversation
             conversation.contact, conversation.channel = contact, channel
+    last = conversation.last_customer_message_at if conversation is not None else None
+    if last is not None and now < last:
+        now = last  # accepted before the message processed just ahead of it: keep the provider's order
     events: list[tuple[str, dict[str, Any] | None]] = []
     turn_starts = survey is None and (conversation is None or conversation.waiting_since is None)
     pool: list[Candidate] | None = None  # the online agents, when routing looked
