@@ -1,5 +1,6 @@
 """Surveys on the email kind (a real SMTP server on loopback, mail taken in by the
-pipeline) and the telegram kind (the Bot API on loopback: tests/support/telegram_api.py).
+pipeline), the telegram kind (the Bot API on loopback: tests/support/telegram_api.py)
+and the web chat (the visitor's REST endpoints, as tests/test_webchat.py drives them).
 Giulia is the agent who resolves; Mario Bianchi the customer."""
 
 from __future__ import annotations
@@ -229,3 +230,38 @@ def test_telegram_survey_score_follow_up_and_reason(bot, run):
         "survey_reason",
     ]
     assert not Notification.objects.filter(user=giulia, kind="survey_answered").exists()
+
+
+# -- web chat ------------------------------------------------------------------------------
+
+
+def test_web_chat_survey_is_read_by_the_visitor_and_answered_in_the_chat(run):
+    from tests.test_webchat import SHOP, Visitor, connect
+
+    org = make_org("Pasticceria Rossi", surveys=True)
+    giulia = make_agent(org, "Giulia")
+    channel, _secret = connect(org)
+    mario = Visitor(channel)
+    assert mario.start().status_code == 200
+    assert run(mario.write, "Buongiorno, avete la torta senza glutine?", "e1", page=SHOP).status_code == 202
+    conversation = Conversation.objects.get(channel=channel)
+    run(do_send_reply, giulia, conversation, "Sì, anche senza lattosio.")
+    run(do_change_status, giulia, conversation, "resolved")
+    question = mario.read().json()["messages"][-1]
+    assert question["auto"] is True
+    # An anonymous visitor: no name to greet.
+    assert question["text"].startswith("Ciao, la tua richiesta è stata risolta.")
+    assert "Rispondi con un numero da 1 a 5." in question["text"]
+
+    assert run(mario.write, "1", "e2").status_code == 202
+    assert "con parole tue" in mario.read().json()["messages"][-1]["text"]
+    assert run(mario.write, "Avevo chiesto senza lattosio e non lo era", "e3").status_code == 202
+    detail = AgentApi(giulia).get(f"/conversations/{conversation.code}").json()
+    assert detail["status"] == "resolved"
+    assert detail["survey"] == {
+        "kind": "csat",
+        "score": 1,
+        "reason": "Avevo chiesto senza lattosio e non lo era",
+        "state": "reasoned",
+    }
+    assert [n.kind for n in Notification.objects.filter(user=giulia)] == ["survey_answered"]
