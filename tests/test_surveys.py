@@ -256,3 +256,14 @@ def test_the_agent_page_resolves_as_sensitive_or_not():
     giulia.post(f"/conversations/{second['conversation']}/messages", {"text": "Certo."})
     page.post(f"/c/{second['conversation']}/status", {"status": "resolved"})
     assert _detail(giulia, second["conversation"])["survey"]["state"] == "sent"
+
+
+def test_the_agent_page_shows_the_score_in_the_timeline():
+    giulia, _alice, ch, code = _world()
+    _resolve(giulia, code)
+    customer_writes(ch, "2 troppo lenti", sender_id="mario")
+    page = Client()
+    page.force_login(giulia.agent)
+    html = page.get(f"/c/{code}/").content.decode()
+    assert "Sondaggio: il cliente ha dato 2 (CSAT)" in html
+    assert "troppo lenti" in html

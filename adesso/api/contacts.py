@@ -64,6 +64,7 @@ def _contact_detail(contact: Contact) -> dict[str, Any]:
     conversations = (
         Conversation.objects.filter(contact=contact)
         .select_related("channel", "contact", "assignee", "team")
+        .prefetch_related("surveys")
         .order_by("-updated_at")[:100]
     )
     merges = contact.merges_as_target.select_related("source").order_by("-created_at")

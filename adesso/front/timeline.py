@@ -27,6 +27,7 @@ SHOWN_EVENTS = {
     EventKind.CREATED, EventKind.ASSIGNED, EventKind.TRANSFERRED, EventKind.STATUS_CHANGED,
     EventKind.SNOOZED, EventKind.PRIORITY_CHANGED, EventKind.CONTACT_MERGED,
     EventKind.CONTACT_UNMERGED, EventKind.DELIVERY_FAILED, EventKind.TAGGED, EventKind.UNTAGGED,
+    EventKind.SURVEY_ANSWERED, EventKind.SURVEY_REASON,
 }
 
 
@@ -159,4 +160,10 @@ def describe(event: ConversationEvent, names: dict[str, str], teams: dict[str, s
         return _("%(actor)s added the tag %(tag)s") % {"actor": actor, "tag": data.get("tag", "")}
     if event.kind == EventKind.UNTAGGED:
         return _("%(actor)s removed the tag %(tag)s") % {"actor": actor, "tag": data.get("tag", "")}
+    if event.kind == EventKind.SURVEY_ANSWERED:
+        return _("Survey: the customer gave %(score)s (%(kind)s)") % {
+            "score": data.get("score", "?"), "kind": str(data.get("kind", "")).upper()}
+    if event.kind == EventKind.SURVEY_REASON:
+        # Given in a message, the reason is in the timeline already; from the survey's page, here.
+        return _("Survey: the reason, in the customer's words: %(reason)s") % {"reason": data.get("reason", "")}
     return _label(EventKind, event.kind)

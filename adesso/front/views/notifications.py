@@ -29,6 +29,8 @@ def describe(n: Notification) -> str:
             "percent": data.get("percent", "?")}
     if n.kind == "sla_breached":
         return _("Answer time exceeded: the customer has waited too long")
+    if n.kind == "survey_answered":
+        return _("A bad survey score (%(score)s) for a conversation you handled") % {"score": data.get("score", "?")}
     return n.kind
 
 
