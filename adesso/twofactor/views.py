@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import segno
 from django.contrib import messages
@@ -17,10 +17,12 @@ from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice
 
-from adesso.front.views.common import AgentRequest
 from adesso.lib.errors import ActionError
 from adesso.twofactor import actions
 from adesso.twofactor.middleware import clear_mark
+
+if TYPE_CHECKING:
+    from adesso.front.views.common import AgentRequest
 
 
 def _qr_svg(url: str) -> str:
