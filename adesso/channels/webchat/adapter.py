@@ -6,7 +6,8 @@ POST /chat/<code>/messages with its signed visitor token; the view checks the
 stores the message as a raw event through the pipeline (one INSERT); the worker
 makes the message, the routing and the acknowledgement with the estimate.
 Outbound: `send` publishes to the visitor's websocket group; the REST list
-(GET /chat/<code>/messages?after=<cursor>) is the source of truth either way.
+(GET /chat/<code>/messages?after=<cursor>) is the source of truth either way. An
+agent's reply to a visitor who went away and left an email is mailed too (offline.py).
 
 Identity: an anonymous visitor is `webchat` = their visitor id (`v_...`); a customer
 the company identifies (`identifier` and `identifier_hash` = hex HMAC-SHA256 of the
@@ -167,8 +168,15 @@ class WebchatChannel(ChannelKind):
         list); the visitor's open windows are told at once."""
         if not isinstance(channel.config.get("allowed_origins"), list):
             raise PermanentChannelError("The channel's configuration is invalid")
-        for sender in _senders(channel, message.conversation):
+        senders = _senders(channel, message.conversation)
+        for sender in senders:
             _publish(visitor_group(channel.code, sender), {"message": message.code})
+        from adesso.channels.webchat.offline import mail_if_away
+
+        try:  # the visitor went away and left an address: the reply is mailed too
+            mail_if_away(channel, message, senders)
+        except Exception:  # the REST list has the reply either way; the mail is extra
+            log.exception("web chat reply %s could not be mailed", message.code)
         return message.code
 
 

@@ -24,10 +24,12 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from adesso.channels.webchat import visitors
+from adesso.channels.webchat import offline, visitors
 from adesso.channels.webchat.adapter import visitor_group
 
 POLL = 0.5
+# How often an open window tells the cache it is there (offline.py's away rule).
+SEEN_EVERY = 10.0
 TYPING_EVERY = 1.5
 
 
@@ -38,6 +40,7 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
     groups_joined: list[str]
     poller: asyncio.Task[None] | None = None
     typed_at = 0.0
+    seen_at = -SEEN_EVERY
     contact: int | None = None
     conversation_known = False
 
@@ -116,6 +119,11 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
         """One indexed query when nothing is new (the contact is looked up until known,
         the conversation again only when something arrived: it may be a new one)."""
         assert self.visitor is not None
+        # The window is open: replies are not mailed (offline.py's away rule).
+        now = time.monotonic()
+        if now - self.seen_at >= min(SEEN_EVERY, offline.away_seconds() / 2):
+            self.seen_at = now
+            await database_sync_to_async(offline.mark_seen)(self.channel_obj.pk, self.visitor.sender)
         if self.contact is None:
             self.contact = await database_sync_to_async(visitors.contact_id)(self.channel_obj, self.visitor)
             if self.contact is None:

@@ -11,4 +11,5 @@ urlpatterns = [
     path("<str:channel_code>/config", views.config, name="config"),
     path("<str:channel_code>/session", views.session, name="session"),
     path("<str:channel_code>/messages", views.inbound, name="inbound"),
+    path("<str:channel_code>/contact", views.contact, name="contact"),
 ]

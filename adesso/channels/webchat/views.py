@@ -9,6 +9,8 @@ visitor is the signed token the widget keeps in localStorage (Authorization: Bea
   through the pipeline (one INSERT), the worker makes the message.
 - GET  /chat/<code>/messages?after=<id>: the conversation after a cursor (REST is the
   source of truth; the websocket only says when to look).
+- POST /chat/<code>/contact: {email}: where the answer goes when the visitor has left
+  (an `email` identity of their contact); a bad address is 422 and stores nothing.
 
 Every request's Origin must be one of the channel's allowed_origins (CORS headers only
 for those; any other is 403 and stores nothing); past the rate limits, 429.
@@ -31,7 +33,7 @@ from adesso.accounts.throttle import client_ip
 from adesso.channels.models import Channel
 from adesso.channels.pipeline import accept, find_channel
 from adesso.channels.registry import get_kind
-from adesso.channels.webchat import visitors
+from adesso.channels.webchat import offline, visitors
 from adesso.channels.webchat.adapter import TEXT_LIMIT, StoredMessage, identifier_ok
 from adesso.channels.webchat.visitors import Visitor
 
@@ -169,6 +171,7 @@ def inbound(request: HttpRequest, channel_code: str) -> HttpResponse:
             after = max(0, int(request.GET.get("after") or 0))
         except ValueError:
             return _error(400, "invalid", "after is a message id", origin)
+        offline.mark_seen(channel.pk, visitor.sender)
         found = visitors.messages_after(channel, visitor, after)
         cursor = found[-1]["id"] if found else after
         return _json(200, {"messages": found, "cursor": cursor}, origin)
@@ -205,3 +208,31 @@ def inbound(request: HttpRequest, channel_code: str) -> HttpResponse:
 
 def _text(value: Any, limit: int) -> str:
     return value[:limit] if isinstance(value, str) else ""
+
+
+CONTACTS_PER_MINUTE = 5
+
+
+@csrf_exempt
+def contact(request: HttpRequest, channel_code: str) -> HttpResponse:
+    opened = _opened(request, channel_code)
+    if isinstance(opened, HttpResponse):
+        return opened
+    channel, origin = opened
+    if request.method != "POST":
+        return _error(405, "method_not_allowed", "POST here", origin)
+    visitor = _visitor(request, channel, origin)
+    if isinstance(visitor, HttpResponse):
+        return visitor
+    if visitors.over_limit(f"contact:{channel.pk}:{visitor.sender}", CONTACTS_PER_MINUTE):
+        return _error(429, "too_many_requests", "Too many tries: wait a minute", origin)
+    data = _body(request, origin)
+    if isinstance(data, HttpResponse):
+        return data
+    contact_id = visitors.contact_id(channel, visitor)
+    if contact_id is None:
+        return _error(409, "no_conversation", "Write a message first", origin)
+    address = offline.leave_email(channel, contact_id, data.get("email"))
+    if address is None:
+        return _error(422, "invalid_email", "email is not an email address", origin)
+    return _json(200, {"email": address}, origin)

@@ -107,7 +107,7 @@ def messages_after(channel: Channel, visitor: Visitor, after: int, contact: int 
         contact = contact_id(channel, visitor)
     if contact is None:
         return []
-    rows = (
+    rows = list(
         Message.objects.filter(
             organization_id=channel.organization_id,
             channel_id=channel.pk,
@@ -118,6 +118,9 @@ def messages_after(channel: Channel, visitor: Visitor, after: int, contact: int 
         .select_related("author")
         .order_by("pk")[:PAGE]
     )
+    from adesso.channels.webchat.offline import offline_notes
+
+    notes = offline_notes(channel.organization_id, {m.conversation_id for m in rows}, [m.code for m in rows if m.auto])
     out = []
     prefix = f"{visitor.sender}:"
     for m in rows:
@@ -133,6 +136,8 @@ def messages_after(channel: Channel, visitor: Visitor, after: int, contact: int 
                 "auto": m.auto,
                 "author": (m.author.display_name.split(" ")[0] if m.author is not None and not mine else ""),
                 "created_at": m.created_at.isoformat(),
+                # Nobody was online: when the answer will come, and the widget asks for an email.
+                "offline": notes.get(m.code, ""),
             }
         )
     return out

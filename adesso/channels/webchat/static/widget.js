@@ -15,12 +15,16 @@
     it: {
       open: "Apri la chat", close: "Chiudi la chat", title: "Chat con", send: "Invia",
       label: "Scrivi un messaggio", placeholder: "Scrivi qui…", typing: "sta scrivendo…",
-      you: "Tu", failed: "Non inviato: riprova", log: "Messaggi", greeting: "Ciao! Come possiamo aiutarti?"
+      you: "Tu", failed: "Non inviato: riprova", log: "Messaggi", greeting: "Ciao! Come possiamo aiutarti?",
+      email: "La tua email", keep: "Ricevi la risposta", kept: "Grazie: la risposta arriverà anche a ",
+      bad: "Questo indirizzo email non sembra valido"
     },
     en: {
       open: "Open the chat", close: "Close the chat", title: "Chat with", send: "Send",
       label: "Write a message", placeholder: "Write here…", typing: "is typing…",
-      you: "You", failed: "Not sent: try again", log: "Messages", greeting: "Hi! How can we help?"
+      you: "You", failed: "Not sent: try again", log: "Messages", greeting: "Hi! How can we help?",
+      email: "Your email", keep: "Get the answer", kept: "Thank you: the answer will also reach ",
+      bad: "This email address does not look right"
     }
   };
   var lang = "en", t = T.en, conf = {}, token = "", cursor = 0, seen = {}, pending = {};
@@ -71,6 +75,9 @@
     "form{display:flex;gap:6px;padding:10px;border-top:1px solid #ddd}" +
     "textarea{flex:1;resize:none;height:42px;padding:8px;border:1px solid #888;border-radius:8px;color:#111}" +
     "form button{border:0;border-radius:8px;padding:0 14px;background:var(--c);color:#fff;cursor:pointer}" +
+    ".mail{display:flex;flex-wrap:wrap;gap:6px;padding:8px 10px;border-top:1px solid #ddd}" +
+    ".mail input{flex:1;min-width:0;padding:8px;border:1px solid #888;border-radius:8px;color:#111}" +
+    ".mail p{margin:0;width:100%;font-size:13px;color:#444}.mail p.err{color:#b00020}" +
     ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}";
 
   function build() {
@@ -156,7 +163,34 @@
       }
       if (m.from === "agent") els.typing.textContent = "";
       bubble(m);
+      if (m.offline) { bubble({ from: "agent", text: m.offline }); askEmail(); }
     }
+  }
+
+  // Nobody online: an email address, where the answer goes if the visitor leaves.
+  function askEmail() {
+    if (els.mail) return;
+    var form = els.mail = el("form", { "class": "mail", "aria-label": t.keep });
+    var label = el("label", { "for": "adesso-email", "class": "sr" }, t.email);
+    var input = el("input", { id: "adesso-email", type: "email", autocomplete: "email", placeholder: t.email, maxlength: "254" });
+    var note = el("p", { role: "status" });
+    form.appendChild(label);
+    form.appendChild(input);
+    form.appendChild(el("button", { type: "submit" }, t.keep));
+    form.appendChild(note);
+    els.win.insertBefore(form, els.typing);
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      request("POST", "/contact", { email: input.value }).then(function (d) {
+        form.textContent = "";
+        form.appendChild(el("p", { role: "status" }, t.kept + d.email));
+      }).catch(function () {
+        note.className = "err";
+        note.textContent = t.bad;
+        input.setAttribute("aria-invalid", "true");
+        input.focus();
+      });
+    });
   }
 
   function submit() {
