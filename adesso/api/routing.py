@@ -4,6 +4,7 @@ wording of the automatic messages."""
 from typing import Annotated, Any
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import prefetch_related_objects
 from ninja import Field, Router, Schema
 from pydantic import Strict
 
@@ -105,6 +106,7 @@ def routing_queue(request: AgentRequest) -> dict[str, Any]:
     (VIP, then loyal, then by arrival)."""
     qs = queue(request.auth.organization_id).select_related("channel", "contact", "assignee", "team")
     items = list(qs[:200])
+    prefetch_related_objects(items, "surveys")  # serialize.survey: no query per row
     return {"count": qs.count(), "items": [serialize.conversation(c) for c in items]}
 
 

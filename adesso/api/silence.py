@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.db.models import prefetch_related_objects
 from ninja import Field, Query, Router, Schema
 
 from adesso.api import serialize
@@ -24,5 +25,6 @@ def silence(request: AgentRequest, paging: Query[Paging]) -> dict[str, Any]:
     Automatic acknowledgements and internal notes are not answers."""
     qs = queries.silent(request.auth)
     items = list(qs[paging.offset : paging.offset + paging.limit])
+    prefetch_related_objects(items, "surveys")  # serialize.survey: no query per row
     return {"count": qs.count(), "limit": paging.limit, "offset": paging.offset,
             "items": [serialize.conversation(c) for c in items]}
