@@ -263,3 +263,58 @@ def test_an_open_socket_keeps_the_reply_in_the_chat_and_a_closed_one_sends_it_by
 
     (sent,) = outbox
     assert (sent.to, sent.body) == (["mario.rossi@example.com"], "Le scrivo anche qui.")
+
+
+def test_the_customers_answer_to_the_mailed_reply_continues_the_chat_conversation(run, settings, outbox):
+    from adesso.channels.actions import do_create_channel
+    from adesso.conversations.models import Message
+    from tests.support.mailintake import prove_sender, receive_mail
+    from tests.support.mailservers import compose
+
+    settings.ADESSO_WEBCHAT_AWAY_SECONDS = 1
+    org = make_org(ack=True)
+    desk, _ = do_create_channel(org, "email", "Assistenza", {"address": "assistenza@rossi.example"})
+    prove_sender(desk)
+    outbox.clear()  # the proof of the new address
+    _channel, mario = started(run, org)
+    assert leave(mario, "mario.rossi@example.com").status_code == 200
+    conversation = Conversation.objects.get()
+    time.sleep(1.1)
+    run(do_send_reply, make_agent(org, "Giulia Verdi"), conversation, "Sì, anche senza lattosio.")
+    (sent,) = outbox
+
+    answer = compose(
+        subject=sent.subject,
+        text="Perfetto, ne prendo una per sabato.",
+        sender="Mario Rossi <mario.rossi@example.com>",
+        to=sent.reply_to[0],
+    )
+    outcome = run(receive_mail, desk, answer)
+
+    assert outcome.status == "stored", outcome
+    assert Conversation.objects.count() == 1
+    got = Message.objects.get(text__startswith="Perfetto")
+    assert got.conversation_id == conversation.pk
+    assert got.channel_id == desk.pk
+    # The conversation stays the chat's: the next reply reaches the widget, and the
+    # mail while the visitor is away.
+    conversation.refresh_from_db()
+    assert conversation.channel_id == _channel.pk
+
+
+def test_a_strangers_mail_with_the_code_does_not_join_the_chat(run, settings, outbox):
+    from adesso.channels.actions import do_create_channel
+    from tests.support.mailintake import receive_mail
+    from tests.support.mailservers import compose
+
+    org = make_org(ack=True)
+    desk, _ = do_create_channel(org, "email", "Assistenza", {"address": "assistenza@rossi.example"})
+    _channel, mario = started(run, org)
+    assert leave(mario, "mario.rossi@example.com").status_code == 200
+    conversation = Conversation.objects.get()
+
+    run(receive_mail, desk, compose(subject=f"Re: [#{conversation.code}]", sender="eve@evil.example"))
+
+    assert Conversation.objects.count() == 2
+    conversation.refresh_from_db()
+    assert conversation.channel_id == _channel.pk

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -92,12 +93,15 @@ def _lock_contact(contact: Contact) -> None:
 
 def _threaded_conversation(contact: Contact, channel: Channel, code: str) -> Conversation | None:
     """The conversation a channel says this message answers (email threading), if it
-    is in this channel; a resolved one is reopened by the message."""
-    conversation = (
-        Conversation.objects.select_related("assignee")
-        .filter(code=code, channel_id=channel.pk, organization_id=channel.organization_id)
-        .first()
-    )
+    is in this channel; a resolved one is reopened by the message. A mail may also
+    answer a web chat's reply mailed to a visitor who left (adesso/channels/webchat/
+    offline.py): it joins that conversation (which stays the chat's)."""
+    found = Conversation.objects.select_related("assignee").filter(code=code, organization_id=channel.organization_id)
+    if channel.kind == "email":
+        found = found.filter(Q(channel_id=channel.pk) | Q(channel__kind="webchat"))
+    else:
+        found = found.filter(channel_id=channel.pk)
+    conversation = found.first()
     if conversation is not None:
         conversation.channel = channel
     return conversation
