@@ -162,8 +162,9 @@
         continue;
       }
       if (m.from === "agent") els.typing.textContent = "";
-      bubble(m);
-      if (m.offline) { bubble({ from: "agent", text: m.offline }); askEmail(); }
+      // Nobody online: the acknowledgement says so, and asks for an email address.
+      bubble(m.offline ? { from: m.from, author: m.author, text: m.text + "\n\n" + m.offline } : m);
+      if (m.offline) askEmail();
     }
   }
 
