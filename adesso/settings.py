@@ -217,6 +217,14 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# "shared": what every process (web, live, worker) must see alike: whether a web chat
+# visitor is still on the page, visitors' rate limits. Redis when there is one, else
+# files under ADESSO_VAR_DIR (the default cache stays in memory: it is the hot one).
+CACHES["shared"] = (
+    dict(CACHES["default"])
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "cache")}
+)
 if os.environ.get("ADESSO_TASKS_BACKEND"):
     TASKS = {"default": {"BACKEND": os.environ["ADESSO_TASKS_BACKEND"], "QUEUES": ["default"]}}
 

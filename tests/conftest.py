@@ -21,8 +21,10 @@ def _media_root(tmp_path, settings):
 def _fresh_cache():
     # Per-organisation caches (SLA policies) must not outlive a test's rolled-back rows,
     # whose ids the next test may reuse.
-    from django.core.cache import cache
+    from django.core.cache import cache, caches
 
     cache.clear()
+    caches["shared"].clear()
     yield
     cache.clear()
+    caches["shared"].clear()

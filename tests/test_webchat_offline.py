@@ -318,3 +318,29 @@ def test_a_strangers_mail_with_the_code_does_not_join_the_chat(run, settings, ou
     assert Conversation.objects.count() == 2
     conversation.refresh_from_db()
     assert conversation.channel_id == _channel.pk
+
+
+def test_a_visitor_seen_by_one_process_is_not_away_for_another(settings, tmp_path):
+    """`make run` has separate web, live and worker processes and no Redis: the worker
+    must see what the web process marked (the `shared` cache), or it mails every reply."""
+    import subprocess
+    import sys
+
+    from django.core.cache import caches
+
+    from adesso.channels.webchat import offline
+
+    location = caches["shared"]._dir  # type: ignore[attr-defined]
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'adesso.settings'; django.setup(); "
+        "from django.core.cache import caches; assert caches['shared']._dir == os.environ['LOC']; "
+        "from adesso.channels.webchat.offline import mark_seen; mark_seen(987654, 'v_elsewhere')"
+    )
+    env = {**__import__("os").environ, "LOC": location}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=120)
+
+    class Far:
+        pk = 987654
+
+    assert not offline.is_away(Far(), ["v_elsewhere"])  # type: ignore[arg-type]
+    assert offline.is_away(Far(), ["v_never_seen"])  # type: ignore[arg-type]

@@ -2,9 +2,9 @@
 leave an email address; an agent's reply to a visitor who has gone away is mailed too.
 
 - Presence of the visitor: every look of theirs (GET .../messages, the socket's
-  polls) marks them seen in the cache; a visitor not seen for `away_seconds()`
-  (ADESSO_WEBCHAT_AWAY_SECONDS, 60) is away. The cache must be shared by the web,
-  live and worker processes (Redis, as in production) for this to be right.
+  polls) marks them seen in the `shared` cache (Redis, or files under ADESSO_VAR_DIR:
+  the web, live and worker processes all see it); a visitor not seen for
+  `away_seconds()` (ADESSO_WEBCHAT_AWAY_SECONDS, 60) is away.
 - Nobody online: the acknowledgement's estimate was made on the SLA's own limit
   (autoreply's `basis` "sla") and no agent of the organisation is online; the widget
   shows `offline_note` under it and a form for an email address.
@@ -23,7 +23,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.mail import EmailMessage
 
 from adesso.lib.addresses import normalize_email
@@ -56,14 +56,14 @@ def _seen_key(channel_id: int, sender: str) -> str:
 
 
 def mark_seen(channel_id: int, sender: str) -> None:
-    cache.set(_seen_key(channel_id, sender), time.time(), timeout=away_seconds() * 2 + 60)
+    caches["shared"].set(_seen_key(channel_id, sender), time.time(), timeout=away_seconds() * 2 + 60)
 
 
 def is_away(channel: Channel, senders: list[str]) -> bool:
     """No window of the contact's looked in the last `away_seconds()`."""
     if not senders:
         return True
-    seen = cache.get_many([_seen_key(channel.pk, s) for s in senders])
+    seen = caches["shared"].get_many([_seen_key(channel.pk, s) for s in senders])
     limit = time.time() - away_seconds()
     return not any(isinstance(at, float) and at >= limit for at in seen.values())
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
+from django.core.cache import caches
 
 from adesso.channels.webchat.adapter import WebchatChannel, sender_id
 from adesso.lib.codes import new_code
@@ -68,12 +68,12 @@ def origin_allowed(channel: Channel, origin: str) -> bool:
 def over_limit(key: str, limit: int) -> bool:
     """Fixed one-minute windows in the cache; True once `limit` is passed."""
     window = f"webchat:{key}:{int(time.time() // 60)}"
-    if cache.add(window, 1, timeout=70):
+    if caches["shared"].add(window, 1, timeout=70):
         return limit < 1
     try:
-        return cache.incr(window) > limit
+        return caches["shared"].incr(window) > limit
     except ValueError:  # expired between add and incr
-        cache.add(window, 1, timeout=70)
+        caches["shared"].add(window, 1, timeout=70)
         return False
 
 
