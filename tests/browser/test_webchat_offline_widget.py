@@ -24,8 +24,8 @@ pytestmark = pytest.mark.browser
 def test_nobody_online_the_widget_asks_for_an_email_and_the_reply_arrives_there(
     live_server_url,
     browser,
-    host_site,
-    settings,  # noqa: F811
+    host_site,  # noqa: F811 (the fixture imported above)
+    settings,
 ):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.ADESSO_WEBCHAT_AWAY_SECONDS = 1
