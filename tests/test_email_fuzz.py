@@ -127,3 +127,20 @@ def test_every_malformed_mail_is_stored_or_quarantined_with_a_reason(raw, channe
 def channel():
     channel, _ = do_create_channel(make_org(), "email", "Assistenza", {"address": "help@shop.example"})
     return channel
+
+
+@pytest.mark.django_db
+def test_a_mail_reusing_a_bounces_message_id_is_a_duplicate_not_a_failure(channel):
+    """Found by the test above: a bounce stored under its Message-ID, then a plain mail
+    with the same Message-ID, made the worker fail on the mail table's unique key (and
+    retry it until quarantine). The first mail with a key is kept; the second is a
+    duplicate, processed."""
+    bounce = (FIXTURES / "bounce_dsn.eml").read_bytes()
+    assert receive_mail(channel, bounce).status == "bounce"
+    plain = (
+        b"From: Mario Bianchi <mario.bianchi@example.net>\r\nTo: help@shop.example\r\n"
+        b"Subject: Ordine 1234\r\nMessage-Id: <20261124091502.4ZK1x23abc@mx.rossi.example>\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\nBuongiorno, dov'e' il mio ordine?\r\n"
+    )
+    outcome = receive_mail(channel, plain)
+    assert outcome.status == "duplicate", outcome
