@@ -204,10 +204,12 @@ def do_apply_mail(channel: Channel, item: Normalised, source: str) -> Applied | 
 
 @transaction.atomic
 def _store(channel: Channel, raw: bytes, parsed: ParsedMail, inbound: InboundMessage, how: str, source: str) -> Applied:
-    if Mail.objects.filter(channel=channel, incoming=True, key=parsed.key).exists():
-        # The same Message-ID came before as another kind of mail (a bounce or report of
-        # ours, a copy parsed differently): one mail per key, the first one kept.
-        return Applied("message", f"mail {parsed.key[:200]} had been received before")
+    before = Mail.objects.filter(channel=channel, incoming=True, key=parsed.key).select_related("message").first()
+    if before is not None:
+        # The same Message-ID came before (the same mail again, or as a bounce or report
+        # of ours): one mail per key, the first one kept, its message named.
+        code = before.message.code if before.message is not None else ""
+        return Applied("message", f"mail {parsed.key[:200]} had been received before", code)
     received = do_receive_message(channel, inbound)
     if not received.created:
         return Applied("message", f"mail {parsed.key[:200]} had been received before", received.message.code)
