@@ -99,10 +99,13 @@ def test_accepting_is_one_insert_of_the_raw_event(client):
     statements = [q["sql"] for q in ctx.captured_queries if q["sql"].split(None, 1)[0].upper() != "SAVEPOINT"]
     statements = [s for s in statements if not s.upper().startswith(("RELEASE", "BEGIN", "COMMIT"))]
     # The event, and the wish for processing (a no-op while a task is already asked for).
-    assert [s.split("(", 1)[0].strip() for s in statements] == [
-        "INSERT INTO channels_inboundevent",
-        "INSERT INTO channels_processingwanted",
-    ], statements
+    # On PostgreSQL the event goes through psycopg's own cursor (the raw body as a binary
+    # parameter), which Django's query log does not see: there, the row itself is counted.
+    expected = ["INSERT INTO channels_inboundevent", "INSERT INTO channels_processingwanted"]
+    if connection.vendor == "postgresql":
+        expected = expected[1:]
+    assert [s.split("(", 1)[0].strip() for s in statements] == expected, statements
+    assert InboundEvent.objects.filter(channel=ch.channel).count() == 2
 
 
 def test_the_same_message_five_times_is_one_message_with_the_promised_code(client):
