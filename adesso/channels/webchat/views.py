@@ -19,7 +19,9 @@ for those; any other is 403 and stores nothing); past the rate limits, 429.
 from __future__ import annotations
 
 import json
-from functools import cache
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache, wraps
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +97,74 @@ def _visitor(request: HttpRequest, channel: Channel, origin: str) -> Visitor | H
     return visitor
 
 
+@dataclass
+class Chat:
+    """What every checked request carries into its view: the channel, the allowed
+    Origin, the visitor (None for the views before the session) and the JSON body."""
+
+    request: HttpRequest
+    channel: Channel
+    origin: str
+    visitor: Visitor | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def me(self) -> Visitor:
+        assert self.visitor is not None
+        return self.visitor
+
+    def json(self, status: int, data: dict[str, Any]) -> HttpResponse:
+        return _json(status, data, self.origin)
+
+    def error(self, status: int, code: str, message: str) -> HttpResponse:
+        return _error(status, code, message, self.origin)
+
+
+def chat_view(
+    methods: tuple[str, ...],
+    *,
+    visitor: bool = True,
+    limit: tuple[str, Callable[[], int]] | None = None,
+    json_body: bool = True,
+) -> Callable[[Callable[[Chat], HttpResponse]], Callable[..., HttpResponse]]:
+    """The checks every visitor endpoint passes, in this order: the channel and its
+    allowed Origin (CORS preflight answered here), the per-address rate limit, the
+    method, the visitor's signed token (`visitor`), the per-visitor limit of POSTs
+    (`limit`: its name and how many a minute) and the JSON body of a POST (`json_body`).
+    A refusal answers before the view runs, so nothing is stored."""
+
+    def wrap(view: Callable[[Chat], HttpResponse]) -> Callable[..., HttpResponse]:
+        @csrf_exempt
+        @wraps(view)
+        def checked(request: HttpRequest, channel_code: str) -> HttpResponse:
+            opened = _opened(request, channel_code)
+            if isinstance(opened, HttpResponse):
+                return opened
+            chat = Chat(request, *opened)
+            if request.method not in methods:
+                return chat.error(405, "method_not_allowed", f"{' or '.join(methods)} here")
+            if visitor:
+                found = _visitor(request, chat.channel, chat.origin)
+                if isinstance(found, HttpResponse):
+                    return found
+                chat.visitor = found
+            if request.method == "POST":
+                if limit is not None and chat.visitor is not None:
+                    name, per_minute = limit
+                    if visitors.over_limit(f"{name}:{chat.channel.pk}:{chat.visitor.sender}", per_minute()):
+                        return chat.error(429, "too_many_requests", "Too many tries: wait a minute")
+                if json_body:
+                    data = _body(request, chat.origin)
+                    if isinstance(data, HttpResponse):
+                        return data
+                    chat.data = data
+            return view(chat)
+
+        return checked
+
+    return wrap
+
+
 def widget(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(_widget(), content_type="application/javascript; charset=utf-8")
     response["Cache-Control"] = "public, max-age=300"
@@ -107,45 +177,32 @@ def _widget() -> bytes:
     return WIDGET.read_bytes()
 
 
-@csrf_exempt
-def config(request: HttpRequest, channel_code: str) -> HttpResponse:
-    opened = _opened(request, channel_code)
-    if isinstance(opened, HttpResponse):
-        return opened
-    channel, origin = opened
-    conf = channel.config
-    return _json(
+@chat_view(("GET",), visitor=False)
+def config(chat: Chat) -> HttpResponse:
+    conf = chat.channel.config
+    return chat.json(
         200,
         {
-            "name": conf.get("company_name") or channel.name,
+            "name": conf.get("company_name") or chat.channel.name,
             "colour": conf.get("colour") or "#1f6feb",
             "greeting": conf.get("greeting") or "",
             "language": conf.get("language") or "",
             # The websocket is on the live process's port when it has its own (settings.LIVE_PORT).
             "live_port": settings.LIVE_PORT,
         },
-        origin,
     )
 
 
-@csrf_exempt
-def session(request: HttpRequest, channel_code: str) -> HttpResponse:
-    opened = _opened(request, channel_code)
-    if isinstance(opened, HttpResponse):
-        return opened
-    channel, origin = opened
-    if request.method != "POST":
-        return _error(405, "method_not_allowed", "POST here", origin)
-    data = _body(request, origin)
-    if isinstance(data, HttpResponse):
-        return data
+@chat_view(("POST",), visitor=False)
+def session(chat: Chat) -> HttpResponse:
+    channel, data = chat.channel, chat.data
     identifier = data.get("identifier") or ""
     given = data.get("identifier_hash") or ""
     if not isinstance(identifier, str) or not isinstance(given, str) or len(identifier) > 200:
-        return _error(400, "invalid", "identifier and identifier_hash are strings", origin)
+        return chat.error(400, "invalid", "identifier and identifier_hash are strings")
     identifier = identifier.strip()
     if identifier and not identifier_ok(str(channel.config.get("identity_secret", "")), identifier, given):
-        return _error(403, "forged_identity", "identifier_hash does not match identifier", origin)
+        return chat.error(403, "forged_identity", "identifier_hash does not match identifier")
     token = data.get("token")
     known = visitors.read_token(channel.code, token) if isinstance(token, str) else None
     if known is not None and known.identifier == identifier:
@@ -154,39 +211,27 @@ def session(request: HttpRequest, channel_code: str) -> HttpResponse:
         visitor = Visitor(channel.code, known.visitor, identifier)  # logged in on the site since
     else:
         visitor = visitors.new_visitor(channel.code, identifier)  # a new browser, or another customer
-    return _json(200, {"token": visitor.token(), "visitor": visitor.visitor, "identified": bool(identifier)}, origin)
+    return chat.json(200, {"token": visitor.token(), "visitor": visitor.visitor, "identified": bool(identifier)})
 
 
-@csrf_exempt
-def inbound(request: HttpRequest, channel_code: str) -> HttpResponse:
-    opened = _opened(request, channel_code)
-    if isinstance(opened, HttpResponse):
-        return opened
-    channel, origin = opened
-    visitor = _visitor(request, channel, origin)
-    if isinstance(visitor, HttpResponse):
-        return visitor
-    if request.method == "GET":
+@chat_view(("GET", "POST"), limit=("visitor", visitors.visitor_limit))
+def inbound(chat: Chat) -> HttpResponse:
+    channel, visitor = chat.channel, chat.me
+    if chat.request.method == "GET":
         try:
-            after = max(0, int(request.GET.get("after") or 0))
+            after = max(0, int(chat.request.GET.get("after") or 0))
         except ValueError:
-            return _error(400, "invalid", "after is a message id", origin)
+            return chat.error(400, "invalid", "after is a message id")
         offline.mark_seen(channel.pk, visitor.sender)
         found = visitors.messages_after(channel, visitor, after)
         cursor = found[-1]["id"] if found else after
-        return _json(200, {"messages": found, "cursor": cursor}, origin)
-    if request.method != "POST":
-        return _error(405, "method_not_allowed", "GET or POST here", origin)
-    if visitors.over_limit(f"visitor:{channel.pk}:{visitor.sender}", visitors.visitor_limit()):
-        return _error(429, "too_many_requests", "Too many messages: wait a minute", origin)
-    data = _body(request, origin)
-    if isinstance(data, HttpResponse):
-        return data
+        return chat.json(200, {"messages": found, "cursor": cursor})
+    data = chat.data
     text = data.get("text")
     if not isinstance(text, str) or not text.strip():
-        return _error(422, "invalid", "text is required", origin)
+        return chat.error(422, "invalid", "text is required")
     if len(text) > TEXT_LIMIT:
-        return _error(422, "invalid", f"text is over {TEXT_LIMIT} characters", origin)
+        return chat.error(422, "invalid", f"text is over {TEXT_LIMIT} characters")
     try:
         stored = StoredMessage(
             visitor=visitor.visitor,
@@ -199,11 +244,11 @@ def inbound(request: HttpRequest, channel_code: str) -> HttpResponse:
             sent_at=timezone.now(),
         )
     except ValidationError as exc:
-        return _error(422, "invalid", exc.errors()[0]["msg"] + f" ({exc.errors()[0]['loc'][0]})", origin)
+        return chat.error(422, "invalid", exc.errors()[0]["msg"] + f" ({exc.errors()[0]['loc'][0]})")
     body = stored.model_dump_json().encode()
     identity = get_kind(KIND).identify(channel, body)
     event, created = accept(channel, identity, body)
-    return _json(202, {"event": event.code, "echo_id": stored.echo_id, "duplicate": not created}, origin)
+    return chat.json(202, {"event": event.code, "echo_id": stored.echo_id, "duplicate": not created})
 
 
 def _text(value: Any, limit: int) -> str:
@@ -213,26 +258,12 @@ def _text(value: Any, limit: int) -> str:
 CONTACTS_PER_MINUTE = 5
 
 
-@csrf_exempt
-def contact(request: HttpRequest, channel_code: str) -> HttpResponse:
-    opened = _opened(request, channel_code)
-    if isinstance(opened, HttpResponse):
-        return opened
-    channel, origin = opened
-    if request.method != "POST":
-        return _error(405, "method_not_allowed", "POST here", origin)
-    visitor = _visitor(request, channel, origin)
-    if isinstance(visitor, HttpResponse):
-        return visitor
-    if visitors.over_limit(f"contact:{channel.pk}:{visitor.sender}", CONTACTS_PER_MINUTE):
-        return _error(429, "too_many_requests", "Too many tries: wait a minute", origin)
-    data = _body(request, origin)
-    if isinstance(data, HttpResponse):
-        return data
-    contact_id = visitors.contact_id(channel, visitor)
+@chat_view(("POST",), limit=("contact", lambda: CONTACTS_PER_MINUTE))
+def contact(chat: Chat) -> HttpResponse:
+    contact_id = visitors.contact_id(chat.channel, chat.me)
     if contact_id is None:
-        return _error(409, "no_conversation", "Write a message first", origin)
-    address = offline.leave_email(channel, contact_id, data.get("email"))
+        return chat.error(409, "no_conversation", "Write a message first")
+    address = offline.leave_email(chat.channel, contact_id, chat.data.get("email"))
     if address is None:
-        return _error(422, "invalid_email", "email is not an email address", origin)
-    return _json(200, {"email": address}, origin)
+        return chat.error(422, "invalid_email", "email is not an email address")
+    return chat.json(200, {"email": address})
