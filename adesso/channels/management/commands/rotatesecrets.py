@@ -8,7 +8,6 @@ A secret still in clear (a channel stored before encryption) is sealed too.
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -16,6 +15,7 @@ from django.db import transaction
 
 from adesso.channels.models import Channel
 from adesso.channels.secrets import SecretsKeyError, key_count, new_key, seal_config
+from adesso.lib.progress import progress_bar
 
 
 class Command(BaseCommand):
@@ -40,7 +40,7 @@ class Command(BaseCommand):
 
     def _rotate(self) -> int:
         ids = list(Channel.objects.order_by("pk").values_list("pk", flat=True))
-        with _bar(len(ids), sys.stderr.isatty()) as advance:
+        with progress_bar("Re-encrypting channel secrets", len(ids)) as advance:
             for pk in ids:
                 # One channel at a time, locked: an edit made meanwhile is not overwritten.
                 # Reading opens the secrets with any of the keys; sealing uses the first.
@@ -50,27 +50,3 @@ class Command(BaseCommand):
                         Channel.objects.filter(pk=pk).update(config=seal_config(row[0], row[1]))
                 advance()
         return len(ids)
-
-
-class _bar:
-    """A rich progress bar on a terminal; nothing otherwise."""
-
-    def __init__(self, total: int, enabled: bool) -> None:
-        self.total, self.enabled = total, enabled
-
-    def __enter__(self) -> Any:
-        if not self.enabled:
-            return lambda: None
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-        self.progress = Progress(
-            TextColumn("Re-encrypting channel secrets"), BarColumn(), MofNCompleteColumn(), console=Console(stderr=True)
-        )
-        self.progress.__enter__()
-        task = self.progress.add_task("", total=self.total)
-        return lambda: self.progress.advance(task)
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.enabled:
-            self.progress.__exit__(*exc)

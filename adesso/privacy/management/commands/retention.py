@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from adesso.lib.progress import progress_bar
 from adesso.privacy import retention
 from adesso.privacy.models import PrivacySettings
 
@@ -47,17 +46,8 @@ class Command(BaseCommand):
                         soft_wrap=True,
                     )
                 continue
-            with Progress(
-                TextColumn(f"{name}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeRemainingColumn(),
-                console=console,
-                transient=False,
-                disable=not found.conversations,
-            ) as bar:
-                task = bar.add_task("conversations", total=found.conversations)
-                done = retention.apply(settings, now, progress=partial(bar.advance, task))
+            with progress_bar(name, found.conversations, enabled=None if found.conversations else False) as advance:
+                done = retention.apply(settings, now, progress=advance)
             console.print(
                 f"{name}: emptied {done['conversations']} conversations ({done['messages']} messages, "
                 f"{done['attachments']} files), deleted {done['inbound_events']} raw inbound events and "
