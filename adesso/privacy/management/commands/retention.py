@@ -46,7 +46,9 @@ class Command(BaseCommand):
                         soft_wrap=True,
                     )
                 continue
-            with progress_bar(name, found.conversations, enabled=None if found.conversations else False) as advance:
+            with progress_bar(
+                name, found.conversations, enabled=bool(found.conversations), file=self.stdout
+            ) as advance:
                 done = retention.apply(settings, now, progress=advance)
             console.print(
                 f"{name}: emptied {done['conversations']} conversations ({done['messages']} messages, "
