@@ -47,7 +47,10 @@ class Command(BaseCommand):
                     )
                 continue
             with progress_bar(
-                name, found.conversations, enabled=bool(found.conversations), file=self.stdout
+                name,
+                found.conversations,
+                enabled=bool(found.conversations),
+                file=self.stdout,  # type: ignore[arg-type]
             ) as advance:
                 done = retention.apply(settings, now, progress=advance)
             console.print(
