@@ -206,6 +206,16 @@ class SurveyQuestion:
     links: dict[int, str] = field(default_factory=dict)
 
 
+@dataclass
+class CustomerFact:
+    """Something a kind knows about the customer of a conversation, shown in the agents'
+    conversation sidebar (`customer_facts`): a label, the text, and a link if it is one."""
+
+    label: str
+    text: str
+    url: str = ""
+
+
 class VerificationError(Exception):
     """The request is not from the provider (bad signature or secret): refused, nothing stored."""
 
@@ -303,6 +313,11 @@ class ChannelKind:
     def config_template(self) -> str:
         """The configuration form's fragment on the channels page (docs/channels.md)."""
         return f"{self.kind}_channel/_config.html"
+
+    def customer_facts(self, channel: Channel, conversation: Conversation) -> list[CustomerFact]:
+        """What the kind knows of the customer beyond the contact (the web chat: the page
+        the visitor is on, their browser's language), for the conversation's sidebar."""
+        return []
 
     def shown_once(self, channel: Channel, token: str) -> dict[str, str]:
         """What the admin must copy when the channel is connected and will never see again

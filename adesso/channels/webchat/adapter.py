@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from adesso.channels.base import (
     ChannelKind,
+    CustomerFact,
     EventIdentity,
     InboundError,
     InboundMessage,
@@ -136,6 +137,24 @@ class WebchatChannel(ChannelKind):
         from django.utils.translation import gettext as _
 
         return {_("Identity key (for identifier_hash)"): str(channel.config.get("identity_secret", ""))}
+
+    def customer_facts(self, channel: Channel, conversation: Conversation) -> list[CustomerFact]:
+        """The page the visitor's window was last on, and their browser's language."""
+        from django.utils.translation import gettext as _
+
+        from adesso.channels.webchat.models import VisitorPage
+
+        page = (
+            VisitorPage.objects.filter(channel_id=channel.pk, sender__in=_senders(channel, conversation))
+            .order_by("-updated_at")
+            .first()
+        )
+        if page is None:
+            return []
+        facts = [CustomerFact(_("Page the visitor is on"), page.title or page.url, page.url)]
+        if page.language:
+            facts.append(CustomerFact(_("Browser language"), page.language))
+        return facts
 
     def identify(self, channel: Channel, body: bytes) -> EventIdentity:
         stored = _stored(body)

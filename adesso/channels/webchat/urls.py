@@ -12,4 +12,5 @@ urlpatterns = [
     path("<str:channel_code>/session", views.session, name="session"),
     path("<str:channel_code>/messages", views.inbound, name="inbound"),
     path("<str:channel_code>/contact", views.contact, name="contact"),
+    path("<str:channel_code>/page", views.page, name="page"),
 ]

@@ -9,6 +9,8 @@ visitor is the signed token the widget keeps in localStorage (Authorization: Bea
   through the pipeline (one INSERT), the worker makes the message.
 - GET  /chat/<code>/messages?after=<id>: the conversation after a cursor (REST is the
   source of truth; the websocket only says when to look).
+- POST /chat/<code>/page: {url, title?, language?}: the page the visitor is on (when the
+  widget starts and on each navigation) and the browser's language, for the agents.
 - POST /chat/<code>/contact: {email}: where the answer goes when the visitor has left
   (an `email` identity of their contact); a bad address is 422 and stores nothing.
 
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field
 from functools import cache, wraps
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -36,7 +39,7 @@ from adesso.channels.models import Channel
 from adesso.channels.pipeline import accept, find_channel
 from adesso.channels.registry import get_kind
 from adesso.channels.webchat import offline, visitors
-from adesso.channels.webchat.adapter import TEXT_LIMIT, StoredMessage, identifier_ok
+from adesso.channels.webchat.adapter import TEXT_LIMIT, StoredMessage, identifier_ok, normalize_origin
 from adesso.channels.webchat.visitors import Visitor
 
 KIND = "webchat"
@@ -267,3 +270,37 @@ def contact(chat: Chat) -> HttpResponse:
     if address is None:
         return chat.error(422, "invalid_email", "email is not an email address")
     return chat.json(200, {"email": address})
+
+
+PAGES_PER_MINUTE = 30
+
+
+@chat_view(("POST",), limit=("page", lambda: PAGES_PER_MINUTE))
+def page(chat: Chat) -> HttpResponse:
+    """Where the visitor is: kept per visitor (updated in place), shown in the sidebar."""
+    from adesso.channels.webchat.models import VisitorPage
+
+    url = chat.data.get("url")
+    if not isinstance(url, str) or len(url) > 2000 or _origin_of(url) != chat.origin.lower().rstrip("/"):
+        return chat.error(422, "invalid", "url is the address of the page showing the chat")
+    VisitorPage.objects.update_or_create(
+        channel=chat.channel,
+        sender=chat.me.sender[:150],
+        defaults={
+            "organization_id": chat.channel.organization_id,
+            "url": url,
+            "title": " ".join(_text(chat.data.get("title"), 300).split()),
+            "language": _text(chat.data.get("language"), 35).strip(),
+            "updated_at": timezone.now(),
+        },
+    )
+    return chat.json(200, {"url": url})
+
+
+def _origin_of(url: str) -> str:
+    """The page's origin, which must be the request's (an allowed one): agents never get
+    a link to another site on a visitor's word."""
+    try:
+        return normalize_origin(urlsplit(url)._replace(path="", query="", fragment="").geturl())
+    except ValueError:
+        return ""

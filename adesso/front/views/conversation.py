@@ -81,6 +81,7 @@ def _page(
         "priorities": Priority.choices,
         "presets": PRESETS,
         "handles": contact_handles(conversation.contact),
+        "customer_facts": _customer_facts(conversation),
         "errors": errors or {},
         "values": values or {},
         "nav": "inbox",
@@ -88,6 +89,17 @@ def _page(
         **(extra or {}),
     }
     return render(request, "front/conversation.html", context, status=status)
+
+
+def _customer_facts(conversation: Conversation) -> list[Any]:
+    """What the conversation's channel knows of the customer (the web chat: their page)."""
+    from adesso.channels.registry import get_kind
+
+    try:
+        kind = get_kind(conversation.channel.kind)
+    except KeyError:
+        return []
+    return kind.customer_facts(conversation.channel, conversation)
 
 
 def _back(conversation: Conversation) -> HttpResponse:

@@ -220,6 +220,15 @@
       });
   }
 
+  // The page the visitor is on and the browser's language, shown to the agents.
+  var place = "";
+  function where() {
+    var now = location.href + "\n" + document.title;
+    if (now === place) return;
+    place = now;
+    request("POST", "/page", { url: location.href, title: document.title, language: navigator.language }).catch(function () {});
+  }
+
   function catchUp() {
     return request("GET", "/messages?after=" + cursor).then(function (d) { show(d.messages); });
   }
@@ -262,6 +271,8 @@
       token = s.token;
       try { localStorage.setItem(storeKey, token); } catch (e) { /* storage blocked */ }
       build();
+      where();
+      setInterval(where, 2000); // a navigation of a single-page site changes the address only
       return catchUp();
     }).then(connect).catch(function (e) {
       if (window.console) console.warn("Adesso chat:", e.message);
