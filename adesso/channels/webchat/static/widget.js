@@ -50,6 +50,16 @@
     });
   }
 
+  // White or near-black text on the company's colour, whichever contrasts more (WCAG luminance).
+  function textOn(hex) {
+    var l = [1, 3, 5].map(function (i) {
+      var c = parseInt(hex.substr(i, 2), 16) / 255;
+      return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
+    });
+    var y = 0.2126 * l[0] + 0.7152 * l[1] + 0.0722 * l[2];
+    return 1.05 / (y + 0.05) >= (y + 0.05) / 0.0552 ? "#fff" : "#111";
+  }
+
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
     for (var k in attrs) node.setAttribute(k, attrs[k]);
@@ -59,22 +69,22 @@
 
   var CSS = ":host{all:initial}*{box-sizing:border-box;font:15px/1.4 system-ui,sans-serif}" +
     ".launcher{position:fixed;right:20px;bottom:20px;width:56px;height:56px;border-radius:50%;border:0;" +
-    "background:var(--c);color:#fff;cursor:pointer;box-shadow:0 2px 8px rgba(0,0,0,.3);z-index:2147483000}" +
+    "background:var(--c);color:var(--f);cursor:pointer;box-shadow:0 2px 8px rgba(0,0,0,.3);z-index:2147483000}" +
     ".launcher:focus-visible,button:focus-visible,textarea:focus-visible{outline:3px solid #000;outline-offset:2px}" +
     ".win{position:fixed;right:20px;bottom:88px;width:min(360px,calc(100vw - 40px));height:min(520px,calc(100vh - 120px));" +
     "display:flex;flex-direction:column;background:#fff;color:#111;border-radius:12px;" +
     "box-shadow:0 4px 24px rgba(0,0,0,.3);z-index:2147483000;overflow:hidden}" +
     ".win[hidden]{display:none}header{display:flex;align-items:center;justify-content:space-between;" +
-    "padding:12px 14px;background:var(--c);color:#fff}header h2{margin:0;font-weight:600}" +
-    "header button{background:transparent;border:0;color:#fff;font-size:22px;cursor:pointer;padding:0 6px}" +
-    ".log{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:8px;margin:0;list-style:none}" +
+    "padding:12px 14px;background:var(--c);color:var(--f)}header h2{margin:0;font-weight:600}" +
+    "header button{background:transparent;border:0;color:var(--f);font-size:22px;cursor:pointer;padding:0 6px}" +
+    ".box{flex:1;overflow-y:auto}.log{padding:12px;display:flex;flex-direction:column;gap:8px;margin:0;list-style:none}" +
     ".m{max-width:80%;padding:8px 11px;border-radius:12px;white-space:pre-wrap;word-wrap:break-word}" +
-    ".agent{align-self:flex-start;background:#eef0f3}.visitor{align-self:flex-end;background:var(--c);color:#fff}" +
+    ".agent{align-self:flex-start;background:#eef0f3}.visitor{align-self:flex-end;background:var(--c);color:var(--f)}" +
     ".m small{display:block;font-size:12px;opacity:.8}.pending{opacity:.6}.failed{outline:2px solid #b00020}" +
     ".typing{padding:0 12px 6px;font-size:13px;color:#444;min-height:20px}" +
     "form{display:flex;gap:6px;padding:10px;border-top:1px solid #ddd}" +
     "textarea{flex:1;resize:none;height:42px;padding:8px;border:1px solid #888;border-radius:8px;color:#111}" +
-    "form button{border:0;border-radius:8px;padding:0 14px;background:var(--c);color:#fff;cursor:pointer}" +
+    "form button{border:0;border-radius:8px;padding:0 14px;background:var(--c);color:var(--f);cursor:pointer}" +
     ".mail{display:flex;flex-wrap:wrap;gap:6px;padding:8px 10px;border-top:1px solid #ddd}" +
     ".mail input{flex:1;min-width:0;padding:8px;border:1px solid #888;border-radius:8px;color:#111}" +
     ".mail p{margin:0;width:100%;font-size:13px;color:#444}.mail p.err{color:#b00020}" +
@@ -95,6 +105,7 @@
       root.appendChild(style);
     }
     host.style.setProperty("--c", conf.colour || "#1f6feb");
+    host.style.setProperty("--f", textOn(conf.colour || "#1f6feb"));
     els.launcher = el("button", { "class": "launcher", type: "button", "aria-label": t.open, "aria-expanded": "false" });
     els.launcher.innerHTML = '<svg width="26" height="26" viewBox="0 0 24 24" aria-hidden="true"><path fill="currentColor" d="M4 4h16v11H7l-3 3z"/></svg>';
     els.win = el("div", { "class": "win", role: "dialog", "aria-label": t.title + " " + conf.name, hidden: "" });
@@ -102,7 +113,9 @@
     header.appendChild(el("h2", {}, conf.name));
     els.close = el("button", { type: "button", "aria-label": t.close }, "×");
     header.appendChild(els.close);
-    els.log = el("ol", { "class": "log", role: "log", "aria-live": "polite", "aria-label": t.log, tabindex: "0" });
+    // The log (live region, scrollable, focusable) holds a list: each message a list item.
+    els.box = el("div", { "class": "box", role: "log", "aria-live": "polite", "aria-label": t.log, tabindex: "0" });
+    els.log = els.box.appendChild(el("ol", { "class": "log" }));
     els.typing = el("div", { "class": "typing", "aria-live": "polite" });
     var form = el("form");
     var label = el("label", { "for": "adesso-text", "class": "sr" }, t.label);
@@ -112,7 +125,7 @@
     form.appendChild(els.text);
     form.appendChild(send);
     els.win.appendChild(header);
-    els.win.appendChild(els.log);
+    els.win.appendChild(els.box);
     els.win.appendChild(els.typing);
     els.win.appendChild(form);
     root.appendChild(els.win);
@@ -139,7 +152,7 @@
     if (open) { els.text.focus(); scroll(); } else { els.launcher.focus(); }
   }
 
-  function scroll() { els.log.scrollTop = els.log.scrollHeight; }
+  function scroll() { els.box.scrollTop = els.box.scrollHeight; }
 
   function bubble(m) {
     var li = el("li", { "class": "m " + (m.from === "visitor" ? "visitor" : "agent") });
