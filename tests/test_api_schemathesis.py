@@ -49,10 +49,11 @@ CONFIG = SchemathesisConfig.from_dict(
         "checks": {"positive_data_acceptance": {"expected-statuses": REFUSALS}},
         "operations": [
             # Rules across fields that no schema states, refused as 422: a report's period is
-            # two dates in order, at most 366 days apart, in a time zone that exists; an
+            # two dates in order, at most 366 days apart, in a time zone that exists (the reports,
+            # the process and topic reports); an
             # inbound message has text, html or attachments.
             {
-                "include-path-regex": "/reports|/inbound/",
+                "include-path-regex": "/reports|/inbound/|/insights/processes|/insights/topics$",
                 "checks": {"positive_data_acceptance": {"expected-statuses": [*REFUSALS, "422"]}},
             }
         ],

@@ -164,6 +164,7 @@ def _register_routers() -> None:
         insights,
         notifications,
         privacy,
+        processes,
         reports,
         routing,
         search,
@@ -189,6 +190,7 @@ def _register_routers() -> None:
     api.add_router("/reports", reports.router, tags=["reports"])
     api.add_router("/coach", coach.router, tags=["coach"])
     api.add_router("/insights/surveys", surveys.router, tags=["insights"])
+    api.add_router("/insights/processes", processes.router, tags=["insights"])
     api.add_router("/insights", insights.router, tags=["insights"])
     api.add_router("/", search.router, tags=["search", "agents"])
     api.add_router("/", routing.router, tags=["routing"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Literal
 
 from django.http import Http404
@@ -50,19 +51,34 @@ class QuoteOut(Schema):
     conversation: str
 
 
+class TopicProcessOut(Schema):
+    code: str
+    name: str
+
+
 class TopicOut(Schema):
     code: str
     name: str
     polarity: Literal["negative", "positive"]
     keywords: list[str]
-    messages: int = Field(..., description="first messages of the last `days` days in this topic")
-    previous: int = Field(..., description="the same in the `days` days before (the trend)")
+    messages: int = Field(..., description="first messages of the last `days` days (or of the period) in this topic")
+    previous: int = Field(..., description="the same in the `days` days (or the period) before (the trend)")
     quotes: list[QuoteOut]
+    process: TopicProcessOut | None = Field(None, description="the business process the topic belongs to")
 
 
 class TopicFilters(Schema):
     polarity: Literal["negative", "positive"] | None = None
-    days: int = Field(30, ge=1, le=366)
+    days: int = Field(30, ge=1, le=366, description="the last `days` days, unless `from` or `to` is given")
+    from_: str | None = Field(
+        None,
+        alias="from",
+        max_length=32,
+        description="a period of whole days instead (as the report page): first day, YYYY-MM-DD",
+    )
+    to: str | None = Field(None, max_length=32, description="last day, included, YYYY-MM-DD")
+    channel: str | None = Field(None, max_length=64, description="a channel's code: only its conversations")
+    team: str | None = Field(None, max_length=64, description="a team's code: only its conversations")
 
 
 class TopicRenameIn(BodyIn):
@@ -73,12 +89,34 @@ class TopicMergeIn(BodyIn):
     into: str = Field(..., min_length=1, max_length=16, description="the code of the topic it becomes part of")
 
 
-@router.get("/topics", response={200: list[TopicOut], 401: ErrorOut, 403: ErrorOut, 422: ErrorOut})
+@router.get("/topics", response={200: list[TopicOut], 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
 @for_role(Role.SUPERVISOR, "Only supervisors and admins see the topics")
 def topics(request: AgentRequest, filters: Query[TopicFilters]) -> Any:
     """The recurring topics of criticism and praise, most frequent first, with keywords,
-    quotes and the trend (supervisors and admins)."""
-    return topic_report(request.auth.organization, filters.polarity, filters.days)
+    quotes, their process and the trend, as the insights report page shows them
+    (supervisors and admins): conversations started in the last `days` days, or in the
+    period `from`-`to`, of one channel or team."""
+    from django.utils import timezone
+
+    from adesso.insights.report import Window, filters_for
+    from adesso.insights.report import topics as topic_list
+    from adesso.lib.errors import ActionError
+    from adesso.reports.periods import default_timezone, parse_period
+
+    org_id = request.auth.organization_id
+    channel, team = filters_for(org_id, filters.channel, filters.team)
+    if filters.from_ or filters.to:
+        try:
+            period = parse_period(filters.from_, filters.to)
+        except ActionError as exc:
+            from adesso.api.api import error
+
+            return error(request, 422, exc.code, exc.message)
+        window = Window(period.start, period.end, period.tz, channel, team)
+    else:
+        now = timezone.now()
+        window = Window(now - dt.timedelta(days=filters.days), now, default_timezone(), channel, team)
+    return topic_list(org_id, window, filters.polarity)
 
 
 @router.patch(

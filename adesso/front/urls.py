@@ -18,6 +18,7 @@ from adesso.front.views import (
 )
 from adesso.front.views import channels as channel_views
 from adesso.front.views import coach as coach_views
+from adesso.front.views import insights as insights_views
 from adesso.front.views import reports as report_views
 from adesso.twofactor import views as twofactor_views
 
@@ -82,6 +83,10 @@ urlpatterns = [
     path("reports/csv", report_views.reports_csv, name="reports_csv"),
     path("reports/digest", report_views.digest_preview, name="digest_preview"),
     path("planner/", report_views.staffing_planner, name="planner"),
+    path("insights/", insights_views.insights_report, name="insights"),
+    path("insights/report.csv", insights_views.insights_report_csv, name="insights_csv"),
+    path("insights/processes", insights_views.process_settings, name="insights_processes"),
+    path("settings/surveys", insights_views.survey_settings, name="survey_settings"),
     path("attachments/<str:code>", attachments.attachment, name="attachment"),
     path("c/<str:code>/tags", tags.add_tag, name="tag_add"),
     path("c/<str:code>/tags/remove", tags.remove_tag, name="tag_remove"),

@@ -3,7 +3,9 @@ own sentiment classifier when it trained one."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -15,6 +17,27 @@ from adesso.lib.codes import new_code
 class Polarity(models.TextChoices):
     NEGATIVE = "negative", _("Criticism")
     POSITIVE = "positive", _("Praise")
+
+
+class Process(models.Model):
+    """A business process customers' criticism and praise is tied to (delivery,
+    billing...), with the person who owns it (adesso/insights/processes.py). The default
+    ones carry a `key` and show a translated name and description until a supervisor
+    writes their own."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    code = models.CharField(max_length=16, unique=True, default=new_code)
+    key = models.CharField(max_length=32, blank=True)  # a default's: delivery, billing...
+    name = models.CharField(max_length=120, blank=True)  # blank: the default's translated name
+    description = models.TextField(blank=True)  # blank: the default's translated description
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "key"])]
 
 
 class Topic(models.Model):
@@ -32,6 +55,10 @@ class Topic(models.Model):
     centroid = models.BinaryField()  # float32 vector of the encoder's space
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     active = models.BooleanField(default=True)  # found again by the last run
+    # The business process the topic belongs to: suggested when the topic is found (the
+    # nearest process by meaning), set by a supervisor (process_by_person) from then on.
+    process = models.ForeignKey(Process, null=True, blank=True, on_delete=models.SET_NULL, related_name="topics")
+    process_by_person = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -71,3 +98,43 @@ class SentimentModel(models.Model):
     shipped_accuracy = models.FloatField()  # the shipped classifier's, on the same part
     in_use = models.BooleanField(default=False)
     trained_at = models.DateTimeField(default=timezone.now)
+
+
+class InsightsRun(models.Model):
+    """Progress of a long piece of insights work done by the worker: finding an
+    organisation's topics again (daily), analysing a backlog of messages. At most one
+    queued or running per organisation and kind (the constraint is the timer's
+    compare-and-set); the report page shows the latest."""
+
+    class Kind(models.TextChoices):
+        TOPICS = "topics", _("Finding topics")
+        ANALYSIS = "analysis", _("Analysing messages")
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    result = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "kind", "-created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "kind"], condition=Q(state__in=["queued", "running"]), name="insights_run_one"
+            )
+        ]
+
+    @property
+    def share(self) -> float | None:
+        return min(1.0, self.done / self.total) if self.total else None

@@ -15,6 +15,7 @@ from adesso.autoreply.actions import do_check_promises
 from adesso.channels.pipeline import do_dispatch_due_events
 from adesso.conversations.actions import do_wake_snoozed
 from adesso.insights.analyse import do_dispatch_analysis
+from adesso.insights.schedule import do_tick as do_insights_tick
 from adesso.outbox.actions import do_retry_due_deliveries
 from adesso.privacy.retention import do_run_due_retention
 from adesso.routing.actions import do_assign_all_queued
@@ -38,4 +39,6 @@ def tick(now: dt.datetime | None = None, deliveries: bool = True) -> dict[str, i
         done["inbound"] = do_dispatch_due_events(now)
         # Customer messages not yet analysed: enqueue a batch (adesso/insights/analyse.py).
         done["sentiment"] = do_dispatch_analysis()
+        # Topics found again daily, and a backlog's progress (adesso/insights/schedule.py).
+        done["insights"] = do_insights_tick(now)
     return done
