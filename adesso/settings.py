@@ -295,6 +295,8 @@ ADESSO_BODY_LIMITS = [
     # A reply with its files: ten at the attachment limit (base64 in the API's JSON).
     (r"^/c/[^/]+/reply$", 10 * ADESSO_MAX_ATTACHMENT_BYTES + 1024 * 1024),
     (r"^/api/v1/conversations/[^/]+/messages$", 10 * ADESSO_MAX_ATTACHMENT_BYTES * 4 // 3 + 1024 * 1024),
+    # A web chat visitor's file: room past the limit, so the view answers (CORS, 413) why.
+    (r"^/chat/[^/]+/files$", 2 * ADESSO_MAX_ATTACHMENT_BYTES + 64 * 1024),
 ]
 
 SESSION_COOKIE_HTTPONLY = True

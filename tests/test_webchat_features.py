@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 
 from adesso.channels.webchat.models import VisitorPage
+from adesso.conversations.actions import do_send_reply
 from adesso.conversations.models import Conversation
 from tests.builders import make_agent, make_org
 from tests.test_webchat import ELSEWHERE, SHOP, Visitor, connect
@@ -84,3 +85,135 @@ def test_a_visitor_who_never_said_where_they_are_shows_no_page(run):
     from adesso.channels.registry import get_kind
 
     assert get_kind("webchat").customer_facts(channel, Conversation.objects.get()) == []
+
+
+# A real 1x1 PNG (a red dot), and a PDF's first bytes.
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde\x00\x00"
+    b"\x00\x0cIDATx\x9cc\xf8\xcf\xc0\x00\x00\x03\x01\x01\x00\xc9\xfe\x92\xef\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+def upload(visitor: Visitor, name: str, content: bytes, echo_id: str = "f1", **fields: str) -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return visitor.client.post(
+        f"/chat/{visitor.channel.code}/files",
+        {
+            "file": SimpleUploadedFile(name, content, content_type="application/octet-stream"),
+            "echo_id": echo_id,
+            **fields,
+        },
+        headers=visitor._headers(),
+    )
+
+
+def test_a_visitor_sends_an_image_and_the_agent_a_document_both_reach_the_other(run):
+    from adesso.conversations.files import OutgoingFile
+    from adesso.conversations.models import Attachment, Message
+
+    org = make_org()
+    channel, _secret = connect(org)
+    mario = Visitor(channel)
+    mario.start()
+
+    r = run(upload, mario, "torta rotta.png", PNG, text="Guardate com'è arrivata")
+
+    assert r.status_code == 202, r.content
+    assert r["Access-Control-Allow-Origin"] == SHOP and r.json()["echo_id"] == "f1"
+    message = Message.objects.get(direction="incoming")
+    assert message.text == "Guardate com'è arrivata"
+    photo = Attachment.objects.get(message=message)
+    assert (photo.filename, photo.content_type, photo.size) == ("torta rotta.png", "image/png", len(PNG))
+    conversation = message.conversation
+    giulia = make_agent(org, "Giulia")
+    reply = run(
+        do_send_reply,
+        giulia,
+        conversation,
+        "Ecco il buono",
+        attachments=[OutgoingFile("buono.pdf", "application/pdf", PDF)],
+    )
+    reply.refresh_from_db()
+    assert reply.delivery_status == "sent"
+
+    listed = mario.read().json()["messages"]
+    mine = next(m for m in listed if m["echo_id"] == "f1")
+    theirs = next(m for m in listed if m["code"] == reply.code)
+    assert [(f["name"], f["type"]) for f in mine["files"]] == [("torta rotta.png", "image/png")]
+    assert [(f["name"], f["type"], f["size"]) for f in theirs["files"]] == [("buono.pdf", "application/pdf", len(PDF))]
+    # The links work without a token or an Origin (an <img>, a link): images inline,
+    # documents downloaded, never run.
+    image = Client().get(mine["files"][0]["url"])
+    document = Client().get(theirs["files"][0]["url"])
+    assert image.status_code == 200 and b"".join(image.streaming_content) == PNG
+    assert image["Content-Type"] == "image/png" and image["Cross-Origin-Resource-Policy"] == "cross-origin"
+    assert document.status_code == 200 and b"".join(document.streaming_content) == PDF
+    assert document["Content-Type"] == "application/octet-stream"
+    assert document["Content-Disposition"].startswith("attachment") and "buono.pdf" in document["Content-Disposition"]
+    assert document["Content-Security-Policy"] == "sandbox; default-src 'none'"
+
+
+def test_a_file_link_tampered_with_or_of_another_channel_is_not_found(run):
+    org = make_org()
+    channel, _secret = connect(org)
+    other, _ = connect(org)
+    mario = Visitor(channel)
+    mario.start()
+    run(upload, mario, "foto.png", PNG)
+    url = mario.read().json()["messages"][0]["files"][0]["url"]
+    signed = url.rsplit("/", 1)[1]
+
+    assert Client().get(url).status_code == 200
+    assert Client().get(url[:-2] + ("AA" if not url.endswith("AA") else "BB")).status_code == 404
+    assert Client().get(f"/chat/{other.code}/files/{signed}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "status", "code"),
+    [
+        ("programma.png", b"MZ\x90\x00" + b"\x00" * 64, 415, "attachment_type"),  # a program named as an image
+        ("pagina.svg", b"<svg onload=alert(1)>", 415, "attachment_type"),
+        ("canzone.mp3", b"ID3\x03" + b"\x00" * 64, 415, "attachment_type"),  # not an image or a document
+        ("finta.pdf", PNG, 415, "attachment_type"),  # the name says PDF, the bytes do not
+        ("vuoto.txt", b"", 422, "attachment_empty"),
+    ],
+)
+def test_a_refused_file_says_why_and_nothing_is_stored(run, name, content, status, code):
+    from adesso.channels.models import InboundEvent
+    from adesso.conversations.models import Attachment
+
+    org = make_org()
+    channel, _secret = connect(org)
+    mario = Visitor(channel)
+    mario.start()
+
+    r = run(upload, mario, name, content)
+
+    assert r.status_code == status, r.content
+    assert r.json()["error"] == code and name in r.json()["message"]
+    assert r["Access-Control-Allow-Origin"] == SHOP  # the widget can read why
+    assert not InboundEvent.objects.exists() and not Attachment.objects.exists()
+
+
+def test_a_file_over_the_limit_is_refused_with_its_size_and_nothing_is_stored(run, settings):
+    from adesso.channels.models import InboundEvent
+
+    settings.ADESSO_MAX_ATTACHMENT_BYTES = 1024
+    org = make_org()
+    channel, _secret = connect(org)
+    mario = Visitor(channel)
+    mario.start()
+
+    big = run(upload, mario, "grande.pdf", PDF + b"0" * 2000)
+    config = mario.client.get(f"/chat/{channel.code}/config", headers={"Origin": SHOP}).json()
+    mario.origin = ELSEWHERE
+    foreign = run(upload, mario, "foto.png", PNG)
+    mario.origin, mario.token = SHOP, ""
+    no_token = run(upload, mario, "foto.png", PNG)
+
+    assert big.status_code == 413 and big.json()["error"] == "attachment_too_large", big.content
+    assert (foreign.status_code, no_token.status_code) == (403, 401)
+    assert not InboundEvent.objects.exists()
+    assert config["max_file"] == 1024 and ".png" in config["accept"].split(",") and ".mp3" not in config["accept"]

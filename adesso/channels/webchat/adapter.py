@@ -17,6 +17,7 @@ and their email when the identifier is one, so the chat joins that contact's his
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import hmac
@@ -26,12 +27,13 @@ import re
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from adesso.channels.base import (
     ChannelKind,
     CustomerFact,
     EventIdentity,
+    InboundAttachment,
     InboundError,
     InboundMessage,
     InboundSender,
@@ -106,6 +108,16 @@ def visitor_group(channel_code: str, sender: str) -> str:
     return f"webchat.{digest}"
 
 
+class StoredFile(BaseModel):
+    """A file the visitor sent, checked by the view (type by name and first bytes, size)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    filename: str = Field(min_length=1, max_length=200)
+    content_type: str = Field(min_length=1, max_length=100)
+    data: str  # base64
+
+
 class StoredMessage(BaseModel):
     """The raw event the view stores: the visitor's message with the identity the view
     checked (token, identifier hash), never trusted from the body alone."""
@@ -115,11 +127,19 @@ class StoredMessage(BaseModel):
     visitor: str = Field(min_length=1, max_length=100)
     identifier: str = Field(default="", max_length=200)
     echo_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
-    text: str = Field(min_length=1, max_length=TEXT_LIMIT)
+    # Empty only beside a file.
+    text: str = Field(default="", max_length=TEXT_LIMIT)
+    files: list[StoredFile] = Field(default_factory=list, max_length=1)
     name: str = Field(default="", max_length=200)
     page: str = Field(default="", max_length=2000)
     language: str = Field(default="", max_length=20)
     sent_at: dt.datetime
+
+    @model_validator(mode="after")
+    def _something(self) -> StoredMessage:
+        if not self.text.strip() and not self.files:
+            raise ValueError("a message has a text or a file")
+        return self
 
 
 class WebchatChannel(ChannelKind):
@@ -128,6 +148,8 @@ class WebchatChannel(ChannelKind):
     identity_kind = "webchat"
     config_schema = WebchatConfig
     supports_typing = True
+    # Agents' files reach the widget (images shown, documents linked: visitors.file_url).
+    supports_attachments = True
     inbound_path = "/chat/{code}/messages"
     config_form = "adesso.channels.webchat.forms.WebchatConfigForm"
     # Mounted at /chat/ (the widget's address), not /channels/webchat/.
@@ -175,6 +197,9 @@ class WebchatChannel(ChannelKind):
                 sender=InboundSender(external_id=sender, name=stored.name, email=email),
                 text=stored.text,
                 sent_at=stored.sent_at,
+                attachments=[
+                    InboundAttachment(f.filename, f.content_type, base64.b64decode(f.data)) for f in stored.files
+                ],
             )
         ]
 

@@ -191,5 +191,8 @@ def mail_if_away(channel: Channel, message: Message, senders: list[str]) -> bool
         to=[to],
         reply_to=[reply_to] if reply_to else None,
     )
+    for item in message.attachments.order_by("pk"):  # the agent's files too
+        with item.file.open("rb") as handle:
+            mail.attach(item.filename, handle.read(), item.content_type)
     mail.send()
     return True

@@ -9,6 +9,10 @@ visitor is the signed token the widget keeps in localStorage (Authorization: Bea
   through the pipeline (one INSERT), the worker makes the message.
 - GET  /chat/<code>/messages?after=<id>: the conversation after a cursor (REST is the
   source of truth; the websocket only says when to look).
+- POST /chat/<code>/files: multipart `file`, `echo_id`, `text`?: an image or a document
+  (size and type checked, 413/415 and nothing stored otherwise) -> 202 as a message.
+- GET  /chat/<code>/files/<signed>: a file of the conversation, by the signed link the
+  message list gives (no token: an <img> sends none).
 - POST /chat/<code>/page: {url, title?, language?}: the page the visitor is on (when the
   widget starts and on each navigation) and the browser's language, for the agents.
 - POST /chat/<code>/contact: {email}: where the answer goes when the visitor has left
@@ -20,6 +24,7 @@ for those; any other is 403 and stores nothing); past the rate limits, 429.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,7 +34,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from pydantic import ValidationError
@@ -39,8 +44,16 @@ from adesso.channels.models import Channel
 from adesso.channels.pipeline import accept, find_channel
 from adesso.channels.registry import get_kind
 from adesso.channels.webchat import offline, visitors
-from adesso.channels.webchat.adapter import TEXT_LIMIT, StoredMessage, identifier_ok, normalize_origin
+from adesso.channels.webchat.adapter import (
+    TEXT_LIMIT,
+    StoredFile,
+    StoredMessage,
+    identifier_ok,
+    normalize_origin,
+)
 from adesso.channels.webchat.visitors import Visitor
+from adesso.conversations.files import ALLOWED, check_file, check_size
+from adesso.lib.errors import ActionError
 
 KIND = "webchat"
 WIDGET = Path(__file__).resolve().parent / "static" / "widget.js"
@@ -192,6 +205,9 @@ def config(chat: Chat) -> HttpResponse:
             "language": conf.get("language") or "",
             # The websocket is on the live process's port when it has its own (settings.LIVE_PORT).
             "live_port": settings.LIVE_PORT,
+            # What the visitor may attach (checked again by the server).
+            "max_file": settings.ADESSO_MAX_ATTACHMENT_BYTES,
+            "accept": ",".join(f".{ext}" for ext, kind in sorted(ALLOWED.items()) if kind in VISITOR_TYPES),
         },
     )
 
@@ -247,10 +263,21 @@ def inbound(chat: Chat) -> HttpResponse:
             sent_at=timezone.now(),
         )
     except ValidationError as exc:
-        return chat.error(422, "invalid", exc.errors()[0]["msg"] + f" ({exc.errors()[0]['loc'][0]})")
+        return _invalid(chat, exc)
+    return _accept(chat, stored)
+
+
+def _invalid(chat: Chat, exc: ValidationError) -> HttpResponse:
+    first = exc.errors()[0]
+    where = f" ({first['loc'][0]})" if first["loc"] else ""
+    return chat.error(422, "invalid", first["msg"] + where)
+
+
+def _accept(chat: Chat, stored: StoredMessage) -> HttpResponse:
+    """Stored raw through the pipeline (one INSERT); the worker makes the message."""
     body = stored.model_dump_json().encode()
-    identity = get_kind(KIND).identify(channel, body)
-    event, created = accept(channel, identity, body)
+    identity = get_kind(KIND).identify(chat.channel, body)
+    event, created = accept(chat.channel, identity, body)
     return chat.json(202, {"event": event.code, "echo_id": stored.echo_id, "duplicate": not created})
 
 
@@ -304,3 +331,80 @@ def _origin_of(url: str) -> str:
         return normalize_origin(urlsplit(url)._replace(path="", query="", fragment="").geturl())
     except ValueError:
         return ""
+
+
+# What a visitor may send: images and documents (files.ALLOWED without sound or video).
+VISITOR_TYPES = {t for t in ALLOWED.values() if t.startswith(("image/", "application/", "text/"))}
+REFUSED_STATUS = {"attachment_too_large": 413, "attachment_type": 415}
+
+
+@chat_view(("POST",), limit=("visitor", visitors.visitor_limit), json_body=False)
+def upload(chat: Chat) -> HttpResponse:
+    """One file from the visitor (multipart: `file`, `echo_id`, `text`?): its size and type
+    (by name and first bytes, as an agent's) checked before anything is stored."""
+    uploads = chat.request.FILES.getlist("file")
+    if len(uploads) != 1:
+        return chat.error(422, "invalid", "Send one file as `file`")
+    item = uploads[0]
+    try:
+        check_size(item.name or "", item.size or 0)
+        checked = check_file(item.name or "", item.read())
+        if checked.content_type not in VISITOR_TYPES:
+            raise ActionError(f"{checked.filename}: send an image or a document", "attachment_type")
+    except ActionError as exc:
+        return chat.error(REFUSED_STATUS.get(exc.code, 422), exc.code, exc.message)
+    text = chat.request.POST.get("text", "")
+    if len(text) > TEXT_LIMIT:
+        return chat.error(422, "invalid", f"text is over {TEXT_LIMIT} characters")
+    try:
+        stored = StoredMessage(
+            visitor=chat.me.visitor,
+            identifier=chat.me.identifier,
+            echo_id=_text(chat.request.POST.get("echo_id"), 100),
+            text=text.strip(),
+            files=[
+                StoredFile(
+                    filename=checked.filename,
+                    content_type=checked.content_type,
+                    data=base64.b64encode(checked.content).decode(),
+                )
+            ],
+            sent_at=timezone.now(),
+        )
+    except ValidationError as exc:
+        return _invalid(chat, exc)
+    return _accept(chat, stored)
+
+
+def download(request: HttpRequest, channel_code: str, signed: str) -> HttpResponse | FileResponse:
+    """A file of a visitor's conversation by its signed link (`visitors.file_url`): an
+    <img> or a link of the host page sends no token and no Origin. Never run: sandboxed,
+    not sniffed; documents are downloaded."""
+    from adesso.conversations.models import Attachment
+
+    channel = find_channel(KIND, channel_code)
+    code = visitors.file_from_link(channel, signed) if channel is not None and channel.is_enabled else None
+    item = (
+        Attachment.objects.filter(
+            code=code,
+            organization_id=channel.organization_id,
+            message__channel_id=channel.pk,
+            message__internal=False,
+        ).first()
+        if code and channel is not None
+        else None
+    )
+    if item is None:
+        return _error(404, "not_found", "No such file (or the link is old: reopen the chat)")
+    inline = item.content_type.startswith("image/")
+    response = FileResponse(
+        item.file.open("rb"),
+        as_attachment=not inline,
+        filename=item.filename,
+        content_type=item.content_type if inline else "application/octet-stream",
+    )
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

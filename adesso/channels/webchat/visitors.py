@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from adesso.channels.models import Channel
 
 SALT = "adesso.webchat.visitor"
+FILE_SALT = "adesso.webchat.file"
+FILE_LINK_SECONDS = 24 * 3600
 # Per minute: messages one visitor may send, requests one address may make.
 VISITOR_MESSAGES_PER_MINUTE = 20
 IP_REQUESTS_PER_MINUTE = 120
@@ -58,6 +60,23 @@ def read_token(channel_code: str, token: str) -> Visitor | None:
         return None
     identifier = data.get("i", "")
     return Visitor(channel_code, data["v"], identifier if isinstance(identifier, str) else "")
+
+
+def file_url(channel: Channel, attachment_code: str) -> str:
+    """The path of a file of the visitor's conversation, signed (an <img> or a link sends
+    no bearer token), valid FILE_LINK_SECONDS: the list gives fresh ones at each read."""
+    signed = signing.TimestampSigner(salt=FILE_SALT).sign(f"{channel.code}:{attachment_code}")
+    return f"/chat/{channel.code}/files/{signed}"
+
+
+def file_from_link(channel: Channel, signed: str) -> str | None:
+    """The attachment code a link of `file_url` names, if it is ours, this channel's, fresh."""
+    try:
+        value = signing.TimestampSigner(salt=FILE_SALT).unsign(signed, max_age=FILE_LINK_SECONDS)
+    except signing.BadSignature:
+        return None
+    code, sep, attachment = value.partition(":")
+    return attachment if sep and code == channel.code and attachment else None
 
 
 def origin_allowed(channel: Channel, origin: str) -> bool:
@@ -116,6 +135,7 @@ def messages_after(channel: Channel, visitor: Visitor, after: int, contact: int 
             pk__gt=after,
         )
         .select_related("author")
+        .prefetch_related("attachments")
         .order_by("pk")[:PAGE]
     )
     from adesso.channels.webchat.offline import offline_notes
@@ -138,6 +158,11 @@ def messages_after(channel: Channel, visitor: Visitor, after: int, contact: int 
                 "created_at": m.created_at.isoformat(),
                 # Nobody was online: when the answer will come, and the widget asks for an email.
                 "offline": notes.get(m.code, ""),
+                # Images the widget shows, documents it links (signed links: no token needed).
+                "files": [
+                    {"name": a.filename, "type": a.content_type, "size": a.size, "url": file_url(channel, a.code)}
+                    for a in m.attachments.all()
+                ],
             }
         )
     return out

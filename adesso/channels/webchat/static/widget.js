@@ -17,14 +17,18 @@
       label: "Scrivi un messaggio", placeholder: "Scrivi qui…", typing: "sta scrivendo…",
       you: "Tu", failed: "Non inviato: riprova", log: "Messaggi", greeting: "Ciao! Come possiamo aiutarti?",
       email: "La tua email", keep: "Ricevi la risposta", kept: "Grazie: la risposta arriverà anche a ",
-      bad: "Questo indirizzo email non sembra valido"
+      bad: "Questo indirizzo email non sembra valido",
+      attach: "Allega un'immagine o un documento", big: "Il file è troppo grande: al massimo ",
+      type: "Puoi inviare immagini e documenti (PDF, testo, Office)"
     },
     en: {
       open: "Open the chat", close: "Close the chat", title: "Chat with", send: "Send",
       label: "Write a message", placeholder: "Write here…", typing: "is typing…",
       you: "You", failed: "Not sent: try again", log: "Messages", greeting: "Hi! How can we help?",
       email: "Your email", keep: "Get the answer", kept: "Thank you: the answer will also reach ",
-      bad: "This email address does not look right"
+      bad: "This email address does not look right",
+      attach: "Attach an image or a document", big: "The file is too large: at most ",
+      type: "You can send images and documents (PDF, text, office)"
     }
   };
   var lang = "en", t = T.en, conf = {}, token = "", cursor = 0, seen = {}, pending = {};
@@ -37,14 +41,15 @@
   }
 
   function request(method, path, body) {
-    var headers = { "Content-Type": "application/json" };
+    var form = window.FormData && body instanceof FormData;
+    var headers = form ? {} : { "Content-Type": "application/json" };
     if (token) headers.Authorization = "Bearer " + token;
     return fetch(api + path, {
       method: method, headers: headers, credentials: "omit", mode: "cors",
-      body: body ? JSON.stringify(body) : undefined
+      body: form ? body : body ? JSON.stringify(body) : undefined
     }).then(function (r) {
       return r.json().then(function (data) {
-        if (!r.ok) throw new Error(data.message || r.status);
+        if (!r.ok) { var e = new Error(data.message || r.status); e.code = data.error; throw e; }
         return data;
       });
     });
@@ -88,6 +93,9 @@
     ".mail{display:flex;flex-wrap:wrap;gap:6px;padding:8px 10px;border-top:1px solid #ddd}" +
     ".mail input{flex:1;min-width:0;padding:8px;border:1px solid #888;border-radius:8px;color:#111}" +
     ".mail p{margin:0;width:100%;font-size:13px;color:#444}.mail p.err{color:#b00020}" +
+    ".m img{display:block;max-width:100%;max-height:200px;border-radius:6px}.m a{color:inherit}" +
+    ".clip{background:transparent;color:#333;font-size:20px;padding:0 6px}" +
+    ".note{margin:0;padding:0 12px;font-size:13px;color:#b00020}" +
     ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}";
 
   function build() {
@@ -121,12 +129,24 @@
     var label = el("label", { "for": "adesso-text", "class": "sr" }, t.label);
     els.text = el("textarea", { id: "adesso-text", placeholder: t.placeholder, rows: "1", maxlength: "5000" });
     var send = el("button", { type: "submit" }, t.send);
+    // Files: a button opens the picker (the input itself stays out of the tab order).
+    els.file = el("input", { type: "file", hidden: "", accept: conf.accept || "" });
+    var clip = el("button", { type: "button", "class": "clip", "aria-label": t.attach, title: t.attach }, "📎");
+    clip.addEventListener("click", function () { els.file.click(); });
+    els.file.addEventListener("change", function () {
+      if (els.file.files[0]) sendFile(els.file.files[0]);
+      els.file.value = "";
+    });
+    els.note = el("p", { "class": "note", role: "status" });
     form.appendChild(label);
+    form.appendChild(clip);
+    form.appendChild(els.file);
     form.appendChild(els.text);
     form.appendChild(send);
     els.win.appendChild(header);
     els.win.appendChild(els.box);
     els.win.appendChild(els.typing);
+    els.win.appendChild(els.note);
     els.win.appendChild(form);
     root.appendChild(els.win);
     root.appendChild(els.launcher);
@@ -157,7 +177,15 @@
   function bubble(m) {
     var li = el("li", { "class": "m " + (m.from === "visitor" ? "visitor" : "agent") });
     if (m.from !== "visitor" && m.author) li.appendChild(el("small", {}, m.author));
-    li.appendChild(document.createTextNode(m.text));
+    if (m.text) li.appendChild(document.createTextNode(m.text));
+    var files = m.files || [];
+    for (var i = 0; i < files.length; i++) {
+      var f = files[i], a = el("a", { href: base + f.url, target: "_blank", rel: "noopener" });
+      // Images shown (and linked), documents linked by name.
+      if (/^image\//.test(f.type)) a.appendChild(el("img", { src: base + f.url, alt: f.name }));
+      else a.textContent = "📄 " + f.name;
+      li.appendChild(a);
+    }
     els.log.appendChild(li);
     scroll();
     return li;
@@ -170,8 +198,10 @@
       if (seen[m.id]) continue;
       seen[m.id] = true;
       if (m.from === "visitor" && m.echo_id && pending[m.echo_id]) {
-        pending[m.echo_id].classList.remove("pending", "failed");
+        var mine = pending[m.echo_id];
         delete pending[m.echo_id];
+        if (m.files && m.files.length) mine.replaceWith(bubble(m)); // the file as stored (an image shown)
+        else mine.classList.remove("pending", "failed");
         continue;
       }
       if (m.from === "agent") els.typing.textContent = "";
@@ -216,6 +246,26 @@
     li.classList.add("pending");
     pending[echo] = li;
     post(echo, text, li);
+  }
+
+  function sendFile(file) {
+    els.note.textContent = "";
+    var max = conf.max_file || 0, ext = "." + file.name.split(".").pop().toLowerCase();
+    if (conf.accept && conf.accept.split(",").indexOf(ext) < 0) { els.note.textContent = t.type; return; }
+    if (max && file.size > max) { els.note.textContent = t.big + Math.round(max / 1048576) + " MB"; return; }
+    var echo = "f" + Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
+    var li = bubble({ from: "visitor", text: "📎 " + file.name });
+    li.classList.add("pending");
+    pending[echo] = li;
+    var data = new FormData();
+    data.append("file", file);
+    data.append("echo_id", echo);
+    request("POST", "/files", data).catch(function (e) {
+      li.remove();
+      delete pending[echo];
+      els.note.textContent = e.code === "attachment_too_large" ? t.big + Math.round(max / 1048576) + " MB" :
+        e.code === "attachment_type" ? t.type : t.failed;
+    });
   }
 
   function post(echo, text, li) {
