@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import typing
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -94,9 +94,16 @@ def is_sealed(value: Any) -> bool:
     return isinstance(value, dict) and set(value) == {MARK} and isinstance(value[MARK], str)
 
 
+@lru_cache(maxsize=4096)
+def _decrypt(key_text: str, token: str) -> str:
+    # Every row read decrypts its secrets: the inbound worker reads channels all day,
+    # and a Fernet decryption (HMAC + AES) cost more than the rest of the row.
+    return _fernet(key_text).decrypt(token.encode()).decode()
+
+
 def unseal(value: dict[str, str]) -> str:
     try:
-        return fernet().decrypt(value[MARK].encode()).decode()
+        return _decrypt(_key_text(), value[MARK])
     except InvalidToken:
         raise SecretsKeyError(
             "A channel secret cannot be decrypted: ADESSO_SECRETS_KEY (or the key file "

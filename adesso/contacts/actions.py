@@ -13,7 +13,7 @@ from adesso.channels.registry import get_kind
 from adesso.contacts.models import Contact, ContactIdentity, ContactMerge, IdentityKind, Tier
 from adesso.conversations.events import record_event
 from adesso.conversations.models import Conversation, EventKind
-from adesso.lib import batch
+from adesso.lib import batch, rowsql
 from adesso.lib.addresses import normalize_email, normalize_phone
 from adesso.lib.errors import ActionError
 
@@ -26,9 +26,7 @@ if TYPE_CHECKING:
 def _wanted(channel: Channel, sender: InboundSender) -> list[tuple[str, str]]:
     """The identities a sender shows, the channel's own first."""
     kind = get_kind(channel.kind)
-    wanted: list[tuple[str, str]] = [
-        (kind.identity_kind, kind.identity_value(channel, sender.external_id))
-    ]
+    wanted: list[tuple[str, str]] = [(kind.identity_kind, kind.identity_value(channel, sender.external_id))]
     email = normalize_email(sender.email)
     phone = normalize_phone(sender.phone)
     # A kind whose identity is the address itself (email) names it once, not twice.
@@ -98,17 +96,22 @@ def do_resolve_contact(channel: Channel, sender: InboundSender) -> Contact:
         do_clear_unreachable(channel.organization_id, *wanted[0])
         own.identity_unreachable_at = None  # type: ignore[attr-defined]
     if contact is None:
-        contact = Contact.objects.create(
-            organization_id=channel.organization_id, name=sender.name, email=normalize_email(sender.email),
+        contact = Contact(
+            organization_id=channel.organization_id,
+            name=sender.name,
+            email=normalize_email(sender.email),
             phone=normalize_phone(sender.phone),
         )
+        rowsql.insert(contact)
         contact.is_new = True  # type: ignore[attr-defined]
     else:
         while contact.merged_into_id is not None:  # identities follow merges; be safe anyway
             contact = Contact.objects.get(pk=contact.merged_into_id)
         changed = []
         for field, value in (
-            ("name", sender.name), ("email", normalize_email(sender.email)), ("phone", normalize_phone(sender.phone))
+            ("name", sender.name),
+            ("email", normalize_email(sender.email)),
+            ("phone", normalize_phone(sender.phone)),
         ):
             if value and not getattr(contact, field):
                 setattr(contact, field, value)
@@ -117,13 +120,8 @@ def do_resolve_contact(channel: Channel, sender: InboundSender) -> Contact:
             contact.updated_at = timezone.now()
             contact.save(update_fields=[*changed, "updated_at"])
     missing = [w for w in wanted if w not in found]
-    if missing:
-        ContactIdentity.objects.bulk_create(
-            [
-                ContactIdentity(organization_id=channel.organization_id, contact=contact, kind=k, value=v)
-                for k, v in missing
-            ]
-        )
+    for k, v in missing:
+        rowsql.insert(ContactIdentity(organization_id=channel.organization_id, contact=contact, kind=k, value=v))
     known.update({w: found[w] for w in wanted if w in found})
     known.update({w: contact for w in missing})
     return contact
@@ -159,7 +157,9 @@ def do_update_contact(actor: User, contact: Contact, **changes: Any) -> Contact:
                 if kind in fields and value:
                     # Claim the address only if nobody has it; else it stays a suggestion.
                     ContactIdentity.objects.get_or_create(
-                        organization_id=contact.organization_id, kind=kind, value=value,
+                        organization_id=contact.organization_id,
+                        kind=kind,
+                        value=value,
                         defaults={"contact": contact},
                     )
             from adesso.audit import events as audit
@@ -175,16 +175,11 @@ def merge_suggestions(contact: Contact) -> list[Contact]:
     emails = {i.value for i in own if i.kind == IdentityKind.EMAIL} | ({contact.email} - {""})
     phones = {i.value for i in own if i.kind == IdentityKind.PHONE} | ({contact.phone} - {""})
     if emails:
-        addresses |= Q(email__in=emails) | Q(
-            identities__kind=IdentityKind.EMAIL, identities__value__in=emails
-        )
+        addresses |= Q(email__in=emails) | Q(identities__kind=IdentityKind.EMAIL, identities__value__in=emails)
     if phones:
-        addresses |= Q(phone__in=phones) | Q(
-            identities__kind=IdentityKind.PHONE, identities__value__in=phones
-        )
+        addresses |= Q(phone__in=phones) | Q(identities__kind=IdentityKind.PHONE, identities__value__in=phones)
     return list(
-        Contact.objects.filter(addresses, organization_id=contact.organization_id,
-                               merged_into__isnull=True)
+        Contact.objects.filter(addresses, organization_id=contact.organization_id, merged_into__isnull=True)
         .exclude(pk=contact.pk)
         .distinct()
         .order_by("created_at")[:20]
@@ -223,8 +218,12 @@ def do_merge_contacts(actor: User | None, source: Contact, target: Contact) -> C
         target.updated_at = now
         target.save(update_fields=["name", "email", "phone", "language", "tier", "updated_at"])
         merge = ContactMerge.objects.create(
-            organization_id=target.organization_id, source=source, target=target,
-            moved_identity_ids=identity_ids, moved_conversation_ids=conversation_ids, actor=actor,
+            organization_id=target.organization_id,
+            source=source,
+            target=target,
+            moved_identity_ids=identity_ids,
+            moved_conversation_ids=conversation_ids,
+            actor=actor,
             target_before=before,
         )
         data = {"source": source.code, "target": target.code, "merge": merge.pk}
@@ -264,12 +263,8 @@ def do_undo_merge(actor: User | None, merge: ContactMerge) -> Contact:
         if restored:
             target.updated_at = now
             target.save(update_fields=[*restored, "updated_at"])
-        ContactIdentity.objects.filter(pk__in=merge.moved_identity_ids, contact=merge.target).update(
-            contact=source
-        )
-        conversations = Conversation.objects.filter(
-            pk__in=merge.moved_conversation_ids, contact=merge.target
-        )
+        ContactIdentity.objects.filter(pk__in=merge.moved_identity_ids, contact=merge.target).update(contact=source)
+        conversations = Conversation.objects.filter(pk__in=merge.moved_conversation_ids, contact=merge.target)
         moved = list(conversations)
         conversations.update(contact=source)
         source.merged_into = None

@@ -10,6 +10,7 @@ and acknowledgements (`adesso.autoreply`) never import this module back
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from django.core.files.base import ContentFile
@@ -23,7 +24,7 @@ from adesso.contacts.actions import do_resolve_contact
 from adesso.conversations.actions import preview as summary
 from adesso.conversations.events import record_events
 from adesso.conversations.models import ACTIVE_STATUSES, Attachment, Conversation, Direction, EventKind, Message, Status
-from adesso.lib import batch
+from adesso.lib import batch, rowsql
 from adesso.lib.html import html_to_text, sanitize_html
 from adesso.lib.language import detect_language
 from adesso.routing import actions as routing
@@ -73,12 +74,30 @@ def _existing(channel: Channel, external_id: str) -> Received | None:
 
 
 # Hand-written SQL: looked up for every message received, and the ORM spends
-# several times longer compiling this query than the database takes to answer it
-# (docs/performance.md). Served by the (contact, channel, status) index.
-_ACTIVE_CONVERSATION_SQL = (
-    "SELECT * FROM conversations_conversation WHERE contact_id = %s AND channel_id = %s"
-    " AND status IN (%s, %s, %s) ORDER BY created_at DESC LIMIT 1"  # the ACTIVE_STATUSES
-)
+# several times longer compiling this query (and a RawQuerySet setting itself up)
+# than the database takes to answer it (docs/performance.md). Served by the
+# (contact, channel, status) index.
+@cache
+def _active_conversation_sql(vendor: str) -> tuple[str, list[tuple[Any, list[Any]]]]:
+    fields = Conversation._meta.concrete_fields
+    columns = ", ".join(connection.ops.quote_name(str(field.column)) for field in fields)
+    # The ACTIVE_STATUSES; the column names come from the model.
+    sql = (
+        f"SELECT {columns} FROM conversations_conversation WHERE contact_id = %s AND channel_id = %s"  # noqa: S608
+        " AND status IN (%s, %s, %s) ORDER BY created_at DESC LIMIT 1"
+    )
+    columns_ = [field.get_col(Conversation._meta.db_table) for field in fields]
+    converters = [(col, connection.ops.get_db_converters(col) + col.get_db_converters(connection)) for col in columns_]
+    return sql, converters
+
+
+def _conversation_from_row(row: tuple[Any, ...], converters: list[tuple[Any, list[Any]]]) -> Conversation:
+    """A row as the ORM would build it (its converters, `from_db`)."""
+    values = list(row)
+    for i, (col, funcs) in enumerate(converters):
+        for func in funcs:
+            values[i] = func(values[i], col, connection)
+    return Conversation.from_db(connection.alias, [col.target.attname for col, _funcs in converters], values)
 
 
 def _lock_contact(contact: Contact) -> None:
@@ -109,10 +128,13 @@ def _threaded_conversation(contact: Contact, channel: Channel, code: str) -> Con
 
 def _active_conversation(contact: Contact, channel: Channel) -> Conversation | None:
     """The contact's conversation on this channel that a new message joins, if any."""
-    found = list(Conversation.objects.raw(_ACTIVE_CONVERSATION_SQL, [contact.pk, channel.pk, *ACTIVE_STATUSES]))
-    if not found:
+    sql, converters = _active_conversation_sql(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [contact.pk, channel.pk, *ACTIVE_STATUSES])
+        row = cursor.fetchone()
+    if row is None:
         return None
-    conversation = found[0]
+    conversation = _conversation_from_row(row, converters)
     # Already loaded: reading them later (SLA, events) costs no query.
     conversation.contact, conversation.channel = contact, channel
     return conversation
@@ -170,7 +192,7 @@ def _receive(channel: Channel, inbound: InboundMessage) -> Received:
         if auto_assign:
             pool = candidates(channel.organization_id, with_teams=False)
             routed = routing.route(conversation, now, pool)[1]
-        conversation.save(force_insert=True)
+        rowsql.insert(conversation)
         events.append((EventKind.CREATED, {"channel": channel.code}))
         events += routed
     elif survey is not None:
@@ -205,10 +227,10 @@ def _receive(channel: Channel, inbound: InboundMessage) -> Received:
             fields += changed
             events += routed
         fields += sla.refresh(conversation, now)
-        conversation.save(update_fields=fields)
+        rowsql.update(conversation, fields)
     # A repeated external id fails here, on the unique constraint, and rolls back
     # everything above (see do_receive_message).
-    message = Message.objects.create(
+    message = Message(
         organization_id=channel.organization_id,
         conversation=conversation,
         channel=channel,
@@ -221,6 +243,7 @@ def _receive(channel: Channel, inbound: InboundMessage) -> Received:
         # The code promised on accept (the API kind's 202), else a new one.
         **({"code": inbound.code} if inbound.code else {}),
     )
+    rowsql.insert(message)
     for item in inbound.attachments:
         attachment = Attachment(
             organization_id=channel.organization_id,
