@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench`: the inbound pipeline, intake, inbox and SLA timer benchmarks on SQLite and PostgreSQL, about 14 minutes
+# `make bench`: the inbound pipeline, intake, inbox, SLA timer and web chat benchmarks on SQLite and PostgreSQL, about 14 minutes
 # on a 2-core machine (more while other processes keep it busy: see BENCH_WAIT_QUIET).
 # Results: bench/results/*.json; their summary: `.venv/bin/python -m bench.report`.
 #
@@ -80,6 +80,10 @@ fi
 
 step "reply coach: latency for a 1,000-character draft (engine, similarity, the UI's request)"
 run "$PY" -m bench.coach
+
+if [[ ${BENCH_QUICK:-0} == 1 ]]; then WEBCHAT=(--rounds 5); else WEBCHAT=(--rounds 20); fi
+step "web chat: the widget in Chromium through make run's processes (web, live, a worker): message, reply, acknowledgement"
+run "$PY" -m bench.webchat "${WEBCHAT[@]}" --wait-quiet "$QUIET"
 
 step "summary of this run ($(( $(date +%s) - started )) s)"
 "$PY" -m bench.report --since "$started"
