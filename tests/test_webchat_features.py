@@ -217,3 +217,73 @@ def test_a_file_over_the_limit_is_refused_with_its_size_and_nothing_is_stored(ru
     assert (foreign.status_code, no_token.status_code) == (403, 401)
     assert not InboundEvent.objects.exists()
     assert config["max_file"] == 1024 and ".png" in config["accept"].split(",") and ".mp3" not in config["accept"]
+
+
+@pytest.fixture
+def smtp(settings):
+    """The site's mail backend pointed at a real SMTP server on loopback."""
+    from tests.support.mailservers import start_smtp, stop_smtp
+
+    server = start_smtp()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.DEFAULT_FROM_EMAIL = "assistenza@adesso.example"
+    yield server
+    stop_smtp(server)
+
+
+def test_the_visitor_gets_the_transcript_by_email_without_internal_notes(run, smtp):
+    from adesso.contacts.models import Contact
+
+    org = make_org()
+    channel, _secret = connect(org, company_name="Pasticceria Rossi")
+    mario = Visitor(channel)
+    mario.start()
+    nothing_yet = post(mario, "transcript", {"email": "mario.rossi@example.com"})
+    run(mario.write, "Avete la torta senza glutine?", "e1")
+    conversation = Conversation.objects.get()
+    giulia = make_agent(org, "Giulia Verdi")
+    run(do_send_reply, giulia, conversation, "cliente abituale", internal=True)
+    run(do_send_reply, giulia, conversation, "Sì, anche senza lattosio.")
+
+    no_address = post(mario, "transcript", {})
+    bad = post(mario, "transcript", {"email": "mario@"})
+    sent = post(mario, "transcript", {"email": " Mario.Rossi@Example.com ", "language": "it"})
+
+    assert (nothing_yet.status_code, no_address.status_code, bad.status_code) == (409, 422, 422)
+    assert no_address.json()["error"] == "no_email" and bad.json()["error"] == "invalid_email"
+    assert sent.status_code == 200, sent.content
+    assert sent.json() == {"email": "mario.rossi@example.com"}
+    (mail,) = smtp.wait_for(1)
+    assert mail["To"] == "mario.rossi@example.com"
+    assert mail["Subject"] == f"La trascrizione della tua chat con Pasticceria Rossi [#{conversation.code}]"
+    assert "Pasticceria Rossi" in mail["From"]
+    body = mail.get_content()
+    assert "Tu: Avete la torta senza glutine?" in body
+    assert "Giulia: Sì, anche senza lattosio." in body
+    assert "cliente abituale" not in body
+    assert Contact.objects.get(pk=conversation.contact_id).email == "mario.rossi@example.com"
+
+    # Asked again without an address: the one kept; in English when the widget is.
+    again = post(mario, "transcript", {"language": "en"})
+    assert again.status_code == 200
+    second = smtp.wait_for(2)[1]
+    assert second["To"] == "mario.rossi@example.com"
+    assert second["Subject"].startswith("The transcript of your chat with Pasticceria Rossi")
+    assert "You: Avete la torta senza glutine?" in second.get_content()
+
+
+def test_a_transcript_is_refused_to_a_foreign_origin_and_a_flood(run, smtp):
+    org = make_org()
+    channel, _secret = connect(org)
+    mario = Visitor(channel)
+    mario.start()
+    run(mario.write, "Ciao", "e1")
+
+    answers = [post(mario, "transcript", {"email": "mario@example.com"}).status_code for _ in range(6)]
+    mario.origin = ELSEWHERE
+    foreign = post(mario, "transcript", {"email": "mario@example.com"})
+
+    assert answers == [200] * 5 + [429] and foreign.status_code == 403
+    assert len(smtp.wait_for(5)) == 5

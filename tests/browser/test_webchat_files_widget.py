@@ -20,7 +20,26 @@ from tests.test_webchat_features import PDF, PNG
 pytestmark = pytest.mark.browser
 
 
-def test_a_visitor_sends_an_image_and_the_agent_a_document(live_server_url, browser, host_site, tmp_path):  # noqa: F811
+@pytest.fixture
+def smtp(monkeypatch):
+    """A real SMTP server on loopback, the web process's mail server (set before it starts)."""
+    from tests.support.mailservers import start_smtp, stop_smtp
+
+    server = start_smtp()
+    monkeypatch.setenv("EMAIL_HOST", "127.0.0.1")
+    monkeypatch.setenv("EMAIL_PORT", str(server.port))
+    monkeypatch.delenv("EMAIL_BACKEND", raising=False)
+    yield server
+    stop_smtp(server)
+
+
+def test_a_visitor_sends_an_image_and_the_agent_a_document(
+    smtp,
+    live_server_url,
+    browser,
+    host_site,  # noqa: F811
+    tmp_path,
+):
     url = live_server_url
     site, pages = host_site
     org = make_org()
@@ -78,4 +97,16 @@ def test_a_visitor_sends_an_image_and_the_agent_a_document(live_server_url, brow
     fetched = httpx.get(document.get_attribute("href"))
     assert fetched.status_code == 200 and fetched.content == PDF
     assert Attachment.objects.count() == 2
+
+    # At the end, the transcript by email (the address typed in the widget).
+    visitor.get_by_role("button", name="Ricevi la trascrizione via email").click()
+    address = visitor.get_by_role("form", name="Ricevi la trascrizione via email").get_by_label("La tua email")
+    expect(address).to_be_focused()
+    address.fill("mario.rossi@example.com")
+    address.press("Enter")
+    sent_note = visitor.get_by_role("status").filter(has_text="Trascrizione inviata a mario.rossi@example.com")
+    expect(sent_note).to_be_visible()
+    (sent,) = smtp.wait_for(1)
+    assert sent["To"] == "mario.rossi@example.com"
+    assert "Giulia: Ecco la ricevuta [allegato: ricevuta.pdf]" in sent.get_content()
     assert problems == []

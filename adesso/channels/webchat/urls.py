@@ -13,6 +13,7 @@ urlpatterns = [
     path("<str:channel_code>/messages", views.inbound, name="inbound"),
     path("<str:channel_code>/contact", views.contact, name="contact"),
     path("<str:channel_code>/page", views.page, name="page"),
+    path("<str:channel_code>/transcript", views.transcript, name="transcript"),
     path("<str:channel_code>/files", views.upload, name="upload"),
     path("<str:channel_code>/files/<str:signed>", views.download, name="download"),
 ]

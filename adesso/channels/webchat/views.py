@@ -15,6 +15,8 @@ visitor is the signed token the widget keeps in localStorage (Authorization: Bea
   message list gives (no token: an <img> sends none).
 - POST /chat/<code>/page: {url, title?, language?}: the page the visitor is on (when the
   widget starts and on each navigation) and the browser's language, for the agents.
+- POST /chat/<code>/transcript: {email?, language?}: the latest conversation mailed to
+  `email` (then kept) or to the contact's address; 422 when there is none.
 - POST /chat/<code>/contact: {email}: where the answer goes when the visitor has left
   (an `email` identity of their contact); a bad address is 422 and stores nothing.
 
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, wraps
@@ -56,6 +59,7 @@ from adesso.conversations.files import ALLOWED, check_file, check_size
 from adesso.lib.errors import ActionError
 
 KIND = "webchat"
+log = logging.getLogger(__name__)
 WIDGET = Path(__file__).resolve().parent / "static" / "widget.js"
 MAX_BODY = 32 * 1024
 
@@ -408,3 +412,35 @@ def download(request: HttpRequest, channel_code: str, signed: str) -> HttpRespon
     response["Cross-Origin-Resource-Policy"] = "cross-origin"
     response["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+TRANSCRIPTS_PER_MINUTE = 5
+
+
+@chat_view(("POST",), limit=("transcript", lambda: TRANSCRIPTS_PER_MINUTE))
+def transcript(chat: Chat) -> HttpResponse:
+    """Mail the visitor the transcript of their latest conversation: to `email` when they
+    type one (kept as where answers go, as /contact does), else to the address their
+    contact has (one left before, or an identified customer's)."""
+    from adesso.channels.webchat.transcript import latest_conversation, mail_transcript
+
+    contact_id = visitors.contact_id(chat.channel, chat.me)
+    conversation = latest_conversation(chat.channel, contact_id) if contact_id is not None else None
+    if contact_id is None or conversation is None:
+        return chat.error(409, "no_conversation", "Write a message first")
+    raw = chat.data.get("email")
+    if raw:
+        address = offline.leave_email(chat.channel, contact_id, raw)
+        if address is None:
+            return chat.error(422, "invalid_email", "email is not an email address")
+    else:
+        address = offline.contact_email(conversation)
+        if not address:
+            return chat.error(422, "no_email", "Give the email address the transcript goes to")
+    language = _text(chat.data.get("language"), 2).lower() or conversation.language
+    try:
+        mail_transcript(chat.channel, conversation, address, language)
+    except Exception:  # the mail server refused or is down: say so, the visitor may retry
+        log.exception("web chat transcript of %s could not be mailed", conversation.code)
+        return chat.error(502, "not_sent", "The transcript could not be sent: try again later")
+    return chat.json(200, {"email": address})

@@ -19,7 +19,9 @@
       email: "La tua email", keep: "Ricevi la risposta", kept: "Grazie: la risposta arriverà anche a ",
       bad: "Questo indirizzo email non sembra valido",
       attach: "Allega un'immagine o un documento", big: "Il file è troppo grande: al massimo ",
-      type: "Puoi inviare immagini e documenti (PDF, testo, Office)"
+      type: "Puoi inviare immagini e documenti (PDF, testo, Office)",
+      transcript: "Ricevi la trascrizione via email", sent: "Trascrizione inviata a ",
+      noMail: "Scrivi la tua email per ricevere la trascrizione"
     },
     en: {
       open: "Open the chat", close: "Close the chat", title: "Chat with", send: "Send",
@@ -28,7 +30,9 @@
       email: "Your email", keep: "Get the answer", kept: "Thank you: the answer will also reach ",
       bad: "This email address does not look right",
       attach: "Attach an image or a document", big: "The file is too large: at most ",
-      type: "You can send images and documents (PDF, text, office)"
+      type: "You can send images and documents (PDF, text, office)",
+      transcript: "Email me the transcript", sent: "Transcript sent to ",
+      noMail: "Type your email address to get the transcript"
     }
   };
   var lang = "en", t = T.en, conf = {}, token = "", cursor = 0, seen = {}, pending = {};
@@ -80,7 +84,7 @@
     "display:flex;flex-direction:column;background:#fff;color:#111;border-radius:12px;" +
     "box-shadow:0 4px 24px rgba(0,0,0,.3);z-index:2147483000;overflow:hidden}" +
     ".win[hidden]{display:none}header{display:flex;align-items:center;justify-content:space-between;" +
-    "padding:12px 14px;background:var(--c);color:var(--f)}header h2{margin:0;font-weight:600}" +
+    "padding:12px 14px;background:var(--c);color:var(--f)}header h2{margin:0;font-weight:600;flex:1}" +
     "header button{background:transparent;border:0;color:var(--f);font-size:22px;cursor:pointer;padding:0 6px}" +
     ".box{flex:1;overflow-y:auto}.log{padding:12px;display:flex;flex-direction:column;gap:8px;margin:0;list-style:none}" +
     ".m{max-width:80%;padding:8px 11px;border-radius:12px;white-space:pre-wrap;word-wrap:break-word}" +
@@ -120,6 +124,10 @@
     var header = el("header");
     header.appendChild(el("h2", {}, conf.name));
     els.close = el("button", { type: "button", "aria-label": t.close }, "×");
+    // The transcript by email: shown once there is a conversation.
+    els.tr = el("button", { type: "button", "aria-label": t.transcript, title: t.transcript, hidden: "" }, "✉");
+    els.tr.addEventListener("click", askTranscript);
+    header.appendChild(els.tr);
     header.appendChild(els.close);
     // The log (live region, scrollable, focusable) holds a list: each message a list item.
     els.box = el("div", { "class": "box", role: "log", "aria-live": "polite", "aria-label": t.log, tabindex: "0" });
@@ -205,6 +213,7 @@
         continue;
       }
       if (m.from === "agent") els.typing.textContent = "";
+      els.tr.hidden = false;
       // Nobody online: the acknowledgement says so, and asks for an email address.
       bubble(m.offline ? { from: m.from, author: m.author, text: m.text + "\n\n" + m.offline } : m);
       if (m.offline) askEmail();
@@ -227,11 +236,41 @@
       e.preventDefault();
       request("POST", "/contact", { email: input.value }).then(function (d) {
         form.textContent = "";
+        kept = d.email;
         form.appendChild(el("p", { role: "status" }, t.kept + d.email));
       }).catch(function () {
         note.className = "err";
         note.textContent = t.bad;
         input.setAttribute("aria-invalid", "true");
+        input.focus();
+      });
+    });
+  }
+
+  // The transcript: to the address typed (prefilled with one left before), or the one
+  // the server knows for the visitor when the box is left empty.
+  var kept = "";
+  function askTranscript() {
+    if (els.trForm) { els.trForm.querySelector("input").focus(); return; }
+    var form = els.trForm = el("form", { "class": "mail", "aria-label": t.transcript });
+    var input = el("input", { id: "adesso-tr", type: "email", autocomplete: "email", placeholder: t.email, maxlength: "254" });
+    var note = el("p", { role: "status" });
+    input.value = kept;
+    form.appendChild(el("label", { "for": "adesso-tr", "class": "sr" }, t.email));
+    form.appendChild(input);
+    form.appendChild(el("button", { type: "submit" }, t.send));
+    form.appendChild(note);
+    els.win.insertBefore(form, els.typing);
+    input.focus();
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      note.className = "";
+      request("POST", "/transcript", { email: input.value.trim() || undefined, language: lang }).then(function (d) {
+        kept = d.email;
+        note.textContent = t.sent + d.email;
+      }).catch(function (err) {
+        note.className = "err";
+        note.textContent = err.code === "invalid_email" ? t.bad : err.code === "no_email" ? t.noMail : t.failed;
         input.focus();
       });
     });
