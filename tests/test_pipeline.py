@@ -406,3 +406,40 @@ def test_events_deferred_behind_another_worker_are_looked_at_again_a_moment_late
     assert process(held.events[0], held.lease) == "processed"
     assert do_process_events(timezone.now() + DEFER) == 1
     assert texts() == ["testo e1", "testo e2"]
+
+
+def test_a_batch_holds_at_most_its_bytes_of_raw_bodies_and_the_rest_follows(channel, monkeypatch):
+    from adesso.channels import pipeline
+
+    # Three 40 KB events and a small one, with room for 100 KB a batch: the worker parses
+    # a batch whole before applying it, so big bodies are not all held at once.
+    monkeypatch.setattr(pipeline, "BATCH_BYTES", 100_000)
+    padding = "x" * 40_000
+    for i in range(3):
+        receive(channel, f"big{i}", 1, f"mario{i}", f"Allegato lungo {i} {padding}")
+    receive(channel, "small", 1, "luigi", "Una riga sola")
+
+    first = claim()
+    assert len(first.events) == 2 and first.more  # 80 KB taken, the third would pass 100 KB
+    second = claim()
+    assert len(second.events) == 2 and not second.more  # 40 KB + the small one
+    assert pipeline._within_bytes([(1, 5_000_000), (2, 10)]) == [1]  # larger than the cap: taken, alone
+    for taken in (first, second):
+        assert pipeline.process_batch(taken.events, taken.lease) == ["processed", "processed"]
+    assert len(texts()) == 4
+
+
+def test_a_large_raw_body_is_kept_byte_for_byte_and_stored_uncompressed_on_postgresql(channel):
+    from django.db import connection
+
+    body = json.dumps({"id": "pdf", "sender": "mario", "pos": 1, "text": "JVBERi0xLjcK" * 90_000}).encode()
+    event, created = accept(channel, registry.get_kind("scripted").identify(channel, body), body)
+    assert created and bytes(InboundEvent.objects.get(pk=event.pk).body) == body
+    if connection.vendor == "postgresql":
+        # Mostly compressed already (base64 of files): PostgreSQL does not compress it again.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT attstorage FROM pg_attribute WHERE attrelid = 'channels_inboundevent'::regclass"
+                " AND attname = 'body'"
+            )
+            assert cursor.fetchone()[0] == "e"

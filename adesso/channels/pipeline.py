@@ -31,6 +31,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Length
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -57,6 +58,10 @@ log = logging.getLogger(__name__)
 # and its unfinished events are claimed again (their finished ones stay finished).
 LEASE = dt.timedelta(minutes=2)
 BATCH = 100
+# A batch is parsed whole before it is applied: its raw bodies are held in memory
+# together. Events are taken while their bodies add up to this much (at least one):
+# a hundred 50 MB mails are not read at once.
+BATCH_BYTES = 16 * 1024 * 1024
 # Waits after the 1st, 2nd... failed attempt; after the last, quarantine.
 RETRY_DELAYS = (10, 60, 5 * 60, 30 * 60, 2 * 60 * 60)
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
@@ -277,6 +282,7 @@ def _due(now: dt.datetime) -> Q:
 class Claim:
     lease: str
     events: list[InboundEvent]
+    more: bool = False  # more were due than this batch took
 
 
 def claim(now: dt.datetime | None = None, limit: int = BATCH) -> Claim:
@@ -288,7 +294,8 @@ def claim(now: dt.datetime | None = None, limit: int = BATCH) -> Claim:
         due = InboundEvent.objects.filter(_due(now)).order_by("next_attempt_at", "pk")
         if connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True)
-        ids = list(due.values_list("pk", flat=True)[:limit])
+        rows = list(due.values_list("pk", Length("body"))[:limit])
+        ids = _within_bytes(rows)
         if not ids:
             return Claim(lease, [])
         # Compare-and-set: only rows still due (and not leased meanwhile) are taken.
@@ -300,7 +307,19 @@ def claim(now: dt.datetime | None = None, limit: int = BATCH) -> Claim:
     channels = Channel.objects.in_bulk({event.channel_id for event in events})
     for event in events:
         event.channel = channels[event.channel_id]
-    return Claim(lease, events)
+    return Claim(lease, events, more=len(rows) == limit or len(ids) < len(rows))
+
+
+def _within_bytes(rows: list[tuple[int, int | None]]) -> list[int]:
+    """The first events whose bodies add up to at most BATCH_BYTES (always the first)."""
+    ids: list[int] = []
+    total = 0
+    for pk, size in rows:
+        total += size or 0
+        if ids and total > BATCH_BYTES:
+            break
+        ids.append(pk)
+    return ids
 
 
 def do_process_events(now: dt.datetime | None = None, limit: int = BATCH, max_batches: int = 50) -> int:
@@ -310,7 +329,7 @@ def do_process_events(now: dt.datetime | None = None, limit: int = BATCH, max_ba
         batch = claim(now, limit)
         if not batch.events:
             break
-        if len(batch.events) == limit:
+        if batch.more:
             # A backlog: one more task, for another worker to share it (SKIP LOCKED), or
             # to go on after this one's last batch (at most one is waiting at a time).
             with transaction.atomic():
