@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import free_port
+from tests.support.servers import web_server
 
 GB = 1024**3
 BOUNDARY = "----adesso-attack"
@@ -24,7 +22,6 @@ def server(tmp_path_factory):
     """granian with the Procfile's web options; its temporary directory and media root
     are ours to inspect."""
     tmp_path = tmp_path_factory.mktemp("web")
-    port = free_port()
     scratch, media = tmp_path / "tmp", tmp_path / "media"
     scratch.mkdir()
     media.mkdir()
@@ -36,46 +33,8 @@ def server(tmp_path_factory):
         "DJANGO_SETTINGS_MODULE": "adesso.settings",
     }
     env.pop("DATABASE_URL", None)
-    granian = str(Path(sys.executable).with_name("granian"))
-    log = (tmp_path / "web.log").open("w")
-    process = subprocess.Popen(
-        [
-            granian,
-            "--interface",
-            "wsgi",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "--blocking-threads",
-            "1",
-            "--log-level",
-            "warning",
-            "--no-access-log",
-            "adesso.wsgi:application",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail("granian did not start: " + (tmp_path / "web.log").read_text())
-            time.sleep(0.1)
-    yield port, scratch, media
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    with web_server(env, tmp_path / "web.log", ready_path=None) as port:
+        yield port, scratch, media
 
 
 def _files(*roots: Path) -> list[Path]:

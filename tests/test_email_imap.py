@@ -27,7 +27,8 @@ from adesso.conversations.models import Conversation, ConversationEvent, Deliver
 from adesso.outbox.models import Delivery
 from tests.builders import make_agent, make_org
 from tests.support.mailintake import process_mail
-from tests.support.mailservers import compose, database_url, start_dovecot, start_smtp, stop_smtp
+from tests.support.mailservers import compose, start_dovecot, start_smtp, stop_smtp
+from tests.support.servers import database_url
 
 ADDRESS = "assistenza@rossi.example"
 

@@ -12,12 +12,8 @@ stripping in the request, quadratic) and the GET waited 16.8 s.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -27,7 +23,8 @@ from adesso.channels.models import InboundEvent
 from adesso.conversations.models import Message
 from tests.builders import make_org
 from tests.support.mailintake import process_mail, receive_mail
-from tests.support.mailservers import compose, database_url
+from tests.support.mailservers import compose
+from tests.support.servers import database_url, web_server
 from tests.test_email_webhooks import SIGNING_KEY, mailgun_form
 
 # The best of three tries is held to the figures (this machine is shared by several
@@ -40,16 +37,9 @@ MAILS = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def web(transactional_db, tmp_path, settings):
     """The Procfile's `web` process on the test database; yields its URL."""
-    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url(),
@@ -57,42 +47,8 @@ def web(transactional_db, tmp_path, settings):
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "DJANGO_SETTINGS_MODULE": "adesso.settings",
     }
-    log = tmp_path / "web.log"
-    granian = str(Path(sys.executable).with_name("granian"))
-    args = [
-        granian,
-        "--interface",
-        "wsgi",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-        "--blocking-threads",
-        "1",
-        "--log-level",
-        "warning",
-        "--no-access-log",
-        "adesso.wsgi:application",
-    ]
-    with log.open("w") as out:
-        server = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{url}/login/", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            pytest.fail("granian did not start: " + log.read_text())
-        time.sleep(0.1)
-    yield url
-    server.terminate()
-    server.wait(timeout=10)
+    with web_server(env, tmp_path / "web.log") as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def timed(results: dict[str, float], name: str, send) -> None:

@@ -34,7 +34,7 @@ from adesso.conversations.models import Conversation, ConversationEvent, Directi
 from adesso.outbox.actions import do_retry_due_deliveries
 from adesso.outbox.models import Delivery
 from tests.builders import AgentApi, make_agent, make_org
-from tests.support.mailservers import database_url
+from tests.support.servers import database_url
 from tests.support.telegram_api import BotApi
 
 pytestmark = pytest.mark.django_db

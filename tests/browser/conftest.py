@@ -8,16 +8,11 @@ so what they create is committed and visible to the server.
 """
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
-from urllib.parse import quote
 
-import httpx
 import pytest
-from django.db import connection
+
+from tests.support.servers import database_url, free_port, start_granian, stop, wait_serving
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests
 # make between browser steps are still plain synchronous calls.
@@ -26,46 +21,6 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def database_url() -> str:
-    """The URL of the test database this process uses, for the server process."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{Path(db['NAME']).resolve()}"
-    auth = quote(db["USER"] or "", safe="")
-    if db.get("PASSWORD"):
-        auth += ":" + quote(db["PASSWORD"], safe="")
-    host = db.get("HOST") or "127.0.0.1"
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    return f"postgres://{auth}@{host}{port}/{db['NAME']}"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start(args: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
-    granian = str(Path(sys.executable).with_name("granian"))
-    with log_path.open("w") as log:
-        return subprocess.Popen([granian, *args], env=env, stdout=log, stderr=subprocess.STDOUT)
-
-
-def _wait(url: str, servers: list[subprocess.Popen[bytes]], logs: list[Path]) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(url, timeout=1).status_code < 500:
-                return
-        except httpx.TransportError:
-            pass
-        if any(s.poll() is not None for s in servers) or time.monotonic() > deadline:
-            for s in servers:
-                s.kill()
-            pytest.fail("the servers did not start:\n" + "\n".join(p.read_text() for p in logs))
-        time.sleep(0.1)
 
 
 @pytest.fixture
@@ -86,23 +41,16 @@ def live_server_url(transactional_db, tmp_path, settings):
     common = ["--host", "127.0.0.1", "--workers", "1", "--log-level", "warning", "--no-access-log"]
     logs = [tmp_path / "web.log", tmp_path / "live.log"]
     servers = [
-        _start(["--interface", "wsgi", "--port", str(web_port), "--blocking-threads", "1", *common,
+        start_granian(["--interface", "wsgi", "--port", str(web_port), "--blocking-threads", "1", *common,
                 "adesso.wsgi:application"], env, logs[0]),
-        _start(["--interface", "asginl", "--port", str(live_port), *common, "adesso.asgi:application"],
+        start_granian(["--interface", "asginl", "--port", str(live_port), *common, "adesso.asgi:application"],
                env, logs[1]),
     ]
     url = f"http://127.0.0.1:{web_port}"
-    _wait(f"{url}/login/", servers, logs)
-    _wait(f"http://127.0.0.1:{live_port}/login/", servers, logs)
+    wait_serving(servers, logs, url=f"{url}/login/")
+    wait_serving(servers, logs, url=f"http://127.0.0.1:{live_port}/login/")
     yield url
-    for server in servers:
-        server.terminate()
-    for server in servers:
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+    stop(servers)
 
 
 @pytest.fixture(scope="package")

@@ -276,20 +276,3 @@ def compose(
         msg[name] = value
     msg.set_content(text)
     return bytes(msg.as_bytes(policy=policy.SMTP))
-
-
-def database_url() -> str:
-    """The URL of the test database this process uses, for a command in another process."""
-    from urllib.parse import quote
-
-    from django.db import connection
-
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{Path(db['NAME']).resolve()}"
-    auth = quote(db["USER"] or "", safe="")
-    if db.get("PASSWORD"):
-        auth += ":" + quote(db["PASSWORD"], safe="")
-    host = db.get("HOST") or "127.0.0.1"
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    return f"postgres://{auth}@{host}{port}/{db['NAME']}"
