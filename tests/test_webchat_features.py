@@ -287,3 +287,54 @@ def test_a_transcript_is_refused_to_a_foreign_origin_and_a_flood(run, smtp):
 
     assert answers == [200] * 5 + [429] and foreign.status_code == 403
     assert len(smtp.wait_for(5)) == 5
+
+
+def test_a_resolution_asks_for_feedback_with_buttons_the_score_is_recorded_and_why_is_text(run):
+    from adesso.conversations.actions import do_change_status
+    from adesso.surveys.models import Survey
+
+    org = make_org("Pasticceria Rossi", surveys=True)
+    giulia = make_agent(org, "Giulia")
+    channel, _secret = connect(org)
+    mario = Visitor(channel)
+    mario.start()
+    run(mario.write, "Avete la torta senza glutine?", "e1")
+    conversation = Conversation.objects.get()
+    run(do_send_reply, giulia, conversation, "Sì, anche senza lattosio.")
+    run(do_change_status, giulia, conversation, "resolved")
+
+    listed = mario.read().json()["messages"]
+    question = listed[-1]
+    assert question["survey"] == {"kind": "csat", "low": 1, "high": 5, "open": True}
+    assert all(m["survey"] is None for m in listed[:-1])
+    # The tap on "4" is the visitor's message "4": the surveys' own answer path.
+    assert run(mario.write, "4", "e2").status_code == 202
+    survey = Survey.objects.get()
+    assert (survey.score, survey.state) == (4, "answered")
+    later = mario.read().json()["messages"]
+    assert next(m for m in later if m["code"] == question["code"])["survey"]["open"] is False
+    why = later[-1]
+    assert why["auto"] is True and why["survey"] is None and "con parole tue" in why["text"]
+    assert run(mario.write, "Gentili e veloci", "e3").status_code == 202
+    survey.refresh_from_db()
+    assert (survey.state, survey.reason) == ("reasoned", "Gentili e veloci")
+    conversation.refresh_from_db()
+    assert conversation.status == "resolved"
+
+
+def test_the_buttons_follow_the_scale_the_organisation_chose(run):
+    from adesso.conversations.actions import do_change_status
+    from adesso.surveys.models import SurveySettings
+
+    org = make_org("Pasticceria Rossi", surveys=True)
+    SurveySettings.objects.update_or_create(organization=org, channel=None, defaults={"kind": "nps"})
+    giulia = make_agent(org, "Giulia")
+    channel, _secret = connect(org)
+    mario = Visitor(channel)
+    mario.start()
+    run(mario.write, "Ciao", "e1")
+    conversation = Conversation.objects.get()
+    run(do_send_reply, giulia, conversation, "Ciao Mario")
+    run(do_change_status, giulia, conversation, "resolved")
+
+    assert mario.read().json()["messages"][-1]["survey"] == {"kind": "nps", "low": 0, "high": 10, "open": True}

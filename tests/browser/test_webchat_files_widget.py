@@ -110,3 +110,37 @@ def test_a_visitor_sends_an_image_and_the_agent_a_document(
     assert sent["To"] == "mario.rossi@example.com"
     assert "Giulia: Ecco la ricevuta [allegato: ricevuta.pdf]" in sent.get_content()
     assert problems == []
+
+
+def test_the_resolution_asks_for_feedback_with_buttons_in_the_widget(live_server_url, browser, host_site):  # noqa: F811
+    from adesso.conversations.actions import do_change_status, do_send_reply
+    from adesso.surveys.models import Survey
+
+    url = live_server_url
+    site, pages = host_site
+    org = make_org("Pasticceria Rossi", surveys=True)
+    giulia = make_agent(org, "Giulia")
+    channel, _token = do_create_channel(org, "webchat", "Chat del sito", {"allowed_origins": [site]})
+    pages["/"] = (
+        "<!doctype html><title>Pasticceria</title>"
+        f'<script src="{url}/chat/widget.js" data-channel="{channel.code}" data-lang="en" async></script>'
+    )
+    visitor = browser.new_context().new_page()
+    visitor.goto(f"{site}/")
+    visitor.get_by_role("button", name="Open the chat").click()
+    box = visitor.get_by_label("Write a message")
+    box.fill("Do you make gluten-free cakes?")
+    box.press("Enter")
+    log = visitor.get_by_role("log")
+    expect(log.locator("li.pending")).to_have_count(0, timeout=5000)
+    conversation = Conversation.objects.get(channel=channel)
+    do_send_reply(giulia, conversation, "Yes, lactose-free too.")
+    do_change_status(giulia, conversation, "resolved")
+
+    scores = visitor.get_by_role("group", name="Your score")
+    expect(scores.get_by_role("button")).to_have_count(5, timeout=5000)
+    scores.get_by_role("button", name="4 out of 5").click()
+    expect(scores).to_have_count(0)  # answered: the buttons go
+    expect(log).to_contain_text("in your own words", timeout=5000)
+    survey = Survey.objects.get()
+    assert (survey.score, survey.state) == (4, "answered")

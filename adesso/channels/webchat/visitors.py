@@ -138,9 +138,13 @@ def messages_after(channel: Channel, visitor: Visitor, after: int, contact: int 
         .prefetch_related("attachments")
         .order_by("pk")[:PAGE]
     )
+    from adesso.channels.webchat.feedback import survey_scales
     from adesso.channels.webchat.offline import offline_notes
 
-    notes = offline_notes(channel.organization_id, {m.conversation_id for m in rows}, [m.code for m in rows if m.auto])
+    autos = [m.code for m in rows if m.auto]
+    conversations = {m.conversation_id for m in rows}
+    notes = offline_notes(channel.organization_id, conversations, autos)
+    scales = survey_scales(channel.organization_id, conversations, autos)
     out = []
     prefix = f"{visitor.sender}:"
     for m in rows:
@@ -158,6 +162,8 @@ def messages_after(channel: Channel, visitor: Visitor, after: int, contact: int 
                 "created_at": m.created_at.isoformat(),
                 # Nobody was online: when the answer will come, and the widget asks for an email.
                 "offline": notes.get(m.code, ""),
+                # A survey's question: its scale, for one button per score while it waits.
+                "survey": scales.get(m.code),
                 # Images the widget shows, documents it links (signed links: no token needed).
                 "files": [
                     {"name": a.filename, "type": a.content_type, "size": a.size, "url": file_url(channel, a.code)}

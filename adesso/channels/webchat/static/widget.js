@@ -21,7 +21,8 @@
       attach: "Allega un'immagine o un documento", big: "Il file è troppo grande: al massimo ",
       type: "Puoi inviare immagini e documenti (PDF, testo, Office)",
       transcript: "Ricevi la trascrizione via email", sent: "Trascrizione inviata a ",
-      noMail: "Scrivi la tua email per ricevere la trascrizione"
+      noMail: "Scrivi la tua email per ricevere la trascrizione",
+      rate: "Il tuo voto", of: " su "
     },
     en: {
       open: "Open the chat", close: "Close the chat", title: "Chat with", send: "Send",
@@ -32,7 +33,8 @@
       attach: "Attach an image or a document", big: "The file is too large: at most ",
       type: "You can send images and documents (PDF, text, office)",
       transcript: "Email me the transcript", sent: "Transcript sent to ",
-      noMail: "Type your email address to get the transcript"
+      noMail: "Type your email address to get the transcript",
+      rate: "Your score", of: " out of "
     }
   };
   var lang = "en", t = T.en, conf = {}, token = "", cursor = 0, seen = {}, pending = {};
@@ -99,6 +101,8 @@
     ".mail p{margin:0;width:100%;font-size:13px;color:#444}.mail p.err{color:#b00020}" +
     ".m img{display:block;max-width:100%;max-height:200px;border-radius:6px}.m a{color:inherit}" +
     ".clip{background:transparent;color:#333;font-size:20px;padding:0 6px}" +
+    ".rate{display:flex;flex-wrap:wrap;gap:6px}.rate button{min-width:36px;height:36px;border:1px solid var(--c);" +
+    "border-radius:18px;background:#fff;color:#111;cursor:pointer}" +
     ".note{margin:0;padding:0 12px;font-size:13px;color:#b00020}" +
     ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}";
 
@@ -217,6 +221,7 @@
       // Nobody online: the acknowledgement says so, and asks for an email address.
       bubble(m.offline ? { from: m.from, author: m.author, text: m.text + "\n\n" + m.offline } : m);
       if (m.offline) askEmail();
+      if (m.survey && m.survey.open) rate(m.survey);
     }
   }
 
@@ -276,10 +281,29 @@
     });
   }
 
+  // A survey's question (the agent resolved the conversation): one button per score; a
+  // tap sends the score as the visitor's answer, then the "why" is answered as text.
+  function rate(s) {
+    if (els.rate) els.rate.remove();
+    var group = els.rate = el("li", { "class": "rate", role: "group", "aria-label": t.rate });
+    for (var n = s.low; n <= s.high; n++) {
+      var b = el("button", { type: "button", "aria-label": n + t.of + s.high }, String(n));
+      b.addEventListener("click", function (e) { say(e.target.textContent); els.text.focus(); });
+      group.appendChild(b);
+    }
+    els.log.appendChild(group);
+    scroll();
+  }
+
   function submit() {
     var text = els.text.value.trim();
     if (!text) return;
     els.text.value = "";
+    say(text);
+  }
+
+  function say(text) {
+    if (els.rate) { els.rate.remove(); els.rate = null; } // answered, or moved on
     var echo = "e" + Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
     var li = bubble({ from: "visitor", text: text });
     li.classList.add("pending");
