@@ -200,6 +200,9 @@ if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
         "REDIS_URL must be a redis://, rediss:// or unix:// URL (e.g. redis://127.0.0.1:6379/0), "
         "or be left unset."
     )
+# "default": what a customer or an agent waits for; "background": what nobody waits for
+# (the insights' analysis), a loop of its own in `adesso worker` (adesso/ops/.../worker.py).
+TASK_QUEUES = ["default", "background"]
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -210,13 +213,13 @@ if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
-    RQ_QUEUES = {"default": {"URL": REDIS_URL}}
-    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    RQ_QUEUES = {queue: {"URL": REDIS_URL} for queue in TASK_QUEUES}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": TASK_QUEUES}}
     INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASK_QUEUES}}
 # "shared": what every process (web, live, worker) must see alike: whether a web chat
 # visitor is still on the page, visitors' rate limits. Redis when there is one, else
 # files under ADESSO_VAR_DIR (the default cache stays in memory: it is the hot one).
@@ -226,7 +229,7 @@ CACHES["shared"] = (
     else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "cache")}
 )
 if os.environ.get("ADESSO_TASKS_BACKEND"):
-    TASKS = {"default": {"BACKEND": os.environ["ADESSO_TASKS_BACKEND"], "QUEUES": ["default"]}}
+    TASKS = {"default": {"BACKEND": os.environ["ADESSO_TASKS_BACKEND"], "QUEUES": TASK_QUEUES}}
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("it", "Italiano")]

@@ -100,7 +100,7 @@ def do_dispatch_analysis() -> int:
     """The timer's step: enqueue analysis when customer messages wait for it."""
     if not enabled() or not has_pending():
         return 0
-    from adesso.insights.tasks import analyse_messages
+    from adesso.insights.tasks import enqueue_analysis
 
-    analyse_messages.enqueue()
+    enqueue_analysis()
     return 1

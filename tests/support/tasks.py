@@ -9,3 +9,13 @@ from django_tasks import task
 def write_marker(path: str, text: str) -> str:
     Path(path).write_text(text)
     return text
+
+
+@task()
+def write_marker_slowly(path: str, text: str, seconds: float) -> str:
+    """Seconds of work, then the marker: a stand-in for the insights' analysis."""
+    import time
+
+    time.sleep(seconds)
+    Path(path).write_text(text)
+    return text
