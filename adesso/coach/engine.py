@@ -6,7 +6,9 @@ Layers, each explainable (every finding names its rule and the words):
    plus an organisation's own rules);
 2. shapes: a reply that is mostly a link; shouting (capitals, "!!!");
 3. similarity (`adesso.coach.similarity`, passed in by the caller): a sentence close
-   in meaning to a rule's example sentences, to catch paraphrases no pattern names.
+   in meaning to a rule's example sentences, to catch paraphrases no pattern names;
+4. learned (`adesso.coach.learned`, passed in by the caller): a classifier on sentence
+   embeddings, one probability per rule and sentence.
 """
 
 from __future__ import annotations
@@ -37,6 +39,11 @@ _ASKS = re.compile(
 _POINTER = re.compile(
     r"\b(?:info|information|details|link|check|visit|see|faq|faqs|learn|read|answer|"
     r"informazioni|dettagli|guida|consulti|consulta|trova|trovi|veda|vedi|pagina|risposta|sito)\b", re.I
+)
+# ...unless the link is the customer's own thing: a tracking page, a label, an invoice.
+_OWN_LINK = re.compile(
+    r"\b(?:track|tracking|tracciamento|traccia|label|etichetta|invoice|fattura|receipt|ricevuta|voucher|buono|"
+    r"boarding pass|carta d'imbarco|reset|password|refund form|modulo di rimborso)\b", re.I
 )
 _ACRONYMS = frozenset(
     "DM DMS FAQ FAQS PDF IBAN SMS USB WIFI ADSL VDSL IVA SPID PIN PUK OK TV PC IT USA UK EU UE ID URL "
@@ -124,11 +131,14 @@ class Report:
 
 
 Similarity = Callable[[Draft, Sequence[Rule], set[int], str], list[Finding]]
+# (draft, rules, (sentence number, rule id) already found, ui language) -> findings
+Learned = Callable[[Draft, Sequence[Rule], set[tuple[int, str]], str], list[Finding]]
 
 
 def coach(
     text: str, language: str | None = None, context: Context | None = None,
     rules: Sequence[Rule] = (), ui_language: str = "en", similarity: Similarity | None = None,
+    learned: Learned | None = None,
 ) -> Report:
     """Coach one draft. `language` is the draft's (detected when None); reasons and
     labels are in `ui_language`, suggestions in the draft's language; `rules` are an
@@ -146,33 +156,45 @@ def coach(
     # A supplier's slip stated with an apology or a fix is a fact, not blame.
     owned = any(c.met for c in checks if c.id in ("ownership", "next_step", "apology"))
     findings = [*_pattern_findings(draft, all_rules, owned, ui), *_shape_findings(draft, all_rules, ui)]
-    if similarity is not None:
-        covered = {draft.sentence_of[i] for f in findings for i, t in enumerate(draft.tokens)
-                   if f.start <= t.start < f.end}
-        findings += similarity(draft, all_rules, covered, ui)
+    if similarity is not None or learned is not None:
+        found = {(draft.sentence_of[i], f.pattern) for f in findings for i, t in enumerate(draft.tokens)
+                 if f.start <= t.start < f.end}
+        if learned is not None:  # first: it embeds the new sentences the similarity layer reuses
+            findings += learned(draft, all_rules, found, ui)
+        if similarity is not None:
+            covered = {number for number, _rule in found}
+            findings += [f for f in similarity(draft, all_rules, covered, ui)
+                         if not any(g.pattern == f.pattern and g.start < f.end and f.start < g.end
+                                    for g in findings)]
     findings = _merge(findings)
     for f in findings:
-        _whole_sentences(draft, f, all_rules)
+        _whole_sentences(draft, f, all_rules, learned)
     return Report(language=language, findings=findings, checks=checks,
                   context=_context_summary(context, reading))
 
 
-def _whole_sentences(draft: Draft, finding: Finding, rules: Sequence[Rule]) -> None:
+def _whole_sentences(draft: Draft, finding: Finding, rules: Sequence[Rule], learned: Learned | None = None) -> None:
     """Widen the rewrite to the sentences holding the finding, and offer it only when the
-    coach itself finds nothing in the rewritten sentence."""
+    coach itself (with the learned layer, when given) finds nothing in the rewritten sentence."""
     start, end = finding.start, finding.end
     for _number, s, e in draft.sentences():
         if s < finding.end and finding.start < e:
             start, end = min(start, s), max(end, e)
     finding.replace_start, finding.replace_end = start, end
-    if finding.suggestion and not suggestion_is_clean(finding.suggestion, draft.language, rules):
+    if finding.suggestion and not suggestion_is_clean(finding.suggestion, draft.language, rules, learned):
         finding.suggestion = ""
 
 
-def suggestion_is_clean(suggestion: str, language: str, rules: Sequence[Rule] = ()) -> bool:
-    """A rewrite the coach would flag (with the built-in and these rules) is not offered."""
+def suggestion_is_clean(suggestion: str, language: str, rules: Sequence[Rule] = (),
+                        learned: Learned | None = None) -> bool:
+    """A rewrite the coach would flag (with the built-in and these rules, and the learned
+    layer when given) is not offered."""
     own = tuple(r for r in rules if not r.builtin)
-    return _clean(suggestion, language) and (not own or _clean_with(suggestion, language, own))
+    if not _clean(suggestion, language) or (own and not _clean_with(suggestion, language, own)):
+        return False
+    if learned is not None:
+        return not learned(read(suggestion[:MAX_CHARS], language), (*builtin_rules(), *own), set(), "en")
+    return True
 
 
 @lru_cache(maxsize=1024)
@@ -252,7 +274,7 @@ def _shape_findings(draft: Draft, rules: Sequence[Rule], ui: str) -> list[Findin
     by_id = {r.id: r for r in rules if r.builtin}
     found = []
     urls = list(URL.finditer(draft.text))
-    if urls and not _ASKS.search(draft.text):
+    if urls and not _ASKS.search(draft.text) and not _OWN_LINK.search(draft.text):
         words = [t for t in draft.words() if t.surface != "<url>" and not _is_handle(draft.text, t)]
         if len(words) <= 3 or (len(words) < LINK_ONLY_WORDS and _POINTER.search(draft.text)):
             found.append(_finding(by_id["link_deflection"], draft, urls[0].start(), urls[0].end(), ui,
@@ -274,7 +296,8 @@ def _is_handle(text: str, token: Any) -> bool:
 
 def _shouting(text: str) -> list[tuple[int, int]]:
     """Runs of two or more words in capitals (at least one of 4+ letters) that are not
-    acronyms: one word in capitals is more often a brand or a code than a shout."""
+    acronyms: one word in capitals is more often a brand or a code than a shout
+    ("XFINITY HD"); words of two capitals ("IS", "HD") neither count nor break a run."""
     spans: list[tuple[int, int]] = []
     run: list[re.Match[str]] = []
 
@@ -289,7 +312,9 @@ def _shouting(text: str) -> list[tuple[int, int]]:
             close()
             run = []
             continue
-        if run and not re.fullmatch(r"[\s,.!?'\u2019-]*", text[run[-1].end() : m.start()]):
+        if len(m.group()) <= 2:
+            continue  # neutral: neither a shout alone nor a break in one
+        if run and not re.fullmatch(r"(?:[\s,.!?'\u2019-]|\b[A-ZÀ-Ý]{2}\b)*", text[run[-1].end() : m.start()]):
             close()
             run = []
         run.append(m)

@@ -105,3 +105,42 @@ class CoachDismissal(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["organization", "created_at"], name="coach_dismissal_org_time")]
+
+
+class ExampleSource(models.TextChoices):
+    DISMISSAL = "dismissal", _("Dismissed by an agent as not applicable")
+    SUPERVISOR = "supervisor", _("Marked by a supervisor as an example")
+
+
+class CoachExample(models.Model):
+    """One of an organisation's own sentences labelled for one rule, to train its learned
+    layer (`adesso traincoach --organisation`): a finding an agent dismissed as not
+    applicable (the sentence does not say that: `positive` False), or a sentence a
+    supervisor marked as an example of the rule (`positive` True). The sentence is the
+    agent's draft, not the customer's message."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    pattern = models.CharField(max_length=40)
+    language = models.CharField(max_length=2)
+    text = models.TextField()
+    positive = models.BooleanField()
+    source = models.CharField(max_length=12, choices=ExampleSource.choices)
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "created_at"], name="coach_example_org_time")]
+
+
+class CoachLearnedModel(models.Model):
+    """An organisation's own learned layer, trained on the shipped sentences and its
+    examples; used only when it scored at least as well as the shipped layer on the same
+    held-out part of its examples."""
+
+    organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="+")
+    weights = models.BinaryField()
+    examples = models.PositiveIntegerField()
+    score = models.FloatField()  # its own, on the held-out part (share of examples decided right)
+    shipped_score = models.FloatField()  # the shipped layer's, on the same part
+    in_use = models.BooleanField(default=False)
+    trained_at = models.DateTimeField(default=timezone.now)

