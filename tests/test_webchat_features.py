@@ -338,3 +338,58 @@ def test_the_buttons_follow_the_scale_the_organisation_chose(run):
     run(do_change_status, giulia, conversation, "resolved")
 
     assert mario.read().json()["messages"][-1]["survey"] == {"kind": "nps", "low": 0, "high": 10, "open": True}
+
+
+def _nobody_online(run: Any) -> tuple[Any, Visitor]:
+    org = make_org(ack=True)
+    channel, _secret = connect(org)
+    mario = Visitor(channel)
+    mario.start()
+    run(mario.write, "Buongiorno, siete aperti sabato?", "e1")
+    return channel, mario
+
+
+def test_with_nobody_online_the_visitor_may_leave_a_phone_number_instead_of_an_email(run):
+    from adesso.contacts.models import ContactIdentity
+
+    _channel, mario = _nobody_online(run)
+    note = mario.read().json()["messages"][-1]["offline"]
+
+    r = post(mario, "contact", {"phone": "333 123 4567"})
+
+    assert "oppure un numero di telefono per essere richiamato" in note
+    assert r.status_code == 200, r.content
+    assert r.json() == {"phone": "+393331234567"}
+    contact = Conversation.objects.get().contact
+    assert (contact.phone, contact.email) == ("+393331234567", "")
+    kinds = ContactIdentity.objects.filter(contact=contact).values_list("kind", flat=True)
+    assert sorted(kinds) == ["phone", "webchat"]
+    assert ContactIdentity.objects.get(kind="phone").value == "+393331234567"
+
+
+@pytest.mark.parametrize("bad", ["", "123", "chiamami 3331234567", "+39 333 abc 4567", 3331234567, None, "1" * 40])
+def test_a_bad_phone_number_is_422_and_nothing_is_stored(run, bad):
+    from adesso.contacts.models import ContactIdentity
+
+    _channel, mario = _nobody_online(run)
+
+    r = post(mario, "contact", {"phone": bad})
+
+    assert r.status_code == 422, r.content
+    assert r.json()["error"] == "invalid_phone"
+    assert not ContactIdentity.objects.filter(kind="phone").exists()
+    assert Conversation.objects.get().contact.phone == ""
+
+
+def test_a_number_of_another_customer_is_not_merged(run):
+    from adesso.contacts.models import Contact, ContactIdentity
+
+    channel, mario = _nobody_online(run)
+    luca = Contact.objects.create(organization=channel.organization, name="Luca", phone="+393331234567")
+    ContactIdentity.objects.create(organization=channel.organization, contact=luca, kind="phone", value="+393331234567")
+
+    r = post(mario, "contact", {"phone": "+39 333 1234567"})
+
+    assert r.status_code == 200
+    assert ContactIdentity.objects.get(kind="phone").contact == luca
+    assert Conversation.objects.get().contact.phone == "+393331234567"

@@ -1,5 +1,6 @@
 """When nobody is there: the visitor is told honestly when the answer will come and may
-leave an email address; an agent's reply to a visitor who has gone away is mailed too.
+leave an email address (or a phone number, to be called back); an agent's reply to a
+visitor who has gone away is mailed too.
 
 - Presence of the visitor: every look of theirs (GET .../messages, the socket's
   polls) marks them seen in the `shared` cache (Redis, or files under ADESSO_VAR_DIR:
@@ -19,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import logging
+import re
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +28,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.mail import EmailMessage
 
-from adesso.lib.addresses import normalize_email
+from adesso.lib.addresses import normalize_email, normalize_phone
 
 if TYPE_CHECKING:
     from adesso.channels.models import Channel
@@ -38,11 +40,13 @@ AWAY_SECONDS = 60
 OFFLINE_NOTE = {
     "it": (
         "In questo momento nessuno del team è in linea: ti risponderemo entro {estimate} "
-        "(verso le {time}). Lasciaci la tua email e la risposta arriverà anche lì."
+        "(verso le {time}). Lasciaci la tua email e la risposta arriverà anche lì, "
+        "oppure un numero di telefono per essere richiamato."
     ),
     "en": (
         "Nobody from our team is online right now: we will answer within {estimate} "
-        "(by about {time}). Leave your email address and the answer will reach you there too."
+        "(by about {time}). Leave your email address and the answer will reach you there too, "
+        "or a phone number to be called back."
     ),
 }
 
@@ -136,6 +140,29 @@ def leave_email(channel: Channel, contact: int, raw: Any) -> str | None:
     # (it would join a stranger's history): it is only where this contact's answer goes.
     Contact.objects.filter(pk=contact, organization_id=channel.organization_id).update(email=address)
     return address
+
+
+# What a visitor may type as a phone number: digits and the usual separators, nothing else.
+PHONE = re.compile(r"^\+?[\d\s().\-/]{6,30}$")
+
+
+def leave_phone(channel: Channel, contact: int, raw: Any) -> str | None:
+    """Keep a phone number the visitor left instead of an email (nobody online: to be
+    called back) as a `phone` identity of their contact and the contact's `phone`, as
+    `leave_email` does; the E.164 number, or None when it is not one (nothing stored)."""
+    from adesso.contacts.models import Contact, ContactIdentity
+
+    number = normalize_phone(raw) if isinstance(raw, str) and PHONE.match(raw.strip()) else ""
+    if not number:
+        return None
+    taken = ContactIdentity.objects.filter(organization_id=channel.organization_id, kind="phone", value=number).exists()
+    if not taken:
+        ContactIdentity.objects.get_or_create(
+            organization_id=channel.organization_id, kind="phone", value=number, defaults={"contact_id": contact}
+        )
+    # Another customer's number is not merged on the visitor's word (as with an email).
+    Contact.objects.filter(pk=contact, organization_id=channel.organization_id).update(phone=number)
+    return number
 
 
 def contact_email(conversation: Conversation) -> str:

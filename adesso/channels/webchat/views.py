@@ -17,8 +17,9 @@ visitor is the signed token the widget keeps in localStorage (Authorization: Bea
   widget starts and on each navigation) and the browser's language, for the agents.
 - POST /chat/<code>/transcript: {email?, language?}: the latest conversation mailed to
   `email` (then kept) or to the contact's address; 422 when there is none.
-- POST /chat/<code>/contact: {email}: where the answer goes when the visitor has left
-  (an `email` identity of their contact); a bad address is 422 and stores nothing.
+- POST /chat/<code>/contact: {email} or {phone}: where the answer goes when the visitor
+  has left (an `email` identity of their contact), or a number to be called back (a
+  `phone` identity); a bad address or number is 422 and stores nothing.
 
 Every request's Origin must be one of the channel's allowed_origins (CORS headers only
 for those; any other is 403 and stores nothing); past the rate limits, 429.
@@ -297,6 +298,11 @@ def contact(chat: Chat) -> HttpResponse:
     contact_id = visitors.contact_id(chat.channel, chat.me)
     if contact_id is None:
         return chat.error(409, "no_conversation", "Write a message first")
+    if "phone" in chat.data and "email" not in chat.data:  # a number instead, to be called back
+        number = offline.leave_phone(chat.channel, contact_id, chat.data.get("phone"))
+        if number is None:
+            return chat.error(422, "invalid_phone", "phone is not a phone number")
+        return chat.json(200, {"phone": number})
     address = offline.leave_email(chat.channel, contact_id, chat.data.get("email"))
     if address is None:
         return chat.error(422, "invalid_email", "email is not an email address")

@@ -22,7 +22,9 @@
       type: "Puoi inviare immagini e documenti (PDF, testo, Office)",
       transcript: "Ricevi la trascrizione via email", sent: "Trascrizione inviata a ",
       noMail: "Scrivi la tua email per ricevere la trascrizione",
-      rate: "Il tuo voto", of: " su "
+      rate: "Il tuo voto", of: " su ",
+      reach: "La tua email o il tuo telefono", call: "Grazie: ti richiameremo al ",
+      badPhone: "Questo numero di telefono non sembra valido"
     },
     en: {
       open: "Open the chat", close: "Close the chat", title: "Chat with", send: "Send",
@@ -34,7 +36,9 @@
       type: "You can send images and documents (PDF, text, office)",
       transcript: "Email me the transcript", sent: "Transcript sent to ",
       noMail: "Type your email address to get the transcript",
-      rate: "Your score", of: " out of "
+      rate: "Your score", of: " out of ",
+      reach: "Your email or phone number", call: "Thank you: we will call you back on ",
+      badPhone: "This phone number does not look right"
     }
   };
   var lang = "en", t = T.en, conf = {}, token = "", cursor = 0, seen = {}, pending = {};
@@ -225,12 +229,13 @@
     }
   }
 
-  // Nobody online: an email address, where the answer goes if the visitor leaves.
+  // Nobody online: an email address, where the answer goes if the visitor leaves, or a
+  // phone number to be called back (told apart by the "@").
   function askEmail() {
     if (els.mail) return;
     var form = els.mail = el("form", { "class": "mail", "aria-label": t.keep });
-    var label = el("label", { "for": "adesso-email", "class": "sr" }, t.email);
-    var input = el("input", { id: "adesso-email", type: "email", autocomplete: "email", placeholder: t.email, maxlength: "254" });
+    var label = el("label", { "for": "adesso-email", "class": "sr" }, t.reach);
+    var input = el("input", { id: "adesso-email", type: "text", autocomplete: "email", placeholder: t.reach, maxlength: "254" });
     var note = el("p", { role: "status" });
     form.appendChild(label);
     form.appendChild(input);
@@ -239,13 +244,14 @@
     els.win.insertBefore(form, els.typing);
     form.addEventListener("submit", function (e) {
       e.preventDefault();
-      request("POST", "/contact", { email: input.value }).then(function (d) {
+      var value = input.value.trim(), mail = value.indexOf("@") >= 0 || !/\d/.test(value);
+      request("POST", "/contact", mail ? { email: value } : { phone: value }).then(function (d) {
         form.textContent = "";
-        kept = d.email;
-        form.appendChild(el("p", { role: "status" }, t.kept + d.email));
+        if (d.email) kept = d.email;
+        form.appendChild(el("p", { role: "status" }, d.email ? t.kept + d.email : t.call + d.phone));
       }).catch(function () {
         note.className = "err";
-        note.textContent = t.bad;
+        note.textContent = mail ? t.bad : t.badPhone;
         input.setAttribute("aria-invalid", "true");
         input.focus();
       });
