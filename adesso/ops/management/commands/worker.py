@@ -3,13 +3,19 @@
 Two queues: `default`, what a customer or an agent waits for (inbound processing,
 acknowledgements, replies going out), and `background`, what nobody waits for
 (the insights' analysis, seconds of model work). On the database backend the worker
-runs a loop for each, in two threads of this process, so a long analysis never holds a
-customer's acknowledgement back (bench/webchat.py measured up to 6 s behind one); the
-`default` loop looks for work every 0.1 s (a claim is one indexed query). On RQ one
-worker takes both queues, `default` first.
+runs `background` in a child process of its own (`--background`: another interpreter,
+so the analysis takes neither the `default` loop's turn nor its GIL), so a long analysis
+never holds a customer's acknowledgement back (bench/webchat.py measured up to 6 s
+behind one); the `default` loop looks for work every 0.1 s (a claim is one indexed
+query). The child stops with its parent. On RQ one worker takes both queues,
+`default` first.
 """
 
-import threading
+import contextlib
+import ctypes
+import signal
+import subprocess
+import sys
 from typing import Any
 
 from django.conf import settings
@@ -19,6 +25,7 @@ from django.core.management.base import BaseCommand, CommandParser
 # The interactive loop's wait when the queue is empty: the most a new task waits for it.
 INTERVAL = 0.1
 BACKGROUND_INTERVAL = 1.0
+PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 class Command(BaseCommand):
@@ -26,8 +33,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch", action="store_true", help="run queued tasks, then exit")
+        parser.add_argument(
+            "--background", action="store_true", help="run only the background queue (the worker starts this itself)"
+        )
 
-    def handle(self, *args: Any, batch: bool, **options: Any) -> None:
+    def handle(self, *args: Any, batch: bool, background: bool, **options: Any) -> None:
         backend = str(settings.TASKS["default"]["BACKEND"])
         if backend.startswith("django_tasks_rq"):
             call_command(
@@ -42,37 +52,42 @@ class Command(BaseCommand):
         elif backend.startswith("django_tasks_db"):
             if batch:
                 call_command("db_worker", queue_name="*", interval=INTERVAL, batch=True, startup_delay=False)
-                return
-            background = _background_loop()
-            try:
-                call_command(
-                    "db_worker",
-                    queue_name="*",
-                    exclude_queues="background",
-                    interval=INTERVAL,
-                    startup_delay=False,
-                )
-            finally:
-                background.running = False  # it stops after its current task
+            elif background:
+                call_command("db_worker", queue_name="background", interval=BACKGROUND_INTERVAL, startup_delay=False)
+            else:
+                child = _start_background()
+                try:
+                    call_command(
+                        "db_worker",
+                        queue_name="*",
+                        exclude_queues="background",
+                        interval=INTERVAL,
+                        startup_delay=False,
+                    )
+                finally:
+                    _stop(child)
         else:
             self.stdout.write(f"Tasks run inline with {backend}; no worker needed.")
 
 
-def _background_loop() -> Any:
-    """The `background` queue's loop, in a daemon thread (signals stay with the main one)."""
-    from django_tasks import DEFAULT_TASK_BACKEND_ALIAS
-    from django_tasks.utils import get_random_id
-    from django_tasks_db.management.commands.db_worker import Worker
+def _start_background() -> subprocess.Popen[bytes]:
+    """`adesso worker --background`, told to stop (SIGTERM) if this process dies first."""
 
-    worker = Worker(
-        queue_names=["background"],
-        interval=BACKGROUND_INTERVAL,
-        batch=False,
-        backend_name=DEFAULT_TASK_BACKEND_ALIAS,
-        startup_delay=False,
-        max_tasks=None,
-        worker_id=get_random_id(),
-        excluded_queue_names=[],
+    def die_with_parent() -> None:
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "adesso", "worker", "--background"],
+        preexec_fn=die_with_parent,
     )
-    threading.Thread(target=worker.run, name="background-tasks", daemon=True).start()
-    return worker
+
+
+def _stop(child: subprocess.Popen[bytes]) -> None:
+    if child.poll() is None:
+        child.terminate()  # it finishes its current task's turn, as db_worker does on SIGTERM
+    try:
+        child.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
