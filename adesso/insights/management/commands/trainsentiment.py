@@ -1,7 +1,8 @@
 """`adesso trainsentiment`: rebuild the shipped sentiment classifier from the examples
-written for Adesso (adesso/insights/training/), or, with `--organization CODE --examples
-FILE`, train an organisation's own on its labelled texts and use it only when it beats
-the shipped one on a held-out part."""
+written for Adesso (adesso/insights/training/), or, with `--organization CODE` and
+`--surveys` (its survey answers with a reason: the score is the label) and/or
+`--examples FILE`, train an organisation's own on its labelled texts and use it only
+when it beats the classifier in use on a held-out part (else the one in use stays)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,15 @@ import numpy as np
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from adesso.insights.sentiment import LABELS, SHIPPED, embed, fit, shipped_classifier, shipped_examples
+from adesso.insights.sentiment import (
+    LABELS,
+    SHIPPED,
+    embed,
+    fit,
+    shipped_classifier,
+    shipped_example_vectors,
+    shipped_examples,
+)
 from adesso.lib.progress import progress_bar
 
 HELD_OUT = 0.2
@@ -38,6 +47,35 @@ def read_examples(path: Path) -> list[tuple[str, str]]:
     return examples
 
 
+def survey_label(kind: str, score: int) -> str:
+    """A survey score as a label: CSAT 1-2 / NPS 0-6 / CES 5-7 negative, CSAT 3 /
+    NPS 7-8 / CES 4 neutral, the rest positive."""
+    from adesso.surveys.models import Kind, is_bad
+
+    if is_bad(kind, score):
+        return "negative"
+    middles: dict[str, tuple[int, ...]] = {Kind.CSAT: (3,), Kind.NPS: (7, 8), Kind.CES: (4,)}
+    middle = middles.get(kind, ())
+    return "neutral" if score in middle else "positive"
+
+
+def survey_examples(organization: Any) -> list[tuple[str, str]]:
+    """The organisation's survey answers that came with a reason, oldest first."""
+    from adesso.surveys.models import Survey
+
+    rows = (
+        Survey.objects.filter(organization=organization, score__isnull=False)
+        .exclude(reason="")
+        .order_by("answered_at", "pk")
+        .values_list("reason", "kind", "score")
+    )
+    return [
+        (reason.strip(), survey_label(kind, score))
+        for reason, kind, score in rows
+        if reason.strip() and score is not None
+    ]
+
+
 def accuracy(predicted: np.ndarray, labels: list[str]) -> float:
     return float(np.mean([LABELS[int(i)] == label for i, label in zip(predicted, labels, strict=True)]))
 
@@ -48,45 +86,70 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--organization", help="train this organisation's own classifier (its code)")
         parser.add_argument("--examples", type=Path, help="CSV of text,label for --organization")
+        parser.add_argument(
+            "--surveys", action="store_true", help="with --organization: its survey answers with a reason"
+        )
 
-    def handle(self, *args: Any, organization: str | None, examples: Path | None, **options: Any) -> None:
+    def handle(
+        self, *args: Any, organization: str | None, examples: Path | None, surveys: bool = False, **options: Any
+    ) -> None:
         if organization:
-            self._train_own(organization, examples)
+            self._train_own(organization, examples, surveys)
             return
-        data = shipped_examples()
-        with progress_bar("Embedding the examples", len(data)) as advance:
-            vectors = embed([t for t, _ in data], advance)
+        if examples or surveys:
+            raise CommandError("--examples and --surveys train an organisation's own: add --organization CODE")
+        with progress_bar("Embedding the examples", len(shipped_examples())) as advance:
+            data, vectors = shipped_example_vectors(advance)
         classifier = fit(vectors, [label for _, label in data])
         SHIPPED.write_bytes(classifier.to_bytes())
         self.stdout.write(f"Trained on {len(data)} examples; written to {SHIPPED}")
 
-    def _train_own(self, code: str, path: Path | None) -> None:
+    def _train_own(self, code: str, path: Path | None, surveys: bool) -> None:
         from adesso.accounts.models import Organization
         from adesso.insights.models import SentimentModel
+        from adesso.insights.sentiment import classifier_for
 
         org = Organization.objects.filter(code=code).first()
         if org is None:
             raise CommandError(f"No organisation {code!r}")
-        if path is None:
-            raise CommandError("--examples FILE is needed (CSV with columns text,label)")
-        data = read_examples(path)
+        if path is None and not surveys:
+            raise CommandError("--surveys or --examples FILE is needed (CSV with columns text,label)")
+        data = read_examples(path) if path is not None else []
+        if surveys:
+            answers = survey_examples(org)
+            self.stdout.write(f"{len(answers)} survey answers with a reason")
+            data += answers
         if len(data) < 50:
             raise CommandError(f"{len(data)} examples: at least 50 are needed to train and check")
         random.Random(0).shuffle(data)
         cut = int(len(data) * HELD_OUT)
         held, train = data[:cut], data[cut:]
-        with progress_bar("Embedding the organisation's examples", len(data)) as advance:
-            train_vectors = embed([t for t, _ in train], advance)
-            held_vectors = embed([t for t, _ in held], advance)
         # The organisation's examples on top of the shipped ones: a small set refines,
         # it does not replace what the shipped examples teach.
-        base = shipped_examples()
-        base_vectors = embed([t for t, _ in base])
+        with progress_bar("Embedding the examples", len(data) + len(shipped_examples())) as advance:
+            train_vectors = embed([t for t, _ in train], advance)
+            held_vectors = embed([t for t, _ in held], advance)
+            base, base_vectors = shipped_example_vectors(advance)
         own = fit(np.concatenate([base_vectors, train_vectors]), [lb for _, lb in base] + [lb for _, lb in train])
         held_labels = [label for _, label in held]
         own_acc = accuracy(own.probabilities(held_vectors).argmax(axis=1), held_labels)
         shipped_acc = accuracy(shipped_classifier().probabilities(held_vectors).argmax(axis=1), held_labels)
-        better = own_acc > shipped_acc
+        # Measured against the classifier in use now: the organisation's earlier one, if
+        # it had a better one, else the shipped one.
+        current = SentimentModel.objects.filter(organization=org, in_use=True).first()
+        current_acc = (
+            accuracy(classifier_for(org).probabilities(held_vectors).argmax(axis=1), held_labels)
+            if current is not None
+            else shipped_acc
+        )
+        better = own_acc > current_acc
+        if not better and current is not None:
+            self.stdout.write(
+                f"Held-out accuracy on {len(held)} examples: new {own_acc:.3f}, the one in use (trained "
+                f"{current.trained_at:%Y-%m-%d}) {current_acc:.3f}, shipped {shipped_acc:.3f}: not better, "
+                "the one in use is kept"
+            )
+            return
         SentimentModel.objects.update_or_create(
             organization=org,
             defaults={
@@ -98,7 +161,7 @@ class Command(BaseCommand):
                 "trained_at": timezone.now(),
             },
         )
-        verdict = "in use" if better else "not used (not better than the shipped one)"
+        verdict = "the new one is in use" if better else "not better: the shipped one stays in use"
         self.stdout.write(
-            f"Held-out accuracy on {len(held)} examples: own {own_acc:.3f}, shipped {shipped_acc:.3f}: {verdict}"
+            f"Held-out accuracy on {len(held)} examples: new {own_acc:.3f}, shipped {shipped_acc:.3f}: {verdict}"
         )
