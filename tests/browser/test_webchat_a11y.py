@@ -182,3 +182,29 @@ def test_the_widget_works_with_the_keyboard_alone(live_server_url, browser, host
     page.keyboard.press("Enter")
     expect(dialog).to_be_hidden()
     expect(closed_launcher).to_be_focused()
+
+
+def test_axe_finds_no_serious_violation_in_the_feedback_question(live_server_url, browser, host_site):  # noqa: F811
+    from adesso.conversations.actions import do_change_status
+
+    url = live_server_url
+    site, pages = host_site
+    org = make_org(surveys=True)
+    giulia = make_agent(org, "Giulia Verdi", language="en")
+    channel, _token = do_create_channel(
+        org, "webchat", "Chat", {"allowed_origins": [site], "company_name": "Rossi bakery"}
+    )
+    page = browser.new_context(locale="en-GB").new_page()
+    page.goto(widget_page(url, site, pages, channel.code))
+    page.get_by_role("button", name="Open the chat").click()
+    box = page.get_by_label("Write a message")
+    box.fill("Do you make gluten-free cakes?")
+    box.press("Enter")
+    log = page.get_by_role("log")
+    expect(log.locator("li.pending")).to_have_count(0, timeout=5000)
+    conversation = Conversation.objects.get(channel=channel)
+    do_send_reply(giulia, conversation, "Yes, lactose-free too.")
+    do_change_status(giulia, conversation, "resolved")
+    scores = page.get_by_role("group", name="Your score")
+    expect(scores.get_by_role("button")).to_have_count(5, timeout=5000)
+    assert serious(axe(page)) == []

@@ -291,13 +291,15 @@
   // tap sends the score as the visitor's answer, then the "why" is answered as text.
   function rate(s) {
     if (els.rate) els.rate.remove();
-    var group = els.rate = el("li", { "class": "rate", role: "group", "aria-label": t.rate });
+    // A list item holding the group (a list holds only items: axe's "list" rule).
+    els.rate = el("li");
+    var group = els.rate.appendChild(el("div", { "class": "rate", role: "group", "aria-label": t.rate }));
     for (var n = s.low; n <= s.high; n++) {
       var b = el("button", { type: "button", "aria-label": n + t.of + s.high }, String(n));
       b.addEventListener("click", function (e) { say(e.target.textContent); els.text.focus(); });
       group.appendChild(b);
     }
-    els.log.appendChild(group);
+    els.log.appendChild(els.rate);
     scroll();
   }
 
