@@ -96,3 +96,20 @@ def test_tasks_run_on_the_rq_worker(tmp_path):
         assert result.returncode == 0, result.stderr
         assert marker.read_text() == "ciao"
         assert time.monotonic() - started < 60
+
+
+def test_every_task_of_adesso_is_accepted_by_the_rq_backend():
+    # A task the RQ backend refuses (a priority, an unknown queue) fails at import, in
+    # every process of the scaled setup: the worker, the web process enqueueing it.
+    script = (
+        "import importlib, pkgutil, adesso;"
+        "names = [m.name for m in pkgutil.walk_packages(adesso.__path__, 'adesso.')"
+        " if m.name.endswith('.tasks')];"
+        "[importlib.import_module(n) for n in names];"
+        "from django_tasks import task_backends;"
+        "print('tasks:', type(task_backends['default']).__name__, len(names))"
+    )
+    result = adesso("shell", "-c", script)
+    assert result.returncode == 0, result.stderr
+    backend, count = result.stdout.split("tasks:")[-1].split()
+    assert backend == "RQBackend" and int(count) >= 4
