@@ -27,6 +27,8 @@ class Command(BaseCommand):
             if not orgs.exists():
                 raise CommandError(f"No organisation {organization!r}")
         waiting = waiting_by_organization()
+        if not orgs.exists():
+            self.stdout.write("No organisation yet.")
         for org in orgs:
             self.stdout.write(f"{org.code}: {waiting.get(org.pk, 0)} customer messages waiting for their sentiment")
             for kind in InsightsRun.Kind:
