@@ -13,9 +13,9 @@ from playwright.sync_api import expect
 
 from adesso.channels.actions import do_create_channel
 from adesso.conversations.models import Conversation
-from tests.support.servers import free_port
 from tests.browser.test_agent_ui import log_in
 from tests.builders import make_agent, make_org
+from tests.support.servers import free_port
 
 pytestmark = pytest.mark.browser
 

@@ -48,5 +48,5 @@ class Command(BaseCommand):
                     row = Channel.objects.select_for_update().filter(pk=pk).values_list("kind", "config").first()
                     if row is not None:
                         Channel.objects.filter(pk=pk).update(config=seal_config(row[0], row[1]))
-                advance()
+                advance(1)
         return len(ids)
