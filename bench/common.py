@@ -10,6 +10,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -59,13 +60,20 @@ def _pg_execute(admin_url: str, sql: str) -> None:
         conn.execute(sql)  # type: ignore[arg-type]
 
 
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 @contextlib.contextmanager
 def bench_env(db: str, pg_url: str | None = None) -> Iterator[BenchEnv]:
     """A temporary ADESSO_VAR_DIR and an empty database, removed afterwards.
 
     SQLite lives in the temporary directory; on PostgreSQL a dedicated database
     (adesso_bench) is created on the given server and dropped at the end.
+    A SIGTERM (`kill`, `pkill`) ends the benchmark as Ctrl-C does: the servers and
+    workers it started (each in a session of its own) are stopped, not left running.
     """
+    signal.signal(signal.SIGTERM, _terminated)
     var_dir = Path(tempfile.mkdtemp(prefix="adesso-bench-"))
     admin_url = ""
     if db == "sqlite":
