@@ -201,7 +201,7 @@ if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
         "or be left unset."
     )
 # "default": what a customer or an agent waits for; "background": what nobody waits for
-# (the insights' analysis), a loop of its own in `adesso worker` (adesso/ops/.../worker.py).
+# (the insights' analysis), a child process of `adesso worker`, at niceness +10 (adesso/ops/.../worker.py).
 TASK_QUEUES = ["default", "background"]
 if REDIS_URL:
     CHANNEL_LAYERS = {

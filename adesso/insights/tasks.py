@@ -15,8 +15,8 @@ def analyse_messages() -> int:
 
 
 def enqueue_analysis() -> None:
-    """Nobody waits for it: on the `background` queue, which `adesso worker` runs in a loop
-    of its own, so seconds of model work never hold a customer's message back (when the
+    """Nobody waits for it: on the `background` queue, which `adesso worker` runs in a child
+    process at a lower priority, so seconds of model work never hold a customer's message back (when the
     configured backend has no such queue, as in tests, on its default one)."""
     backend = analyse_messages.get_backend()
     if "background" in backend.queues:
