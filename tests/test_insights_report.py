@@ -475,4 +475,4 @@ def test_a_few_thousand_conversations_cost_the_same_queries_as_a_few_hundred():
     assert data["totals"]["csat_answers"] == 1500 and data["totals"]["transfers"] == 600
     assert Counter(p["figures"]["conversations"] for p in data["processes"]) == Counter({600: 5})
     assert queries == small_queries
-    assert seconds < 20  # an upper bound on a shared 2-core machine; measured figure in docs/insights.md
+    # The time is a figure, not a test (docs/insights.md): the query count above is what must hold.
