@@ -58,20 +58,22 @@ def load_twcs_heldout(csv_path: Path = TWCS_CSV, labels: str = TWCS_LABELS) -> l
 
 
 HELDOUT_REAL = ROOT / "tests" / "fixtures" / "coach_heldout"
+# Round 3 is a development round (tuned on); rounds 1-2 were held out, round 4 is held out.
+ROUNDS = {1: "round1.jsonl", 2: "round2.jsonl", 3: "round3_dev.jsonl", 4: "round4.jsonl"}
 
 
 def load_real(round_number: int) -> list[dict[str, Any]]:
     """A held-out round of real replies, one case per reply: its patterns are the union of
     its sentences' labels (a reply is what an agent sends; each pattern counts once)."""
     replies: dict[tuple[str, str], dict[str, Any]] = {}
-    path = HELDOUT_REAL / f"round{round_number}.jsonl"
+    path = HELDOUT_REAL / ROUNDS[round_number]
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip():
             continue
         row = json.loads(line)
         if row.get("exclude"):
             continue
-        key = (row["source"], str(row.get("tweet_id") or f"{row.get('doc_id')}:{row.get('turn')}"))
+        key = (row["source"], str(row.get("tweet_id") or row.get("url") or f"{row.get('doc_id')}:{row.get('turn')}"))
         case = replies.setdefault(key, {"text": row["reply"], "language": row["language"], "patterns": [],
                                         "file": path.name, "sentences": 0})
         case["sentences"] += 1
@@ -212,7 +214,8 @@ def main() -> None:
     parser.add_argument("--heldout2", action="store_true", help="the second held-out set (round 4)")
     parser.add_argument("--twcs-heldout", action="store_true", help="the real replies held out for issue 12")
     parser.add_argument("--twcs-heldout2", action="store_true", help="the second, fresh sample (never tuned on)")
-    parser.add_argument("--real", type=int, choices=(1, 2), help="held-out real replies (tests/fixtures/coach_heldout)")
+    parser.add_argument("--real", type=int, choices=sorted(ROUNDS),
+                        help="real replies (tests/fixtures/coach_heldout): 1, 2, 4 held out; 3 development")
     args = parser.parse_args()
     import django
 
