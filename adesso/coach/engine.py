@@ -265,8 +265,10 @@ def _sentence_line(draft: Draft, first: int, last: int) -> str:
 def _explained(draft: Draft, first: int, last: int) -> bool:
     """Does the reply explain, beyond the "find it here" sentence?"""
     numbers = {draft.sentence_of[first], draft.sentence_of[last]}
+    # A question ("Was this shipped by us or a seller?") asks, it does not explain.
+    questions = {s for t, s in zip(draft.tokens, draft.sentence_of, strict=True) if t.surface == "?"}
     words = [t for t, s in zip(draft.tokens, draft.sentence_of, strict=True)
-             if s not in numbers and t.surface[:1].isalnum()]
+             if s not in numbers and s not in questions and t.surface[:1].isalnum()]
     return len(words) >= EXPLAINED_WORDS
 
 
@@ -276,7 +278,11 @@ def _shape_findings(draft: Draft, rules: Sequence[Rule], ui: str) -> list[Findin
     urls = list(URL.finditer(draft.text))
     if urls and not _ASKS.search(draft.text) and not _OWN_LINK.search(draft.text):
         words = [t for t in draft.words() if t.surface != "<url>" and not _is_handle(draft.text, t)]
-        if len(words) <= 3 or (len(words) < LINK_ONLY_WORDS and _POINTER.search(draft.text)):
+        at = next((i for i, t in enumerate(draft.tokens) if t.start == urls[0].start()), None)
+        # the rule's own conditions hold for the shape too (a signature before the link: "*AFC <link>")
+        excused = at is not None and any(u.search(_sentence_line(draft, at, at))
+                                         for u in by_id["link_deflection"].unless.get(draft.language, ()))
+        if not excused and (len(words) <= 3 or (len(words) < LINK_ONLY_WORDS and _POINTER.search(draft.text))):
             found.append(_finding(by_id["link_deflection"], draft, urls[0].start(), urls[0].end(), ui,
                                   f"shape: a link with only {len(words)} words around it", "shape"))
     for start, end in _shouting(draft.text):

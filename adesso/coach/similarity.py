@@ -130,7 +130,7 @@ def _similar(draft: Draft, rules: Sequence[Rule], covered: set[int], ui: str) ->
     ids, texts, examples = _state.examples.get(draft.language, ([], [], None))
     if examples is None:
         return []
-    from adesso.coach.learned import normalise
+    from adesso.coach.learned import normalise, plausible
 
     sentences = [(n, s, e, normalise(draft.text[s:e])) for n, s, e in draft.sentences()
                  if n not in covered and len(draft.text[s:e].split()) >= MIN_WORDS]
@@ -145,10 +145,11 @@ def _similar(draft: Draft, rules: Sequence[Rule], covered: set[int], ui: str) ->
     scores = np.stack([found_vectors[t] for *_x, t in sentences]) @ examples.T
     by_id = {r.id: r for r in rules if r.builtin}
     found = []
-    for (_n, start, end, _t), row in zip(sentences, scores, strict=True):
+    for (number, start, end, text), row in zip(sentences, scores, strict=True):
         best = int(row.argmax())
         rule = by_id.get(ids[best])
-        if rule is not None and float(row[best]) >= THRESHOLD:
+        # the learned layer's conditions hold here too: the rule's anchor, not a question, no `unless`
+        if rule is not None and float(row[best]) >= THRESHOLD and plausible(rule, draft, number, end, text):
             found.append(Finding(
                 pattern=rule.id, start=start, end=end, reason=rule.text("reason", ui),
                 suggestion=rule.text("suggestion", draft.language), severity="warning",
