@@ -129,6 +129,21 @@ def test_round_3_is_a_labelled_development_round_of_real_replies():
     assert positives.count("refusal") >= 8
 
 
+def test_round_4_is_held_out_real_replies_outside_every_other_round_and_the_training_sentences():
+    training = {learned.normalise(t).lower() for t, _lang, _ids in learned.training_examples()}
+    rows = [json.loads(line) for line in (HELDOUT / "round4.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(rows) >= 500 and all(r["round"] == "4-held-out" for r in rows)
+    assert {r["source"] for r in rows} == {"twcs", "luna", "pages"}
+    assert not training & {learned.normalise(r["text"]).lower() for r in rows}
+    earlier = {
+        (r["source"], r.get("tweet_id") or r.get("url") or f"{r.get('doc_id')}:{r.get('turn')}")
+        for name in ("round1.jsonl", "round2.jsonl", "round3_dev.jsonl")
+        for r in map(json.loads, (HELDOUT / name).read_text(encoding="utf-8").splitlines())
+    }
+    mine = {(r["source"], r.get("tweet_id") or r.get("url") or f"{r.get('doc_id')}:{r.get('turn')}") for r in rows}
+    assert not earlier & mine
+
+
 def test_the_development_rounds_keep_the_patterns_precise():
     from bench.coach_eval import load_real, score
 
