@@ -177,6 +177,46 @@ def test_an_event_with_nothing_for_adesso_is_ignored_and_says_why(channel):
     assert not Message.objects.exists()
 
 
+def test_a_burst_of_accepted_events_asks_for_one_processing_task_until_it_starts(
+    channel, django_capture_on_commit_callbacks
+):
+    from adesso.channels.models import ProcessingWanted
+    from adesso.channels.pipeline import started_processing
+
+    with django_capture_on_commit_callbacks() as asked:
+        receive(channel, "e1")
+        receive(channel, "e2", sender="giulia")
+        receive(channel, "e1")  # a repeat asks for nothing
+        receive(channel, "e3", sender="luca")
+    assert len(asked) == 1
+    assert ProcessingWanted.objects.count() == 1
+
+    started_processing()  # the task has started: events from now on ask again
+    with django_capture_on_commit_callbacks() as asked_again:
+        receive(channel, "e4")
+    assert len(asked_again) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_accepted_in_autocommit_is_stored_with_its_wish_in_one_statement(channel):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from adesso.channels.models import ProcessingWanted
+
+    with CaptureQueriesContext(connection) as queries:
+        _event, created = receive(channel, "e1")
+    # One statement stores the event and the wish (SQLite: by a trigger; PostgreSQL:
+    # WITH ... INSERT); the wish was new, so the task was asked for, and (tasks run at
+    # once in the tests) it started by taking the wish away and processed the event.
+    statements = [q["sql"] for q in queries.captured_queries]
+    started = next(i for i, sql in enumerate(statements) if sql.startswith('DELETE FROM "channels_processingwanted"'))
+    assert not [sql for sql in statements[:started] if "INSERT INTO channels_processingwanted" in sql]
+    assert created
+    assert InboundEvent.objects.get().state == "processed"
+    assert not ProcessingWanted.objects.exists()
+
+
 def test_the_timer_tick_enqueues_processing_of_waiting_events(channel, django_capture_on_commit_callbacks):
     receive(channel, "e1")  # its task was lost: the on-commit callbacks never ran
 

@@ -124,6 +124,8 @@ class ApiChannel(ChannelKind):
     inbound_path = "/api/v1/inbound/{code}"
     # The callers are the company's own systems, REST clients: its endpoints are in the API.
     api_router = "adesso.channels.api.views.router"
+    # Its urls.py (the inbound POST, served ahead of the router) is mounted here.
+    url_prefix = "api/v1/inbound/"
     config_form = "adesso.channels.api.forms.ApiConfigForm"
 
     def identity_value(self, channel: Channel, external_id: str) -> str:
