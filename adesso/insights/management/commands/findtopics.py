@@ -1,5 +1,6 @@
 """`adesso findtopics`: find the recurring topics of criticism and praise of every
-organisation (or one), from the first customer messages of the last days."""
+organisation (or one), from the first customer messages of the last days, then give
+each new topic its suggested process, as the daily run does (insights/schedule.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from adesso.accounts.models import Organization
+from adesso.insights.processes import do_suggest_processes
 from adesso.insights.topics import do_find_topics
 from adesso.lib.progress import progress_bar
 
@@ -30,5 +32,9 @@ class Command(BaseCommand):
         with progress_bar("Finding topics", orgs.count()) as advance:
             for org in orgs:
                 counts = do_find_topics(org, days=days)
-                self.stdout.write(f"{org.name}: {counts['negative']} of criticism, {counts['positive']} of praise")
+                suggested = do_suggest_processes(org)
+                self.stdout.write(
+                    f"{org.name}: {counts['negative']} of criticism, {counts['positive']} of praise; "
+                    f"{suggested} given a suggested process"
+                )
                 advance(1)
