@@ -441,6 +441,34 @@ def _bulk(org, channel, topics, n, start):
     )
 
 
+STATS_TABLES = [
+    "contacts_contact",
+    "conversations_conversation",
+    "conversations_message",
+    "conversations_conversationevent",
+    "insights_messagesentiment",
+    "insights_topic",
+    "surveys_survey",
+]
+
+
+def _stale_statistics():
+    """On PostgreSQL, the statistics the full suite left behind (session 5's CI: 43.7 s
+    there, 0.55 s alone): the tables analysed while they held only the dead rows of
+    earlier tests' rolled-back transactions, so the planner estimates one row for the
+    thousands this test writes. A join then became a nested loop over whole tables
+    (quadratic); the report must stay linear whatever the estimate. The change is this
+    test's own transaction's, rolled back with it; a query still running after 20 s
+    (0.2 s is usual) fails the test instead of hanging it."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        if cursor.fetchone()[0]:  # pg_class is the superuser's; otherwise the real statistics stay
+            cursor.execute("UPDATE pg_class SET reltuples = 0, relpages = 1000 WHERE relname = ANY(%s)", [STATS_TABLES])
+        cursor.execute("SET LOCAL statement_timeout = '20s'")
+
+
 def test_a_few_thousand_conversations_cost_the_same_queries_as_a_few_hundred():
     org = make_org("Casalinghi Ferri")
     ch = make_api_channel(org).channel
@@ -457,6 +485,7 @@ def test_a_few_thousand_conversations_cost_the_same_queries_as_a_few_hundred():
         for i in range(10)
     ]
     now = timezone.now()
+    _stale_statistics()
 
     def measure():
         started = time.perf_counter()

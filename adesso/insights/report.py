@@ -18,26 +18,41 @@ conversations started in it) and optionally one channel and one team:
   hidden as the privacy settings ask), and the same figures for the window before it
   (the trend).
 
-Every figure is a grouped query (COUNT, AVG, one ORDER BY ... OFFSET per percentile);
-nothing loops over the conversations in Python.
+Every figure is a grouped query over the window's conversations (COUNT and SUM of
+per-conversation lookups by key; the percentiles by ROW_NUMBER); nothing loops over
+the conversations in Python.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate, TruncWeek
+from django.db.models import (
+    Avg,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
+from django.db.models import (
+    Window as Over,
+)
+from django.db.models.functions import RowNumber, TruncDate, TruncWeek
 from django.http import HttpResponse
 
 from adesso.accounts.models import Team
 from adesso.channels.models import Channel
-from adesso.conversations.models import Conversation, ConversationEvent, EventKind, Status
+from adesso.conversations.models import Conversation, ConversationEvent, Direction, EventKind, Message, Status
 from adesso.insights.models import MessageSentiment, Polarity, Process, Topic
 from adesso.insights.processes import display_name
 from adesso.insights.topics import unpack
@@ -83,22 +98,6 @@ def _conversations(organization_id: int, window: Window, prefix: str = "") -> Q:
     return q
 
 
-def _firsts(organization_id: int, window: Window) -> QuerySet[MessageSentiment]:
-    """The first customer message of each conversation of the window (one per
-    conversation), whose topic gives the conversation's process."""
-    return MessageSentiment.objects.filter(
-        _conversations(organization_id, window, "message__conversation__"),
-        organization_id=organization_id,
-        first=True,
-    )
-
-
-# Through a conversation, the process of its first message's topic (the join is one row
-# per conversation: one first message each).
-VIA = "messages__sentiment__topic__process_id"
-FIRST = {"messages__sentiment__first": True}
-
-
 def _empty() -> dict[str, Any]:
     return {
         "conversations": 0,
@@ -115,112 +114,139 @@ def _empty() -> dict[str, Any]:
     }
 
 
-def _percentiles(rows: QuerySet[Any], answered: int) -> tuple[int | None, int | None]:
-    """p50 and p90 (nearest rank) of the first response of `rows`, by the database."""
-    if not answered:
-        return None, None
-    ordered = (
-        rows.filter(first_response_at__isnull=False)
-        .annotate(wait=ExpressionWrapper(F("first_response_at") - F("created_at"), output_field=DurationField()))
-        .order_by("wait")
-        .values_list("wait", flat=True)
+class _Count(Subquery):
+    """COUNT(*) of a correlated queryset's rows (0 when none)."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) AS counted)"
+    output_field = IntegerField()
+
+
+class _Sum(Subquery):
+    """SUM of a correlated queryset's `score` column (0 when none)."""
+
+    template = "(SELECT COALESCE(SUM(score), 0) FROM (%(subquery)s) AS summed)"
+    output_field = IntegerField()
+
+
+def _with_process(organization_id: int, window: Window) -> QuerySet[Conversation]:
+    """The conversations of the window, each with the topic of its first customer
+    message and that topic's process (None without one).
+
+    The first customer message is the one whose sentiment is marked first (analysed as
+    its conversation's first, adesso/insights/analyse.py). Like every figure below, it
+    is found by correlated subqueries on one table each by an indexed key (the
+    conversation, the message), never by a join: with wrong statistics (a table
+    analysed while empty, then filled in bulk before the next ANALYZE: one row
+    estimated for thousands) PostgreSQL joins whole tables in nested loops, and the
+    report turned quadratic (43 s at 3,000 conversations, tests/test_insights_report.py);
+    a lookup by key stays linear whatever the estimate."""
+    topic_of = MessageSentiment.objects.filter(pk=OuterRef("pk"), first=True).values("topic_id")[:1]
+    first_topic = (
+        Message.objects.filter(conversation=OuterRef("pk"), direction=Direction.INCOMING)
+        .annotate(found=Subquery(topic_of))
+        .filter(found__isnull=False)
+        .order_by("created_at")
+        .values("found")[:1]
     )
-    out = []
-    for share in (0.5, 0.9):
-        rank = max(1, math.ceil(share * answered))
-        found = list(ordered[rank - 1 : rank])
-        out.append(round(max(0.0, found[0].total_seconds())) if found else None)
-    return out[0], out[1]
+    return (
+        Conversation.objects.filter(_conversations(organization_id, window))
+        .annotate(topic=Subquery(first_topic))
+        .annotate(process=Subquery(Topic.objects.filter(pk=OuterRef("topic")).values("process_id")[:1]))
+    )
+
+
+def _facts(organization_id: int, window: Window) -> QuerySet[Conversation]:
+    """The conversations of the window with their process and, counted per
+    conversation, their CSAT answers, reopenings, transfers and the sentiment labels of
+    their customer messages (each a lookup by key, as in `_with_process`)."""
+    mine = {"conversation": OuterRef("pk")}
+    csat = Survey.objects.filter(**mine, kind=Kind.CSAT, score__isnull=False)
+    events = ConversationEvent.objects.filter(**mine)
+    reopened = {"kind": EventKind.STATUS_CHANGED, "data__from": Status.RESOLVED, "data__to": Status.OPEN}
+    label_of = MessageSentiment.objects.filter(pk=OuterRef("pk")).values("label")[:1]
+    labelled = Message.objects.filter(**mine, direction=Direction.INCOMING).annotate(label=Subquery(label_of))
+    return _with_process(organization_id, window).annotate(
+        csat_answers=_Count(csat.values("pk")),
+        csat_sum=_Sum(csat.values("score")),
+        csat_ok=_Count(csat.filter(score__gte=SATISFIED).values("pk")),
+        reopenings=_Count(events.filter(**reopened).values("pk")),
+        transfers=_Count(events.filter(kind=EventKind.TRANSFERRED).values("pk")),
+        **{label: _Count(labelled.filter(label=label).values("pk")) for label in LABELS},
+    )
+
+
+PROCESS: str = "process"  # the annotations _with_process adds
+TOPIC: str = "topic"
+SUMMED = ("csat_answers", "csat_sum", "csat_ok", "reopenings", "transfers", *LABELS)
 
 
 def figures(organization_id: int, window: Window, percentiles: bool = True) -> dict[Any, dict[str, Any]]:
     """Each process's figures, keyed by the process's id; NONE for the conversations
     without one (their first message has no topic, or its topic no process, or it was
-    not analysed), "all" for every conversation of the window. Counts of NONE are those
-    of all less those of the processes."""
+    not analysed), "all" for every conversation of the window: one grouped query, and
+    one more for the percentiles."""
     out: dict[Any, dict[str, Any]] = defaultdict(_empty)
-    conversations = Conversation.objects.filter(_conversations(organization_id, window))
-    mapped = conversations.filter(**FIRST, **{f"{VIA}__isnull": False})
-    # Volume and answered.
-    totals = conversations.aggregate(n=Count("pk"), answered=Count("first_response_at"))
-    out["all"].update(conversations=totals["n"], answered=totals["answered"])
-    for key, n, answered in (
-        mapped.values_list(VIA)
-        .annotate(n=Count("pk", distinct=True), answered=Count("first_response_at"))
-        .values_list(VIA, "n", "answered")
+    facts = _facts(organization_id, window)
+    totals: dict[str, float] = defaultdict(float)
+    for row in (
+        facts.order_by()
+        .values(PROCESS)
+        .annotate(n=Count("pk"), answered=Count("first_response_at"), **{f: Sum(f) for f in SUMMED})
     ):
-        out[key].update(conversations=n, answered=answered)
-    # CSAT answers of those conversations.
-    surveys = Survey.objects.filter(
-        _conversations(organization_id, window, "conversation__"), kind=Kind.CSAT, score__isnull=False
-    )
-    csat = {"n": Count("pk"), "total": Sum("score"), "ok": Count("pk", filter=Q(score__gte=SATISFIED))}
-    found = surveys.aggregate(**csat)
-    _csat(out["all"], found["n"], found["total"], found["ok"])
-    for key, n, total, ok in (
-        surveys.filter(**{f"conversation__{k}": v for k, v in FIRST.items()}, **{f"conversation__{VIA}__isnull": False})
-        .values_list(f"conversation__{VIA}")
-        .annotate(**csat)
-        .values_list(f"conversation__{VIA}", "n", "total", "ok")
-    ):
-        _csat(out[key], n, total, ok)
-    # Reopenings and transfers (events of those conversations, whenever they happened).
-    reopened = Q(kind=EventKind.STATUS_CHANGED, data__from=Status.RESOLVED, data__to=Status.OPEN)
-    events = ConversationEvent.objects.filter(
-        _conversations(organization_id, window, "conversation__"), organization_id=organization_id
-    ).filter(reopened | Q(kind=EventKind.TRANSFERRED))
-    counted = {"reopenings": Count("pk", filter=reopened), "transfers": Count("pk", filter=~reopened)}
-    out["all"].update(events.aggregate(**counted))
-    for key, reopenings, transfers in (
-        events.filter(**{f"conversation__{k}": v for k, v in FIRST.items()}, **{f"conversation__{VIA}__isnull": False})
-        .values_list(f"conversation__{VIA}")
-        .annotate(**counted)
-        .values_list(f"conversation__{VIA}", "reopenings", "transfers")
-    ):
-        out[key].update(reopenings=reopenings, transfers=transfers)
-    # Sentiment of all the customer messages of those conversations.
-    analysed = MessageSentiment.objects.filter(
-        _conversations(organization_id, window, "message__conversation__"), organization_id=organization_id
-    )
-    labels: dict[Any, dict[str, int]] = defaultdict(dict)
-    for label, n in analysed.values_list("label").annotate(n=Count("pk")).values_list("label", "n"):
-        labels["all"][label] = n
-    for key, label, n in (
-        analysed.filter(
-            **{f"message__conversation__{k}": v for k, v in FIRST.items()},
-            **{f"message__conversation__{VIA}__isnull": False},
-        )
-        .values_list(f"message__conversation__{VIA}", "label")
-        .annotate(n=Count("pk"))
-        .values_list(f"message__conversation__{VIA}", "label", "n")
-    ):
-        labels[key][label] = n
-    # The conversations without a process: all of them less the processes'.
-    none, processes = out[NONE], [row for key, row in out.items() if key not in ("all", NONE)]
-    for field in ("conversations", "answered", "reopenings", "transfers", "csat_answers", "csat_ok", "csat_sum"):
-        none[field] = out["all"].get(field, 0) - sum(row.get(field, 0) for row in processes)
-    _csat(none, none["csat_answers"], none["csat_sum"], none["csat_ok"])
-    mapped_labels = [counts for k, counts in labels.items() if k not in ("all", NONE)]
-    labels[NONE] = {
-        label: labels["all"].get(label, 0) - sum(c.get(label, 0) for c in mapped_labels) for label in LABELS
-    }
-    for key, counts in labels.items():
-        total = sum(counts.values())
-        out[key]["messages_analysed"] = total
-        out[key]["sentiment"] = {label: round(counts.get(label, 0) / total, 4) if total else None for label in LABELS}
-    for row in out.values():
-        row.pop("csat_ok", None)
-        row.pop("csat_sum", None)
+        key = NONE if row["process"] is None else row["process"]
+        row["conversations"] = row.pop("n")
+        for field in ("conversations", "answered", *SUMMED):
+            totals[field] += row[field] or 0
+        _fill(out[key], row)
+    _fill(out["all"], totals)
     if percentiles:
-        for key, row in out.items():
-            if key == "all":
-                rows = conversations
-            elif key == NONE:
-                rows = conversations.exclude(pk__in=mapped.values("pk"))
-            else:
-                rows = mapped.filter(**{VIA: key})
-            row["first_response_p50_s"], row["first_response_p90_s"] = _percentiles(rows, row["answered"])
+        _percentiles(facts, out)
     return out
+
+
+def _fill(target: dict[str, Any], row: dict[str, Any]) -> None:
+    for field in ("conversations", "answered", "reopenings", "transfers"):
+        target[field] = int(row[field] or 0)
+    _csat(target, int(row["csat_answers"] or 0), row["csat_sum"], int(row["csat_ok"] or 0))
+    counts = {label: int(row[label] or 0) for label in LABELS}
+    total = sum(counts.values())
+    target["messages_analysed"] = total
+    target["sentiment"] = {label: round(counts[label] / total, 4) if total else None for label in LABELS}
+    target.pop("csat_ok", None)
+    target.pop("csat_sum", None)
+
+
+def _percentiles(facts: QuerySet[Conversation], out: dict[Any, dict[str, Any]]) -> None:
+    """p50 and p90 (nearest rank: the value at rank ceil(share * answered)) of the time
+    to the first response, per process and over all, by the database in one query."""
+    wait = ExpressionWrapper(F("first_response_at") - F("created_at"), output_field=DurationField())
+    ranked = (
+        facts.filter(first_response_at__isnull=False)
+        .annotate(wait=wait)
+        .annotate(
+            rank=Over(RowNumber(), partition_by=[F("process")], order_by=[F("wait").asc(), F("pk").asc()]),
+            n=Over(Count("pk"), partition_by=[F("process")]),
+            rank_all=Over(RowNumber(), order_by=[F("wait").asc(), F("pk").asc()]),
+            n_all=Over(Count("pk")),
+        )
+    )
+
+    def at(rank: str, n: str, tenths: int) -> Q:
+        # rank == ceil(tenths / 10 * n), in integers: 10 rank >= tenths n > 10 (rank - 1).
+        return Q(**{f"{rank}10__gte": F(n) * tenths}) & Q(**{f"{rank}10__lt": F(n) * tenths + 10})
+
+    ranked = ranked.annotate(rank10=F("rank") * 10, rank_all10=F("rank_all") * 10)
+    found = ranked.filter(
+        at("rank", "n", 5) | at("rank", "n", 9) | at("rank_all", "n_all", 5) | at("rank_all", "n_all", 9)
+    )
+    for process, waited, rank, n, rank_all, n_all in found.values_list(
+        "process", "wait", "rank", "n", "rank_all", "n_all"
+    ):
+        seconds = round(max(0.0, waited.total_seconds()))
+        for key, r, total in ((NONE if process is None else process, rank, n), ("all", rank_all, n_all)):
+            for share, field in ((5, "first_response_p50_s"), (9, "first_response_p90_s")):
+                if 10 * r >= share * total > 10 * (r - 1):
+                    out[key][field] = seconds
 
 
 def _csat(row: dict[str, Any], n: int, total: float | None, ok: int) -> None:
@@ -239,35 +265,39 @@ def quotes(topic: Topic, organization_id: int, window: Window | None, hidden: li
     """Up to three of the topic's messages (of the window, when given) nearest its centre."""
     from adesso.privacy.redact import redact
 
-    members = MessageSentiment.objects.filter(topic=topic, vector__isnull=False)
-    if window is not None:
-        members = members.filter(_conversations(organization_id, window, "message__conversation__"))
-    pool = list(
-        members.select_related("message__conversation")
-        .only("vector", "message__text", "message__code", "message__conversation__code")
-        .order_by("-message__created_at")[:QUOTE_POOL]
+    # By key from the topic's messages, never a join (see _with_process).
+    message = Message.objects.filter(pk=OuterRef("pk"))
+    members = MessageSentiment.objects.filter(topic=topic, vector__isnull=False).annotate(
+        conversation_id=Subquery(message.values("conversation_id")[:1]),
+        created_at=Subquery(message.values("created_at")[:1]),
+        text=Subquery(message.values("text")[:1]),
+        code=Subquery(message.values("code")[:1]),
+        conversation_code=Subquery(Conversation.objects.filter(pk=OuterRef("conversation_id")).values("code")[:1]),
     )
+    if window is not None:
+        in_window = Conversation.objects.filter(_conversations(organization_id, window), pk=OuterRef("conversation_id"))
+        members = members.annotate(in_window=Subquery(in_window.values("pk")[:1])).filter(in_window__isnull=False)
+    pool = list(members.order_by("-created_at").values_list("vector", "text", "code", "conversation_code")[:QUOTE_POOL])
     centre = unpack(topic.centroid)
-    pool.sort(key=lambda m: -float(unpack(m.vector) @ centre))
+    pool.sort(key=lambda m: -float(unpack(m[0]) @ centre))
     return [
         {
-            "text": redact(m.message.text[:280], hidden) if hidden else m.message.text[:280],
-            "message": m.message.code,
-            "conversation": m.message.conversation.code,
+            "text": redact(text[:280], hidden) if hidden else text[:280],
+            "message": code,
+            "conversation": conversation,
         }
-        for m in pool
-        if m.message.text
+        for _vector, text, code, conversation in pool
+        if text
     ][:QUOTES]
 
 
-def _topic_counts(organization_id: int, window: Window, **where: Any) -> dict[int, int]:
-    return dict(
-        _firsts(organization_id, window)
-        .filter(topic__isnull=False, **where)
-        .values_list("topic_id")
-        .annotate(n=Count("pk"))
-        .values_list("topic_id", "n")
-    )
+def _topic_counts(organization_id: int, window: Window, mapped: bool = False) -> dict[int, int]:
+    """Per topic, the conversations of the window whose first message is filed in it
+    (only topics with a process when `mapped`)."""
+    found = _with_process(organization_id, window).filter(Q(topic__isnull=False))
+    if mapped:
+        found = found.filter(Q(process__isnull=False))
+    return dict(found.order_by().values_list(TOPIC).annotate(n=Count("pk")).values_list(TOPIC, "n"))
 
 
 def _topic_out(topic: Topic, n: int, before: int, quoted: list[dict[str, str]]) -> dict[str, Any]:
@@ -327,8 +357,8 @@ def process_report(organization_id: int, window: Window) -> dict[str, Any]:
     processes = list(
         Process.objects.filter(organization_id=organization_id).select_related("owner").order_by("created_at", "pk")
     )
-    now_counts = _topic_counts(organization_id, window, topic__process__isnull=False)
-    before_counts = _topic_counts(organization_id, previous, topic__process__isnull=False)
+    now_counts = _topic_counts(organization_id, window, mapped=True)
+    before_counts = _topic_counts(organization_id, previous, mapped=True)
     by_process: dict[int, list[Topic]] = defaultdict(list)
     for topic in Topic.objects.filter(pk__in=list(now_counts)).select_related("process"):
         if topic.process_id is not None:
