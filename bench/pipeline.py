@@ -210,10 +210,12 @@ class Workers:
             )
         return self
 
-    def cpu_seconds(self) -> float:
+    def cpu_seconds(self, main_only: bool = False) -> float:
+        """CPU of the worker processes and their children (the background analysis), or
+        of the worker processes alone."""
         total = 0.0
         for proc in self.procs:
-            for pid in _process_tree(proc.pid):
+            for pid in [proc.pid] if main_only else _process_tree(proc.pid):
                 with contextlib.suppress(OSError, ValueError, IndexError):
                     total += cpu_of(pid)
         return total
@@ -384,6 +386,7 @@ def processing_phase(
     cpu0, db0, busy0 = workers.cpu_seconds(), postgres_cpu_seconds(), machine_busy_seconds()
     load0 = os.getloadavg()[0]
     first = last = None
+    main_first = main_last = 0.0
     timeline = []
     deadline = started + args.process_timeout
     while time.monotonic() < deadline:
@@ -400,8 +403,10 @@ def processing_phase(
         timeline.append((round(now - started, 2), done, counts.get("sent", 0)))
         if done and first is None:
             first = (now, done)
+            main_first = workers.cpu_seconds(main_only=True)
         if done >= backlog:
             last = now
+            main_last = workers.cpu_seconds(main_only=True)
             break
     cpu = workers.cpu_seconds() - cpu0
     db_cpu = postgres_cpu_seconds() - db0 if benv.db == "postgres" else 0.0
@@ -431,6 +436,9 @@ def processing_phase(
         "seconds": round(last - started, 2),
         "events_per_second": round(rate, 1),
         "worker_cpu_ms_per_event": round(cpu * 1000 / backlog, 3),
+        # The worker processes alone (not the analysis child), from the first finished
+        # batch to the last, as the rate: how busy the inbound loop itself was.
+        "worker_main_cpu_ms_per_event": round((main_last - main_first) * 1000 / max(1, backlog - first[1]), 3),
         "db_cpu_ms_per_event": round(db_cpu * 1000 / backlog, 3),
         "others_cpu_share": round(max(0.0, busy - cpu - db_cpu) / (last - started), 2),
         "load_average_before": round(load0, 2),
@@ -442,7 +450,8 @@ def processing_phase(
     }
     log(
         f"  processed {backlog} events with {args.processors} worker(s) in {result['seconds']} s: "
-        f"{rate:.0f}/s, worker CPU {result['worker_cpu_ms_per_event']:.2f} ms/event, db CPU "
+        f"{rate:.0f}/s, worker CPU {result['worker_cpu_ms_per_event']:.2f} ms/event (main process "
+        f"{result['worker_main_cpu_ms_per_event']:.2f} ms/event while processing), db CPU "
         f"{result['db_cpu_ms_per_event']:.2f} ms/event, load before {load0:.1f}"
     )
     return result, workers

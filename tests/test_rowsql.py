@@ -101,3 +101,103 @@ def test_a_model_with_save_signals_is_refused():
             rowsql.insert(Organization(name="Forno Verdi"))
     finally:
         signals.post_save.disconnect(receiver, sender=Organization, dispatch_uid="test-rowsql")
+
+
+def _rows(model: type, pks: list[int]) -> list[dict]:
+    return [_read(model, pk) for pk in pks]
+
+
+def test_insert_many_writes_the_rows_bulk_create_writes_in_order_with_their_keys():
+    from django.utils.translation import gettext_lazy
+
+    from adesso.conversations.models import ConversationEvent, EventKind
+    from adesso.outbox.models import Delivery, DeliveryState
+
+    org = make_org("Pasticceria Molti")
+    channel = make_api_channel(org)
+    anna = Contact.objects.create(organization=org, name="Anna", email="anna@example.it")
+    conversation = Conversation.objects.create(
+        organization=org, channel=channel.channel, contact=anna, created_at=WHEN, updated_at=WHEN
+    )
+
+    def messages(tag: str) -> list[Message]:
+        # A message whose conversation is set as an object, text that is a lazy
+        # translation (not a plain str: the fields' own preparation), an enum value.
+        return [
+            Message(
+                organization=org,
+                conversation=conversation,
+                channel=channel.channel,
+                direction=Direction.OUTGOING,
+                auto=True,
+                text=gettext_lazy("Thank you") if i % 50 == 0 else f"Grazie {i}",
+                created_at=WHEN + dt.timedelta(seconds=i),
+                external_id=f"{tag}-{i}",
+            )
+            for i in range(230)  # more than one multi-row statement
+        ]
+
+    by_bulk, by_rowsql = messages("bulk"), messages("fast")
+    Message.objects.bulk_create(by_bulk)
+    rowsql.insert_many(by_rowsql)
+    assert all(m.pk and not m._state.adding for m in by_rowsql)
+    assert [m.text for m in Message.objects.filter(pk__in=[m.pk for m in by_rowsql]).order_by("pk")] == [
+        str(m.text) for m in by_rowsql
+    ]
+    assert _rows(Message, [m.pk for m in by_bulk]) == _rows(Message, [m.pk for m in by_rowsql])
+
+    # Rows pointing at rows saved after they were built (a delivery of a message kept
+    # for the same flush): the keys are taken from them, as bulk_create does.
+    def deliveries(sent: list[Message]) -> list[Delivery]:
+        return [
+            Delivery(organization=org, message=m, channel=channel.channel, status=DeliveryState.QUEUED, created_at=WHEN)
+            for m in sent[:20]
+        ]
+
+    Delivery.objects.bulk_create(deliveries(by_bulk))
+    fast_deliveries = deliveries(by_rowsql)
+    rowsql.insert_many(fast_deliveries)
+    assert [d.message_id for d in fast_deliveries] == [m.pk for m in by_rowsql[:20]]
+
+    def events() -> list[ConversationEvent]:
+        naive = dt.datetime(2026, 12, 4, 9, 30)  # a naive time: Django's own path
+        return [
+            ConversationEvent(
+                organization_id=org.pk,
+                conversation=conversation,
+                kind=EventKind.AUTO_SENT,
+                data={"message": "m1", "promise_at": WHEN.isoformat(), "n": 3.5},
+                created_at=WHEN,
+            ),
+            ConversationEvent(organization=org, conversation=conversation, kind="note_added", created_at=WHEN),
+            ConversationEvent(organization=org, conversation=conversation, kind="note_added", created_at=naive),
+        ]
+
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the naive time's warning, on both paths
+        slow, fast = ConversationEvent.objects.bulk_create(events()), events()
+        rowsql.insert_many(fast)
+    assert _rows(ConversationEvent, [e.pk for e in slow]) == _rows(ConversationEvent, [e.pk for e in fast])
+
+
+def test_new_builds_the_row_the_keyword_constructor_builds():
+    org = make_org("Pasticceria Nuova")
+    channel = make_api_channel(org)
+    anna = Contact.objects.create(organization=org, name="Anna", email="anna@example.it")
+    values = {
+        "organization_id": org.pk,
+        "channel": channel.channel,
+        "contact": anna,
+        "created_at": WHEN,
+        "updated_at": WHEN,
+    }
+    by_keywords, by_position = Conversation(**values), rowsql.new(Conversation, **values)
+
+    assert model_to_dict(by_position) | {"code": ""} == model_to_dict(by_keywords) | {"code": ""}
+    assert by_position.code and by_position.code != by_keywords.code  # a default called for each row
+    assert by_position.contact is anna and by_position.channel_id == channel.channel.pk  # the objects kept
+    assert by_position._state.adding
+    with pytest.raises(TypeError, match="no column"):
+        rowsql.new(Conversation, organization=org, colour="blu")

@@ -96,7 +96,8 @@ def do_resolve_contact(channel: Channel, sender: InboundSender) -> Contact:
         do_clear_unreachable(channel.organization_id, *wanted[0])
         own.identity_unreachable_at = None  # type: ignore[attr-defined]
     if contact is None:
-        contact = Contact(
+        contact = rowsql.new(
+            Contact,
             organization_id=channel.organization_id,
             name=sender.name,
             email=normalize_email(sender.email),
@@ -121,7 +122,9 @@ def do_resolve_contact(channel: Channel, sender: InboundSender) -> Contact:
             contact.save(update_fields=[*changed, "updated_at"])
     missing = [w for w in wanted if w not in found]
     for k, v in missing:
-        rowsql.insert(ContactIdentity(organization_id=channel.organization_id, contact=contact, kind=k, value=v))
+        rowsql.insert(
+            rowsql.new(ContactIdentity, organization_id=channel.organization_id, contact=contact, kind=k, value=v)
+        )
     known.update({w: found[w] for w in wanted if w in found})
     known.update({w: contact for w in missing})
     return contact

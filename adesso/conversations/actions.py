@@ -30,7 +30,7 @@ from adesso.conversations.models import (
     Status,
 )
 from adesso.conversations.signals import capacity_freed, message_written, resolved, snoozed
-from adesso.lib import batch
+from adesso.lib import batch, rowsql
 from adesso.lib.errors import ActionError
 from adesso.sla import engine as sla
 
@@ -123,8 +123,8 @@ def do_send_auto_message(
     now = timezone.now()
     # No savepoint of its own: inside a transaction it stands or falls with its caller's.
     with transaction.atomic(savepoint=False):
-        message = Message(
-            organization_id=conversation.organization_id, conversation=conversation,
+        message = rowsql.new(
+            Message, organization_id=conversation.organization_id, conversation=conversation,
             channel_id=conversation.channel_id, direction=Direction.OUTGOING, auto=True,
             text=text, created_at=now, delivery_status=DeliveryStatus.PENDING,
         )

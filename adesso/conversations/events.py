@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 
 from adesso.conversations.models import Conversation, ConversationEvent
-from adesso.lib import batch
+from adesso.lib import batch, rowsql
 from adesso.realtime.publish import publish
 
 if TYPE_CHECKING:
@@ -30,9 +30,9 @@ def record_events(
     In a batch of the inbound pipeline they are inserted with the batch's others
     (adesso.lib.batch): their primary keys are not set yet when this returns."""
     rows = [
-        ConversationEvent(
-            organization_id=conversation.organization_id, conversation=conversation, kind=kind,
-            actor=actor, data=data or {},
+        rowsql.new(
+            ConversationEvent, organization_id=conversation.organization_id, conversation=conversation,
+            kind=kind, actor=actor, data=data or {},
         )
         for kind, data in events
     ]

@@ -175,7 +175,8 @@ def _receive(channel: Channel, inbound: InboundMessage) -> Received:
     if conversation is None:
         # Born with the message's summary, its SLA clock and its agent (or its place in
         # the queue): no second write to the new row.
-        conversation = Conversation(
+        conversation = rowsql.new(
+            Conversation,
             organization_id=channel.organization_id,
             channel=channel,
             contact=contact,
@@ -230,7 +231,8 @@ def _receive(channel: Channel, inbound: InboundMessage) -> Received:
         rowsql.update(conversation, fields)
     # A repeated external id fails here, on the unique constraint, and rolls back
     # everything above (see do_receive_message).
-    message = Message(
+    message = rowsql.new(
+        Message,
         organization_id=channel.organization_id,
         conversation=conversation,
         channel=channel,

@@ -144,6 +144,8 @@ def flush_inserts() -> int:
     kept UPDATEs, one `executemany` per statement. Returns how many rows."""
     from django.db import connection
 
+    from adesso.lib import rowsql
+
     batch = _current.get()
     if batch is None:
         return 0
@@ -151,7 +153,11 @@ def flush_inserts() -> int:
     for row in batch.rows:
         by_model.setdefault(type(row), []).append(row)
     for model, rows in by_model.items():
-        model._default_manager.bulk_create(rows)
+        # Statements compiled once (adesso.lib.rowsql), unless the model has save signals.
+        if rowsql.usable(model):
+            rowsql.insert_many(rows)
+        else:
+            model._default_manager.bulk_create(rows)
     by_sql: dict[str, list[list[Any]]] = {}
     for sql, params in batch.updates:
         by_sql.setdefault(sql, []).append(params)

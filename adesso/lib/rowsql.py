@@ -1,11 +1,15 @@
-"""One row's INSERT or UPDATE, as `Model.save()` writes it, for the inbound hot path.
+"""Rows' INSERTs and UPDATEs, as `Model.save()` writes them, for the inbound hot path.
 
 `save()` compiles its statement again for every row (per-field SQL, placeholders,
-RETURNING): for the worker of the inbound pipeline that was a third of the CPU of a
-new customer's message (docs/performance.md, "Inbound pipeline"). These build each
-statement once per model (and set of fields) and then only prepare the values, with
-the fields' own `pre_save` and `get_db_prep_save`, so a row is written exactly as
-`save()` would write it.
+RETURNING), and `bulk_create` likewise for every batch: for the worker of the inbound
+pipeline that was a third of the CPU of a new customer's message (docs/performance.md,
+"Inbound pipeline"). These build each statement once per model (and set of fields, and
+number of rows) and then only prepare the values. A value is prepared as the field's own
+`pre_save` and `get_db_prep_save` would, with a shortcut for the common case: a plain
+`str`, `int`, `bool` or `None` in a text, integer, boolean or foreign-key column goes to
+the database as it is (in a text column any `str`, as the field itself does), an aware
+datetime in a datetime column and a dict or list in a JSON column through the
+database's own adapter (tests/test_rowsql.py compares every path with `save()`).
 
 They send no `pre_save`/`post_save` signal: use them only for models that have no
 receivers (tests/test_rowsql.py checks the ones used here) and no parent model.
@@ -13,60 +17,204 @@ receivers (tests/test_rowsql.py checks the ones used here) and no parent model.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection
-from django.db.models import Field, Model, signals
+from django.db.models import DateTimeField, Field, ForeignKey, JSONField, Model, signals
+
+# Columns whose value the database takes as it is when it is exactly of these types.
+_PLAIN_COLUMNS = {
+    "AutoField",
+    "BigAutoField",
+    "SmallAutoField",
+    "BigIntegerField",
+    "BooleanField",
+    "CharField",
+    "EmailField",
+    "IntegerField",
+    "PositiveBigIntegerField",
+    "PositiveIntegerField",
+    "PositiveSmallIntegerField",
+    "SlugField",
+    "SmallIntegerField",
+    "TextField",
+    "URLField",
+}
+_TEXT_COLUMNS = {"CharField", "EmailField", "SlugField", "TextField", "URLField"}
+_PLAIN_TYPES = frozenset({str, int, bool, type(None)})
+# Rows per multi-row INSERT: well under SQLite's 32,766 parameters for our widest table.
+_MAX_ROWS = 200
+
+Preparer = Callable[[Model], Any]
+
+
+def _preparer(field: Field[Any, Any], add: bool) -> Preparer:
+    """How one column's value is read off a row and made ready for the database."""
+    attname = field.attname
+
+    def slow(row: Model) -> Any:
+        return field.get_db_prep_save(field.pre_save(row, add), connection)
+
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return slow  # pre_save sets the time
+    if isinstance(field, DateTimeField):
+        adapt = connection.ops.adapt_datetimefield_value
+
+        def when(row: Model) -> Any:
+            value = getattr(row, attname)
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                return slow(row)  # naive: Django's own path (a warning, the default zone)
+            return adapt(value)
+
+        return when
+    if isinstance(field, JSONField):
+        adapt_json, encoder = connection.ops.adapt_json_value, field.encoder
+
+        def document(row: Model) -> Any:
+            value = getattr(row, attname)
+            return adapt_json(value, encoder) if type(value) in (dict, list) else slow(row)
+
+        return document
+    if field.get_internal_type() in _TEXT_COLUMNS:
+
+        def text(row: Model) -> Any:
+            value = getattr(row, attname)
+            # As the field's own preparation: any str (a TextChoices member too) as it is.
+            return value if value is None or isinstance(value, str) else slow(row)
+
+        return text
+    if isinstance(field, ForeignKey) or field.get_internal_type() in _PLAIN_COLUMNS:
+        if isinstance(field, ForeignKey) and field.target_field.get_internal_type() not in _PLAIN_COLUMNS:
+            return slow
+
+        def plain(row: Model) -> Any:
+            value = getattr(row, attname)
+            return value if type(value) in _PLAIN_TYPES else slow(row)
+
+        return plain
+    return slow
 
 
 @cache
-def _insert(model: type[Model], vendor: str) -> tuple[str, list[Field[Any, Any]]]:
+def _insert(model: type[Model], vendor: str, rows: int = 1) -> tuple[str, list[Preparer]]:
     meta = model._meta
     fields = [f for f in meta.concrete_fields if not getattr(f, "db_returning", False)]
     quote = connection.ops.quote_name
+    one = f"({', '.join(['%s'] * len(fields))})"
     sql = (
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(str(f.column)) for f in fields)})"  # noqa: S608
-        f" VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {quote(str(meta.pk.column))}"
+        f" VALUES {', '.join([one] * rows)} RETURNING {quote(str(meta.pk.column))}"
     )
-    return sql, fields
+    return sql, [_preparer(f, True) for f in fields]
 
 
 @cache
-def _update(model: type[Model], names: tuple[str, ...], vendor: str) -> tuple[str, list[Field[Any, Any]]]:
+def _update(model: type[Model], names: tuple[str, ...], vendor: str) -> tuple[str, list[Preparer]]:
     meta = model._meta
     fields = [meta.get_field(name) for name in names]
     quote = connection.ops.quote_name
     columns = ", ".join(f"{quote(str(f.column))} = %s" for f in fields)  # type: ignore[union-attr]
     sql = f"UPDATE {quote(meta.db_table)} SET {columns} WHERE {quote(str(meta.pk.column))} = %s"  # noqa: S608
-    return sql, fields  # type: ignore[return-value]
+    return sql, [_preparer(f, False) for f in fields]  # type: ignore[arg-type]
+
+
+@cache
+def _layout(model: type[Model]) -> list[tuple[str, str | None, Callable[[], Any]]]:
+    """Each column's attribute name, its relation's name (foreign keys), its default."""
+    return [
+        (f.attname, f.name if f.is_relation else None, f.get_default)  # type: ignore[misc]
+        for f in model._meta.concrete_fields
+    ]
+
+
+M = TypeVar("M", bound=Model)
+
+
+def new(model: type[M], **values: Any) -> M:
+    """`model(**values)`, built the way rows read from the database are (by position):
+    the keyword constructor was the hot path's most called function. Values are given
+    by column (`conversation_id=`) or by relation (`conversation=`: the object is kept,
+    as the keyword constructor keeps it); the other columns get their defaults."""
+    args: list[Any] = []
+    related: list[tuple[str, Model]] = []
+    for attname, name, default in _layout(model):
+        if attname in values:
+            args.append(values.pop(attname))
+        elif name is not None and name in values:
+            obj = values.pop(name)
+            args.append(None if obj is None else obj.pk)
+            if obj is not None:
+                related.append((name, obj))
+        else:
+            args.append(default())
+    if values:
+        raise TypeError(f"{model.__name__} has no column {', '.join(values)}")
+    row = model(*args)
+    for name, obj in related:
+        row._state.fields_cache[name] = obj
+    return row
+
+
+def usable(model: type[Model]) -> bool:
+    """Whether these may write the model's rows: no parent model, no save signal."""
+    return not (model._meta.parents or signals.pre_save.has_listeners(model) or signals.post_save.has_listeners(model))
 
 
 def _check(model: type[Model]) -> None:
-    if model._meta.parents or signals.pre_save.has_listeners(model) or signals.post_save.has_listeners(model):
+    if not usable(model):
         raise TypeError(f"{model.__name__} has parents or save signals: use save()")
+
+
+def _saved(row: Model, pk: Any) -> None:
+    row.pk = pk
+    row._state.adding = False
+    row._state.db = connection.alias
 
 
 def insert(row: Model) -> None:
     """`row.save(force_insert=True)`, its statement compiled once per model."""
     model = type(row)
     _check(model)
-    sql, fields = _insert(model, connection.vendor)
-    params = [f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields]
+    sql, prepare = _insert(model, connection.vendor)
+    params = [p(row) for p in prepare]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchone()
     assert found is not None
-    row.pk = found[0]
-    row._state.adding = False
-    row._state.db = connection.alias
+    _saved(row, found[0])
+
+
+def insert_many(rows: Sequence[Model]) -> None:
+    """`bulk_create(rows)` for rows of one model: multi-row INSERTs compiled once per
+    model and row count; each row's primary key is set (RETURNING gives them in the
+    rows' order on SQLite and PostgreSQL, as bulk_create relies on too). Foreign keys
+    to rows saved since they were set are taken from those rows, as bulk_create does."""
+    if not rows:
+        return
+    model = type(rows[0])
+    _check(model)
+    for row in rows:
+        row._prepare_related_fields_for_save(operation_name="bulk_create")
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), _MAX_ROWS):
+            chunk = rows[start : start + _MAX_ROWS]
+            sql, prepare = _insert(model, connection.vendor, len(chunk))
+            cursor.execute(sql, [p(row) for row in chunk for p in prepare])
+            found = cursor.fetchall()
+            assert len(found) == len(chunk)
+            for row, (pk,) in zip(chunk, found, strict=True):
+                _saved(row, pk)
 
 
 def update(row: Model, names: list[str]) -> None:
     """`row.save(update_fields=names)`, its statement compiled once per model and fields."""
     model = type(row)
     _check(model)
-    sql, fields = _update(model, tuple(dict.fromkeys(names)), connection.vendor)
-    params = [f.get_db_prep_save(f.pre_save(row, False), connection) for f in fields]
+    sql, prepare = _update(model, tuple(dict.fromkeys(names)), connection.vendor)
+    params = [p(row) for p in prepare]
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, row.pk])

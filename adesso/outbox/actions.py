@@ -28,7 +28,7 @@ from adesso.channels.models import Channel
 from adesso.channels.registry import get_kind
 from adesso.conversations.events import notify_after_commit, record_event
 from adesso.conversations.models import DeliveryStatus, Direction, EventKind, Message
-from adesso.lib import batch
+from adesso.lib import batch, rowsql
 from adesso.outbox.backoff import retry_delay
 from adesso.outbox.models import CLAIMABLE, Delivery, DeliveryState
 
@@ -51,7 +51,8 @@ def do_enqueue_delivery(message: Message) -> Delivery:
     if message.direction != Direction.OUTGOING or message.internal:
         raise ValueError("Only outgoing, non-internal messages are delivered")
     now = timezone.now()
-    delivery = Delivery(
+    delivery = rowsql.new(
+        Delivery,
         organization_id=message.organization_id,
         message=message,
         channel_id=message.channel_id,
