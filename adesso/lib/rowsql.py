@@ -198,7 +198,7 @@ def insert_many(rows: Sequence[Model]) -> None:
     model = type(rows[0])
     _check(model)
     for row in rows:
-        row._prepare_related_fields_for_save(operation_name="bulk_create")
+        row._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
     with connection.cursor() as cursor:
         for start in range(0, len(rows), _MAX_ROWS):
             chunk = rows[start : start + _MAX_ROWS]
