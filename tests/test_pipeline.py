@@ -21,7 +21,7 @@ from adesso.channels.actions import do_replay_event
 from adesso.channels.base import ChannelKind, EventIdentity, Ignored, InboundError, InboundMessage, InboundSender
 from adesso.channels.models import Channel, InboundEvent
 from adesso.channels.pipeline import DEFER, MAX_ATTEMPTS, RETRY_DELAYS, accept, claim, do_process_events, process
-from adesso.conversations.models import Message
+from adesso.conversations.models import Conversation, ConversationEvent, Message
 from adesso.lib.errors import ActionError
 from adesso.ops.timers import tick
 from tests.builders import make_org
@@ -50,7 +50,10 @@ class ScriptedKind(ChannelKind):
             raise RuntimeError("the provider's file server timed out")
         if data.get("typing"):
             return [Ignored("a typing notification")]
-        return [InboundMessage(external_id=data["id"], sender=InboundSender(data["sender"]), text=data["text"])]
+        if data.get("boom"):
+            return [InboundMessage(external_id=data["id"], sender=InboundSender(data["sender"]), text="\x00boom")]
+        message_id = data.get("message", data["id"])  # a provider may deliver one message in two events
+        return [InboundMessage(external_id=message_id, sender=InboundSender(data["sender"]), text=data["text"])]
 
 
 @pytest.fixture(autouse=True)
@@ -215,6 +218,53 @@ def test_an_event_accepted_in_autocommit_is_stored_with_its_wish_in_one_statemen
     assert created
     assert InboundEvent.objects.get().state == "processed"
     assert not ProcessingWanted.objects.exists()
+
+
+def test_a_batch_with_a_repeated_message_is_applied_again_one_event_at_a_time(channel):
+    receive(channel, "e1", sender="mario", text="Buongiorno")
+    receive(channel, "e2", sender="giulia", text="Salve")
+    # The same message delivered again in another event (a provider's retry with a new id).
+    receive(channel, "e3", sender="mario", pos=2, message="e1", text="Buongiorno")
+    receive(channel, "e4", sender="luca", text="Ciao")
+
+    assert do_process_events() == 4
+
+    assert sorted(texts()) == ["Buongiorno", "Ciao", "Salve"]
+    states = dict(InboundEvent.objects.values_list("external_id", "state"))
+    assert states == {"e1": "processed", "e2": "processed", "e3": "processed", "e4": "processed"}
+    assert "had been received before" in InboundEvent.objects.get(external_id="e3").note
+    assert Conversation.objects.count() == 3
+
+
+def test_an_event_that_fails_in_a_batch_fails_alone_and_nothing_is_written_twice(channel, monkeypatch, caplog):
+    from adesso.intake import actions as intake
+
+    real = intake._receive_rows
+
+    def failing(channel, inbound):
+        if inbound.text.endswith("boom"):
+            raise RuntimeError("the disk is full")
+        return real(channel, inbound)
+
+    monkeypatch.setattr(intake, "_receive_rows", failing)
+    for n, sender in enumerate(["mario", "giulia", "luca", "anna"]):
+        receive(channel, f"e{n}", sender=sender, text=f"testo {sender}")
+    receive(channel, "bad", sender="sara", boom=True)
+    receive(channel, "e9", sender="paolo", text="testo paolo")
+
+    with caplog.at_level("INFO", logger="adesso.channels.pipeline"):
+        assert do_process_events() == 6
+
+    # Applied without savepoints first; the failure rolled that back and the batch was
+    # applied again with one savepoint per event (not one event per transaction).
+    assert "an event failed; applying them one by one" in caplog.text
+    assert "processing them one at a time" not in caplog.text
+    assert sorted(texts()) == sorted(f"testo {s}" for s in ["mario", "giulia", "luca", "anna", "paolo"])
+    bad = InboundEvent.objects.get(external_id="bad")
+    assert bad.state == "failed" and "the disk is full" in bad.error
+    assert InboundEvent.objects.filter(state="processed").count() == 5
+    assert Conversation.objects.count() == 5  # the first, optimistic pass left nothing behind
+    assert ConversationEvent.objects.filter(kind="message_received").count() == 5
 
 
 def test_the_timer_tick_enqueues_processing_of_waiting_events(channel, django_capture_on_commit_callbacks):

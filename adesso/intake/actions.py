@@ -51,6 +51,10 @@ def do_receive_message(channel: Channel, inbound: InboundMessage) -> Received:
     Idempotent on (channel, external id): a repeated delivery returns what
     the first one stored. Safe under concurrent deliveries of the same id.
     """
+    if not batch.careful():
+        # A batch applied optimistically: a repeat fails the batch, which is applied
+        # again with a savepoint per message (adesso/channels/pipeline.py).
+        return _receive_rows(channel, inbound)
     try:
         return _receive(channel, inbound)
     except IntegrityError:
@@ -140,8 +144,12 @@ def _active_conversation(contact: Contact, channel: Channel) -> Conversation | N
     return conversation
 
 
-@transaction.atomic
 def _receive(channel: Channel, inbound: InboundMessage) -> Received:
+    with transaction.atomic():
+        return _receive_rows(channel, inbound)
+
+
+def _receive_rows(channel: Channel, inbound: InboundMessage) -> Received:
     now = timezone.now()
     if inbound.received_at is not None and inbound.received_at < now:
         now = inbound.received_at  # accepted earlier, processed now: the wait began then

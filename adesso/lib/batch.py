@@ -36,7 +36,8 @@ T = TypeVar("T")
 
 
 class _Batch:
-    def __init__(self) -> None:
+    def __init__(self, careful: bool) -> None:
+        self.careful = careful
         self.memo: dict[Any, Any] = {}
         self.collected: dict[str, tuple[Callable[[list[Any]], None], list[Any]]] = {}
         self.rows: list[Model] = []
@@ -51,12 +52,15 @@ _current: ContextVar[_Batch | None] = ContextVar("adesso_batch", default=None)
 
 
 @contextlib.contextmanager
-def scope() -> Iterator[None]:
+def scope(careful: bool = True) -> Iterator[None]:
     """A batch, inside the transaction that applies it (its collections are flushed
-    after that transaction commits, and dropped if it rolls back)."""
+    after that transaction commits, and dropped if it rolls back).
+
+    `careful=False`: the batch is applied without a savepoint per message, and the
+    caller redoes it carefully (one savepoint each) if anything fails: see `careful()`."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("a batch scope belongs inside the batch's transaction")
-    batch = _Batch()
+    batch = _Batch(careful)
     # Registered at the batch's own level, not inside a message's savepoint: a message
     # rolled back alone cannot take the flush with it.
     transaction.on_commit(batch.flush, robust=True)
@@ -69,6 +73,15 @@ def scope() -> Iterator[None]:
 
 def active() -> bool:
     return _current.get() is not None
+
+
+def careful() -> bool:
+    """False inside a batch applied optimistically: an error anywhere rolls the whole
+    batch back and it is applied again with a savepoint per message, so a step may skip
+    the savepoint it would take to recover from its own error (a repeated message).
+    True everywhere else."""
+    batch = _current.get()
+    return batch is None or batch.careful
 
 
 def memo(key: Any, compute: Callable[[], T]) -> T:
