@@ -44,8 +44,9 @@ def create_channel(request: AgentRequest, payload: ChannelIn) -> Status:
     """Connect a channel (admins only). The token is shown once: store it.
 
     A kind with a provider connects first (telegram: `getMe` checks `config.bot_token`,
-    then `setWebhook` registers `inbound_url` with a generated secret, or polling is
-    chosen when SITE_URL is not https); a refusal is a 400 that stores nothing."""
+    then `setWebhook` registers `inbound_url` with a generated secret; when Telegram
+    refuses that URL, e.g. plain http, the bot polls); a refusal is a 400 that stores
+    nothing."""
     if not request.auth.is_admin:
         raise PermissionDenied("Only admins manage channels")
     channel, token = do_create_channel(request.auth.organization, payload.kind, payload.name, payload.config)

@@ -82,6 +82,10 @@ class IdentityOut(Schema):
     label: str = Field(..., description="the kind as a person reads it: Email address, Phone number, Handle")
     display: str = Field(..., description="the address as a person reads it: the handle without its channel")
     channel: str | None = Field(None, description="the channel's code, for a handle that only means something there")
+    unreachable_at: dt.datetime | None = Field(
+        None, description="set when the channel said the customer cannot be reached there (e.g. blocked the bot)"
+    )
+    unreachable_reason: str = Field("", description="what the channel said; cleared when the customer writes again")
 
 
 class ContactSummary(Schema):

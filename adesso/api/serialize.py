@@ -49,7 +49,7 @@ def _identity(i: ContactIdentity) -> dict[str, Any]:
     view = identity_view(i, {})
     return {
         "kind": i.kind, "value": i.value, "label": view.label, "display": view.value,
-        "channel": view.channel or None,
+        "channel": view.channel or None, "unreachable_at": i.unreachable_at, "unreachable_reason": i.unreachable_reason,
     }
 
 

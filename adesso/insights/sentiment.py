@@ -186,6 +186,9 @@ class Sentiment:
     confidence: float  # P(label)
 
 
+NOTHING = Sentiment("neutral", 0.0, 1.0)
+
+
 def from_probabilities(p: np.ndarray) -> list[Sentiment]:
     out = []
     for row in p:
@@ -195,7 +198,17 @@ def from_probabilities(p: np.ndarray) -> list[Sentiment]:
 
 
 def classify(texts: Sequence[str], organization: Organization | None = None) -> list[Sentiment]:
-    """Each text's sentiment, in order."""
+    """Each text's sentiment, in order. A text with nothing to read (empty, only spaces,
+    links or @handles) is neutral: the encoder would make a guess of nothing."""
     if not texts:
         return []
-    return from_probabilities(classifier_for(organization).probabilities(embed(list(texts))))
+    readable = [i for i, text in enumerate(texts) if normalise(text)]
+    found = (
+        from_probabilities(classifier_for(organization).probabilities(embed([texts[i] for i in readable])))
+        if readable
+        else []
+    )
+    out = [NOTHING] * len(texts)
+    for i, sentiment in zip(readable, found, strict=True):
+        out[i] = sentiment
+    return out

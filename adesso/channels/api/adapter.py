@@ -305,7 +305,31 @@ def webhook_payload(channel: Channel, message: Message) -> dict[str, Any]:
     files = _attachments(message)
     if files:  # only then: the shape without files stays as it always was
         payload["attachments"] = files
+    if message.auto:  # likewise: an acknowledgement, a survey's question, its follow-up
+        payload["auto"] = True
+        survey = _survey_scale(message)
+        if survey is not None:
+            payload["survey"] = survey
     return payload
+
+
+def _survey_scale(message: Message) -> dict[str, Any] | None:
+    """A survey's question (adesso.surveys; its `auto_sent` event carries the scale):
+    the kind and the scores, so the client system can show one button per score. The
+    answer is the score as the customer's next message ("4"), as on every text channel."""
+    from adesso.conversations.models import ConversationEvent
+
+    data = (
+        ConversationEvent.objects.filter(
+            conversation_id=message.conversation_id, kind="auto_sent", data__message=message.code
+        )
+        .values_list("data", flat=True)
+        .first()
+    ) or {}
+    scale = data.get("scale")
+    if data.get("purpose") != "survey" or not isinstance(scale, list) or len(scale) != 2:
+        return None
+    return {"kind": str(data.get("kind") or ""), "low": int(scale[0]), "high": int(scale[1])}
 
 
 def _attachments(message: Message) -> list[dict[str, Any]]:

@@ -76,7 +76,8 @@ class TelegramConfig(BaseModel):
     # Given to setWebhook; Telegram sends it back on every update.
     webhook_secret: str = secret_field(default_factory=new_webhook_secret, pattern=r"^[A-Za-z0-9_-]{16,256}$")
     # webhook: Telegram posts to the inbound URL (needs a public https SITE_URL);
-    # polling: `adesso pollchannels` asks with getUpdates. Unset: chosen on connecting.
+    # polling: `adesso pollchannels` asks with getUpdates. Unset: webhook when
+    # Telegram accepts the inbound URL on connecting, else polling.
     mode: Literal["webhook", "polling"] | None = None
     # Filled in from getMe on connecting.
     bot_id: int | None = None
@@ -112,20 +113,28 @@ class TelegramChannel(ChannelKind):
             raise ConnectError(f"Could not reach Telegram to check the token: {exc}", "unreachable") from None
         config.bot_id = int(me.get("id", 0)) or None
         config.bot_username = str(me.get("username") or "")
-        if config.mode is None:
-            config.mode = "webhook" if settings.SITE_URL.startswith("https://") else "polling"
+        chosen = config.mode
         try:
-            if config.mode == "webhook":
-                botapi.call(
-                    config.bot_token,
-                    "setWebhook",
-                    {
-                        "url": self.inbound_url(channel),
-                        "secret_token": config.webhook_secret,
-                        "allowed_updates": ALLOWED_UPDATES,
-                    },
-                )
-            else:
+            if chosen != "polling":
+                try:
+                    botapi.call(
+                        config.bot_token,
+                        "setWebhook",
+                        {
+                            "url": self.inbound_url(channel),
+                            "secret_token": config.webhook_secret,
+                            "allowed_updates": ALLOWED_UPDATES,
+                        },
+                    )
+                    config.mode = "webhook"
+                except botapi.BotApiError as exc:
+                    # Unset mode: Telegram itself says whether it can reach the inbound
+                    # URL (it refuses plain http, reserved addresses, unknown hosts with
+                    # 400 "bad webhook"); then the bot polls.
+                    if chosen is not None or exc.status != 400:
+                        raise
+                    config.mode = "polling"
+            if config.mode == "polling":
                 # getUpdates answers 409 while a webhook is set.
                 botapi.call(config.bot_token, "deleteWebhook", {"drop_pending_updates": False})
         except botapi.BotApiError as exc:
