@@ -287,6 +287,16 @@
     return target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName);
   }
 
+  // Where a key really lands. Closing a dialog that was opened with nothing focused
+  // (Esc on the shortcuts) leaves the focus on its Close button, now hidden, until the
+  // browser's next rendering step moves it away; a key pressed before that (a quick
+  // Esc then Enter, or any busy page) would press that hidden button instead of
+  // opening the selected conversation. Such a key is the page's.
+  function keyTarget(e) {
+    var dialog = e.target.closest && e.target.closest("dialog");
+    return dialog && !dialog.open ? document.body : e.target;
+  }
+
   function help() {
     var dialog = byId("keys-help");
     if (!dialog) return;
@@ -294,7 +304,8 @@
   }
 
   document.addEventListener("keydown", function (e) {
-    var area = e.target.id === "reply-text";
+    var target = keyTarget(e);
+    var area = target.id === "reply-text";
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && area) {
       e.preventDefault();
       var form = e.target.form;
@@ -302,12 +313,12 @@
       if (button) form.requestSubmit(button);
       return;
     }
-    if (e.key === "Escape" && typingIn(e.target)) { e.target.blur(); return; }
-    if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || typingIn(e.target)) return;
+    if (e.key === "Escape" && typingIn(target)) { target.blur(); return; }
+    if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || typingIn(target)) return;
     var dialogOpen = document.querySelector("dialog[open]");
     if (e.key === "?") { if (!dialogOpen || dialogOpen.id === "keys-help") { e.preventDefault(); help(); } return; }
     if (dialogOpen) return;
-    var onLink = /^(A|BUTTON)$/.test(e.target.tagName);
+    var onLink = /^(A|BUTTON)$/.test(target.tagName);
     var handled = true;
     if (byId("inbox-list") && (e.key === "j" || e.key === "k")) move(e.key === "j" ? 1 : -1);
     else if (byId("inbox-list") && (e.key === "o" || (e.key === "Enter" && !onLink))) handled = openSelected();
