@@ -17,6 +17,7 @@ receivers (tests/test_rowsql.py checks the ones used here) and no parent model.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any, TypeVar
@@ -61,6 +62,8 @@ def _preparer(field: Field[Any, Any], add: bool) -> Preparer:
         return slow  # pre_save sets the time
     if isinstance(field, DateTimeField):
         adapt = connection.ops.adapt_datetimefield_value
+        # SQLite stores UTC as text: what its adapter makes of an aware UTC time.
+        utc_text = connection.vendor == "sqlite" and connection.timezone_name == "UTC"
 
         def when(row: Model) -> Any:
             value = getattr(row, attname)
@@ -68,6 +71,8 @@ def _preparer(field: Field[Any, Any], add: bool) -> Preparer:
                 return None
             if value.tzinfo is None:
                 return slow(row)  # naive: Django's own path (a warning, the default zone)
+            if utc_text and value.tzinfo is dt.UTC:
+                return str(value.replace(tzinfo=None))
             return adapt(value)
 
         return when
@@ -123,12 +128,19 @@ def _update(model: type[Model], names: tuple[str, ...], vendor: str) -> tuple[st
 
 
 @cache
-def _layout(model: type[Model]) -> list[tuple[str, str | None, Callable[[], Any]]]:
-    """Each column's attribute name, its relation's name (foreign keys), its default."""
-    return [
-        (f.attname, f.name if f.is_relation else None, f.get_default)  # type: ignore[misc]
-        for f in model._meta.concrete_fields
-    ]
+def _layout(model: type[Model]) -> list[tuple[str, str | None, Any, bool]]:
+    """Each column's attribute name, its relation's name (foreign keys), and its default:
+    a value, or a callable to call for each row (the last item says which)."""
+    layout = []
+    for f in model._meta.concrete_fields:
+        name = f.name if f.is_relation else None
+        if f.has_default():
+            layout.append((f.attname, name, f.default, callable(f.default)))
+        elif f.has_db_default():
+            layout.append((f.attname, name, f.get_default, True))
+        else:
+            layout.append((f.attname, name, f.get_default(), False))  # None or "", as Django's
+    return layout
 
 
 M = TypeVar("M", bound=Model)
@@ -141,7 +153,7 @@ def new(model: type[M], **values: Any) -> M:
     as the keyword constructor keeps it); the other columns get their defaults."""
     args: list[Any] = []
     related: list[tuple[str, Model]] = []
-    for attname, name, default in _layout(model):
+    for attname, name, default, call in _layout(model):
         if attname in values:
             args.append(values.pop(attname))
         elif name is not None and name in values:
@@ -150,7 +162,7 @@ def new(model: type[M], **values: Any) -> M:
             if obj is not None:
                 related.append((name, obj))
         else:
-            args.append(default())
+            args.append(default() if call else default)
     if values:
         raise TypeError(f"{model.__name__} has no column {', '.join(values)}")
     row = model(*args)
