@@ -11,6 +11,7 @@ setWebhook; and the API did not show that a contact blocked the bot.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -148,3 +149,24 @@ def test_a_customer_who_blocked_the_bot_is_shown_unreachable_in_the_api(
     [identity] = [i for i in contact["identities"] if i["kind"] == "telegram"]
     assert identity["unreachable_at"] is not None
     assert "blocked the bot" in identity["unreachable_reason"]
+
+
+def test_a_polling_reader_does_not_spin_on_a_bot_api_that_answers_at_once(transactional_db, telegram_bot):
+    """The audit's `make run` against a stand-in answering getUpdates at once (no long
+    poll) saw the channels process ask 282 times a second; it now waits between empty
+    answers that came back at once."""
+    from adesso.channels.management.commands.pollchannels import Poller
+
+    org = make_org()
+    admin = AgentApi(make_agent(org, "Francesca", role=Role.ADMIN))
+    code = connect(admin).json()["code"]
+    assert Channel.objects.get(code=code).config["mode"] == "polling"
+    poller = Poller(Channel.objects.get(code=code).pk, timeout=25.0)
+
+    poller.start()
+    time.sleep(2.5)
+    poller.stop.set()
+    poller.join(5)
+
+    asked = [c for c in telegram_bot.calls if c.method == "getUpdates"]
+    assert 1 <= len(asked) <= 4, len(asked)

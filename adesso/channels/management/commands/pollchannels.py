@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
@@ -24,6 +25,9 @@ from adesso.ops.supervisor import run_until_signalled
 
 log = logging.getLogger(__name__)
 SEQUENCE_KEPT = dt.timedelta(days=6)
+# An answer with nothing new that came back sooner than this did not long-poll (a proxy,
+# a stand-in API, an early answer): the reader waits QUIET before asking again.
+QUIET = 1.0
 
 
 def polling_channels() -> dict[int, str]:
@@ -65,8 +69,11 @@ class Poller(threading.Thread):
             try:
                 close_old_connections()
                 channel = Channel.objects.get(pk=self.channel_id)
-                poll_once(channel, self.timeout)
+                started = time.monotonic()
+                stored, _repeats = poll_once(channel, self.timeout)
                 failures = 0
+                if not stored and time.monotonic() - started < min(QUIET, self.timeout):
+                    self.stop.wait(QUIET)
             except Exception:
                 failures += 1
                 log.exception("Polling channel %s failed (%s in a row)", self.channel_id, failures)
