@@ -190,6 +190,25 @@ def test_a_customers_text_becomes_a_message_and_is_acknowledged_on_telegram(bot,
     assert conversation.messages.get(auto=True).delivery_status == "sent"
 
 
+def test_a_new_user_starting_the_bot_is_answered_in_the_language_of_their_app(bot, run):
+    org = make_org(ack=True)
+    channel = connect(org)
+    lucia = {"id": 222333444, "is_bot": False, "first_name": "Lucia", "language_code": "it"}
+    john = {"id": 333444555, "is_bot": False, "first_name": "John", "language_code": "en-GB"}
+
+    run(post, channel, update("/start ordine42", chat=lucia))
+    run(post, channel, update("/start", chat=john))
+
+    by_name = {c.contact.name: c for c in Conversation.objects.select_related("contact")}
+    assert (by_name["Lucia"].contact.language, by_name["Lucia"].language) == ("it", "it")
+    assert (by_name["John"].contact.language, by_name["John"].language) == ("en", "en")
+    acks = {m.body["chat_id"]: m.body["text"] for m in bot.sent("sendMessage")}
+    assert acks["222333444"] == texts(by_name["Lucia"], Direction.OUTGOING)[0]
+    assert "Ciao Lucia" in acks["222333444"] or "Lucia" in acks["222333444"]
+    assert any(word in acks["222333444"].lower() for word in ("grazie", "risponder", "minuti"))
+    assert any(word in acks["333444555"].lower() for word in ("thank", "answer", "minutes"))
+
+
 def test_an_agents_reply_becomes_sendmessage_to_the_customers_chat(bot, run):
     org = make_org()
     channel = connect(org)

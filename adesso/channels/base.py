@@ -95,6 +95,9 @@ class InboundSender:
     name: str = ""
     email: str = ""
     phone: str = ""
+    # The language the provider says the person uses ("it" or "en"; "" when it does not
+    # say, or says another): a new contact's language (Telegram's `language_code`).
+    language: str = ""
 
 
 @dataclass

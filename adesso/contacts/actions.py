@@ -102,6 +102,7 @@ def do_resolve_contact(channel: Channel, sender: InboundSender) -> Contact:
             name=sender.name,
             email=normalize_email(sender.email),
             phone=normalize_phone(sender.phone),
+            language=sender.language,
         )
         rowsql.insert(contact)
         contact.is_new = True  # type: ignore[attr-defined]

@@ -9,6 +9,7 @@ import simplemma
 
 LANGUAGES = ("it", "en")
 
+_COMMAND = re.compile(r"^/[A-Za-z0-9_]+(@[A-Za-z0-9_]+)?")
 # Short messages often score the same in both: these words settle it.
 _MARKERS = {
     "it": re.compile(r"\b(ciao|grazie|buongiorno|buonasera|salve|perch[eé]|non|sono|il|la|che|mio|mia|ho|è)\b", re.I),
@@ -27,7 +28,8 @@ def detect_language(text: str, fallback: str = "") -> str:
 # then the acknowledgement's): the second answer is remembered.
 @functools.lru_cache(maxsize=256)
 def _detect(text: str, fallback: str) -> str:
-    text = text.strip()
+    # A bot command ("/start", "/start@PasticceriaBot ordine42") is no one's language.
+    text = _COMMAND.sub("", text).strip()
     if not text:
         return fallback
     scores = dict(simplemma.langdetect(text[:2000], lang=LANGUAGES))

@@ -42,6 +42,7 @@ from adesso.channels.base import (
     secret_field,
 )
 from adesso.channels.telegram import botapi
+from adesso.lib.language import LANGUAGES
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -399,7 +400,13 @@ def _sender(message: dict[str, Any]) -> InboundSender:
     name = " ".join(str(user.get(k) or "").strip() for k in ("first_name", "last_name")).strip()
     if user.get("username"):
         name = f"{name} (@{user['username']})" if name else f"@{user['username']}"
-    return InboundSender(external_id=str(chat.get("id", user.get("id", ""))), name=name[:200])
+    # The user's app language ("it", "en-GB"): what a first "/start" cannot tell.
+    language = str(user.get("language_code") or "").split("-")[0].lower()
+    return InboundSender(
+        external_id=str(chat.get("id", user.get("id", ""))),
+        name=name[:200],
+        language=language if language in LANGUAGES else "",
+    )
 
 
 def _when(value: Any) -> dt.datetime | None:
