@@ -132,7 +132,43 @@ def test_the_shipped_classifier_is_rebuilt_from_the_shipped_examples(tmp_path, m
 
 def test_links_and_handles_do_not_sway_the_label():
     assert sentiment.normalise("@AcmeHelp  thanks!! https://t.co/x &amp; more") == "thanks!! & more"
-    assert len(sentiment.normalise("a" * 10_000)) == sentiment.MAX_CHARS
+    assert len(sentiment.normalise("a" * 10_000)) <= sentiment.MAX_CHARS
+
+
+def test_a_long_review_is_read_head_and_tail_and_sentence_by_sentence():
+    # Past what the encoder reads, the head and the tail are kept: the verdict often
+    # comes last.
+    long = "Arrivato in tempo. " + "Il manuale descrive ogni funzione. " * 100 + "Alla fine l'ho restituito, pessimo."
+    seen = sentiment.normalise(long)
+    assert len(seen) <= sentiment.MAX_CHARS
+    assert seen.startswith("Arrivato in tempo.") and seen.endswith("l'ho restituito, pessimo.")
+    assert sentiment.sentences("Ottimo prodotto.Consegna veloce! Unica pecca il cavo. Ok") == [
+        "Ottimo prodotto.",
+        "Consegna veloce!",
+        "Unica pecca il cavo. Ok",
+    ]
+    # Written for this test: Carla's blender, a long review of several sentences,
+    # mostly praise with one flaw named; and Piero's, mostly complaint.
+    carla = (
+        "Ho comprato questo frullatore per i frullati del mattino. Trita la frutta congelata in pochi secondi "
+        "e si lava in un attimo sotto il rubinetto. Il bicchiere è solido e il coperchio non perde. "
+        "È un po' rumoroso, ma lo rifarei subito."
+    )
+    piero = (
+        "Il frullatore è arrivato puntuale e la scatola era integra. Dopo tre giorni il motore puzzava di "
+        "bruciato e la lama si è bloccata. L'assistenza non ha mai risposto alle mie mail, né al telefono. "
+        "Soldi buttati."
+    )
+    calls: list[list[str]] = []
+
+    def encode(texts):
+        calls.append(list(texts))
+        return sentiment.embed(texts)
+
+    p = sentiment.probabilities(sentiment.shipped_classifier(), [carla, piero, "Ottimo."], encode=encode)
+    assert p[0, 0] > p[0, 1] and p[1, 1] > p[1, 0]
+    # The whole texts, then the sentences of the two long ones only.
+    assert len(calls) == 2 and len(calls[1]) == len(sentiment.sentences(carla)) + len(sentiment.sentences(piero))
 
 
 def test_supervisors_and_admins_may_call_it_too():

@@ -16,7 +16,7 @@ from django.db.models import Max, Min, QuerySet
 
 from adesso.conversations.models import Direction, Message
 from adesso.insights.models import MessageSentiment
-from adesso.insights.sentiment import classifier_for, embed, from_probabilities
+from adesso.insights.sentiment import classifier_for, embed, from_probabilities, probabilities
 from adesso.insights.topics import nearest_topics, pack
 
 BATCH = 64
@@ -78,7 +78,7 @@ def analyse_batch(after: int | None = None) -> tuple[int, int]:
     for org_id, group in by_org.items():
         classifier = classifier_for(group[0].organization)
         group_vectors = vectors[[index[m.id] for m in group]]
-        results = from_probabilities(classifier.probabilities(group_vectors))
+        results = from_probabilities(probabilities(classifier, [m.text for m in group], group_vectors))
         nearest = nearest_topics(org_id, group_vectors, [r.label for r in results])
         rows += [
             MessageSentiment(

@@ -9,7 +9,9 @@ can train its own on its own labelled texts (`adesso trainsentiment --organizati
 used only when it scores better than the shipped one on a held-out part.
 
 `score` is the polarity, P(positive) - P(negative), in [-1, 1]: averages and trends
-use it; `label` is the likeliest class.
+use it; `label` is the likeliest class. A long text of several sentences (a review) is
+read whole and sentence by sentence, and the two readings are averaged
+(`probabilities`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import html
 import io
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,20 +35,48 @@ LABELS = ("positive", "negative", "neutral")
 HERE = Path(__file__).parent
 TRAINING = HERE / "training"
 SHIPPED = HERE / "sentiment.npz"
-MAX_CHARS = 2000  # what the encoder reads of one text (it stops at 512 tokens anyway)
+MAX_CHARS = 2000  # what the encoder reads of one text (about its 512 tokens)
 BATCH = 64
+LONG = 200  # characters: a text longer than this, of several sentences, is also read sentence by sentence
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _HANDLE = re.compile(r"(?<![\w@])@\w{1,30}")
 _SPACE = re.compile(r"\s+")
+# A sentence ends at . ! ? … followed by a space or straight by a capital or a quote
+# ("arrivato presto.Funziona bene"), at a line break, or at "; ".
+_SENTENCE_END = re.compile(r"(?<=[.!?…])(?:\s+|(?=[A-ZÀ-ÖØ-Ý\"“«(]))|\n+|(?<=[a-zà-ÿ0-9]);\s+")
 
 
 def normalise(text: str) -> str:
     """What the encoder sees: links and @handles out (they carry no sentiment and
-    differ between sources), HTML entities decoded, spaces collapsed, length capped."""
-    text = html.unescape(text[: MAX_CHARS * 2])
-    text = _HANDLE.sub(" ", _URL.sub(" ", text))
-    return _SPACE.sub(" ", text).strip()[:MAX_CHARS]
+    differ between sources), HTML entities decoded, spaces collapsed. A text longer
+    than the encoder reads keeps its head and its tail (a review's verdict is often
+    in its last lines), cut at spaces, with "…" between them."""
+    if len(text) > MAX_CHARS * 4:
+        text = text[: MAX_CHARS * 2] + " " + text[-MAX_CHARS * 2 :]
+    text = html.unescape(text)
+    text = _SPACE.sub(" ", _HANDLE.sub(" ", _URL.sub(" ", text))).strip()
+    if len(text) <= MAX_CHARS:
+        return text
+    half = (MAX_CHARS - 3) // 2
+    head = text[:half].rsplit(" ", 1)[0]
+    tail = text[-half:].split(" ", 1)[-1]
+    return f"{head} … {tail}"
+
+
+def sentences(text: str, shortest: int = 12) -> list[str]:
+    """The sentences of `text`; a piece shorter than `shortest` characters ("Ok.",
+    "Dr.") joins its neighbour."""
+    out: list[str] = []
+    for piece in _SENTENCE_END.split(text):
+        piece = piece.strip()
+        if not piece:
+            continue
+        if out and (len(piece) < shortest or len(out[-1]) < shortest):
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            out.append(piece)
+    return out
 
 
 class _Encoder:
@@ -197,6 +227,34 @@ def from_probabilities(p: np.ndarray) -> list[Sentiment]:
     return out
 
 
+def probabilities(
+    classifier: Classifier,
+    texts: Sequence[str],
+    vectors: np.ndarray | None = None,
+    encode: Callable[[list[str]], np.ndarray] | None = None,
+) -> np.ndarray:
+    """Each text's class probabilities. A long text of several sentences is read whole
+    and sentence by sentence, and the whole reading is averaged with the mean of its
+    sentences': one vector of a long review blurs it, while the classifier knows
+    sentences, and a review's verdict is the sum of them. `vectors` are the texts'
+    own, if already encoded; `encode` encodes (default `embed`)."""
+    encode = encode or embed
+    p = classifier.probabilities(encode(list(texts)) if vectors is None else vectors)
+    owners: list[int] = []
+    parts: list[str] = []
+    for i, text in enumerate(texts):
+        clean = normalise(text)
+        if len(clean) > LONG and len(found := sentences(clean)) > 1:
+            owners += [i] * len(found)
+            parts += found
+    if parts:
+        each = classifier.probabilities(encode(parts))
+        at = np.asarray(owners)
+        for i in sorted(set(owners)):
+            p[i] = (p[i] + each[at == i].mean(axis=0)) / 2
+    return p
+
+
 def classify(texts: Sequence[str], organization: Organization | None = None) -> list[Sentiment]:
     """Each text's sentiment, in order. A text with nothing to read (empty, only spaces,
     links or @handles) is neutral: the encoder would make a guess of nothing."""
@@ -204,7 +262,7 @@ def classify(texts: Sequence[str], organization: Organization | None = None) -> 
         return []
     readable = [i for i, text in enumerate(texts) if normalise(text)]
     found = (
-        from_probabilities(classifier_for(organization).probabilities(embed([texts[i] for i in readable])))
+        from_probabilities(probabilities(classifier_for(organization), [texts[i] for i in readable]))
         if readable
         else []
     )

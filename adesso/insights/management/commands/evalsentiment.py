@@ -10,18 +10,30 @@ from __future__ import annotations
 import csv
 import hashlib
 from collections import Counter
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from django.core.management.base import BaseCommand, CommandError
 
-from adesso.insights.sentiment import LABELS, embed, shipped_classifier
+from adesso.insights.sentiment import LABELS, embed, normalise, probabilities, shipped_classifier
 from adesso.lib.progress import progress_bar
 
 DATA = Path(__file__).resolve().parents[5] / "shared" / "data"
-REVIEWS = Path(__file__).resolve().parents[4] / "tests" / "fixtures" / "sentiment_reviews"
+FIXTURES = Path(__file__).resolve().parents[4] / "tests" / "fixtures"
+REVIEWS = FIXTURES / "sentiment_reviews"
+EXTERNAL = FIXTURES / "sentiment_external"
 SETS = ("absita2018_it", "airline_sentiment_en", "reviews_it", "reviews_en")
+# Real customer reviews of other sources (tests/fixtures/sentiment_external/README.md):
+# name -> (file, how its first column labels: stars 1-5 or 0/1).
+EXTERNAL_SETS = {
+    "amazon_it": ("amazon_it.tsv", "stars"),
+    "yelp_en": ("yelp_en.tsv", "binary"),
+    "amazon_en": ("amazon_en.tsv", "binary"),
+    "amazon_uk_en": ("amazon_uk_en.tsv", "stars"),
+}
+ALL_SETS = SETS + tuple(EXTERNAL_SETS)
 
 
 def absita(path: Path) -> list[tuple[str, str]]:
@@ -52,11 +64,28 @@ def read_reviews(path: Path) -> list[tuple[str, str]]:
     return out
 
 
+def read_external(path: Path, scale: str) -> list[tuple[str, str]]:
+    """`label<TAB>[what<TAB>]text`; the label is 0/1 or stars (1-2 negative, 4-5
+    positive; 3 left out)."""
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        fields = line.split("\t")
+        mark, text = fields[0].strip(), fields[-1].strip()
+        if scale == "binary":
+            out.append((text, "positive" if mark == "1" else "negative"))
+        elif mark in ("1", "2", "4", "5"):
+            out.append((text, "positive" if mark in ("4", "5") else "negative"))
+    return out
+
+
 def vectors(texts: list[str], cache: Path | None, advance: Any) -> np.ndarray:
-    """The texts' vectors, read from `cache` when this very list was encoded before."""
+    """The texts' vectors, read from `cache` when this very list (as the encoder sees
+    it) was encoded before."""
     if cache is None:
         return embed(texts, advance)
-    key = hashlib.sha256("\x00".join(texts).encode()).hexdigest()[:24]
+    key = hashlib.sha256("\x00".join(normalise(t) for t in texts).encode()).hexdigest()[:24]
     path = cache / f"vectors-{key}.npy"
     if path.exists():
         advance(len(texts))
@@ -84,7 +113,11 @@ class Command(BaseCommand):
         parser.add_argument("--data", type=Path, default=DATA, help="the folder of ../shared/data")
         parser.add_argument("--reviews", type=Path, default=REVIEWS, help="the folder of the hand-written reviews")
         parser.add_argument("--limit", type=int, default=0, help="at most this many texts per set (0: all)")
-        parser.add_argument("--sets", default=",".join(SETS), help=f"which sets, comma-separated ({', '.join(SETS)})")
+        parser.add_argument(
+            "--sets",
+            default=",".join(ALL_SETS),
+            help=f"which sets, comma-separated ({', '.join(ALL_SETS)}; 'external' for the last {len(EXTERNAL_SETS)})",
+        )
         parser.add_argument("--cache", type=Path, help="keep the vectors in this folder between runs")
         parser.add_argument("--topics", action="store_true", help="also: topics of the airline complaints, purity")
 
@@ -105,9 +138,14 @@ class Command(BaseCommand):
             "reviews_it": (reviews / "reviews_it.tsv", read_reviews),
             "reviews_en": (reviews / "reviews_en.tsv", read_reviews),
         }
+        for name, (file, scale) in EXTERNAL_SETS.items():
+            known[name] = (EXTERNAL / file, partial(read_external, scale=scale))
         chosen = [name.strip() for name in sets.split(",") if name.strip()]
+        if "external" in chosen:
+            at = chosen.index("external")
+            chosen[at : at + 1] = list(EXTERNAL_SETS)
         if unknown := [name for name in chosen if name not in known]:
-            raise CommandError(f"Unknown sets {unknown}: choose among {', '.join(SETS)}")
+            raise CommandError(f"Unknown sets {unknown}: choose among {', '.join(ALL_SETS)}, external")
         classifier = shipped_classifier()
         for name in chosen:
             path, reader = known[name]
@@ -117,12 +155,26 @@ class Command(BaseCommand):
             if limit:
                 rows = rows[:: max(1, len(rows) // limit)][:limit]
             with progress_bar(f"{name}", len(rows)) as advance:
-                p = classifier.probabilities(vectors([t for t, _ in rows], cache, advance))
+                texts = [t for t, _ in rows]
+                p = probabilities(
+                    classifier,
+                    texts,
+                    vectors(texts, cache, advance),
+                    encode=lambda parts: vectors(parts, cache, lambda n: None),
+                )
             truth = [label for _, label in rows]
             polar = [i for i, t in enumerate(truth) if t != "neutral"]
             binary = ["positive" if p[i, 0] >= p[i, 1] else "negative" for i in polar]
             acc = float(np.mean([b == truth[i] for b, i in zip(binary, polar, strict=True)]))
-            line = f"{name}: positive vs negative accuracy {acc:.3f} on {len(polar)} texts"
+            recall = {
+                label: np.mean([b == label for b, i in zip(binary, polar, strict=True) if truth[i] == label])
+                for label in ("positive", "negative")
+            }
+            line = (
+                f"{name}: positive vs negative accuracy {acc:.3f} on {len(polar)} texts (recall: positive "
+                f"{recall['positive']:.3f}, negative {recall['negative']:.3f} on "
+                f"{sum(truth[i] == 'negative' for i in polar)})"
+            )
             if len(polar) < len(truth):
                 three = [LABELS[int(i)] for i in p.argmax(axis=1)]
                 line += f"; three-class macro-F1 {macro_f1(three, truth):.3f} on {len(truth)} texts"
