@@ -388,6 +388,12 @@ def _enqueue_after_deferral() -> None:
     task.enqueue()
 
 
+def customers_waiting(now: dt.datetime | None = None) -> bool:
+    """Whether inbound events are due or being processed (a burst): one indexed query.
+    Work nobody waits for (the insights' analysis) steps aside meanwhile."""
+    return InboundEvent.objects.filter(state__in=PENDING_STATES, next_attempt_at__lte=now or timezone.now()).exists()
+
+
 def do_dispatch_due_events(now: dt.datetime | None = None) -> int:
     """The timer's safety net: enqueue processing when due events wait (a lost task,
     a retry whose time has come, a worker's expired lease). Returns 1 if it did."""
