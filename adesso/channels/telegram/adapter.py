@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from adesso.conversations.models import Conversation, Message
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+_SECRET_META = "HTTP_" + SECRET_HEADER.upper().replace("-", "_")
 # What the bot asks Telegram for (reactions are sent only when asked for).
 ALLOWED_UPDATES = ["message", "edited_message", "message_reaction"]
 # Bot API limits: a message's text, a caption, a file a bot may download / send as a photo.
@@ -171,7 +172,8 @@ class TelegramChannel(ChannelKind):
 
     def verify(self, channel: Channel, request: HttpRequest) -> None:
         expected = str(channel.config.get("webhook_secret") or "")
-        given = request.headers.get(SECRET_HEADER, "")
+        # From META: building request.headers was a tenth of the webhook's own work.
+        given = request.META.get(_SECRET_META, "")
         # Constant time: the comparison must not tell how much of a guess was right.
         if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
             raise VerificationError(f"Missing or wrong {SECRET_HEADER}")
