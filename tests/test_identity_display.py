@@ -49,6 +49,9 @@ def test_the_api_gives_a_label_and_a_display_value_beside_the_stored_one():
             "label": "Handle",
             "display": "c-1001",
             "channel": shop.web.channel.code,
+            # Reachable: no delivery there was refused (test_contract_issue10.py sets these).
+            "unreachable_at": None,
+            "unreachable_reason": "",
         },
         {
             "kind": "email",
@@ -56,6 +59,8 @@ def test_the_api_gives_a_label_and_a_display_value_beside_the_stored_one():
             "label": "Email address",
             "display": "mario@example.com",
             "channel": None,
+            "unreachable_at": None,
+            "unreachable_reason": "",
         },
     ]
 

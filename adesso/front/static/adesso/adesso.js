@@ -345,6 +345,11 @@
       pinned = s.scrollHeight - s.scrollTop - s.clientHeight < 80;
     }
   });
+  // At once, in the swap's own task: a reply typed in the next moment (before the
+  // settle) must not start from the message before the one just shown.
+  document.addEventListener("htmx:afterSwap", function (e) {
+    if (e.detail.target && e.detail.target.id === "timeline") onTimeline();
+  });
   document.addEventListener("htmx:afterSettle", function () {
     if (pinned) toBottom();
     onTimeline();
