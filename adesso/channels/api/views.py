@@ -20,7 +20,7 @@ from ninja import Router, Schema
 from adesso.channels.api.adapter import InboundIn, InvalidInbound
 from adesso.channels.base import VerificationError
 from adesso.channels.models import Channel, EventState, InboundEvent
-from adesso.channels.pipeline import accept, find_channel
+from adesso.channels.pipeline import find_channel, store
 from adesso.channels.registry import get_kind
 from adesso.lib.codes import new_code
 from adesso.lib.errors import ErrorOut
@@ -120,8 +120,8 @@ def inbound(request: HttpRequest, channel_code: str) -> HttpResponse:
     except InvalidInbound as exc:
         extra = {"details": exc.details} if exc.details else {}
         return _error(exc.status, exc.code, str(exc), **extra)
-    event, created = accept(channel, identity, body, message_code=new_code())
-    return _json(202, {"event": event.code, "message": event.message_code, "duplicate": not created})
+    stored = store(channel, identity, body, message_code=new_code())
+    return _json(202, {"event": stored.code, "message": stored.message_code, "duplicate": not stored.created})
 
 
 @csrf_exempt
