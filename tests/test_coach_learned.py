@@ -80,11 +80,16 @@ def test_the_learned_layer_catches_paraphrases_no_pattern_names_and_says_so(laye
     text = "Questo proprio non rientra nelle nostre possibilità."
     assert {f.pattern for f in coach(text, "it").findings} == set()  # no pattern names it
     report = coach(text, "it", learned=layer, ui_language="en")
-    [f] = [f for f in report.findings if f.pattern == "refusal"]
-    assert all(g.layer == "learned" for g in report.findings)
-    assert (f.layer, f.severity) == ("learned", "warning")
+    # the shipped layer's findings are hints since session 7 (on real replies they were mostly
+    # false alarms): said, with the rule and a rewrite, but neither a finding nor scored
+    assert report.findings == []
+    [f] = [f for f in report.hints if f.pattern == "refusal"]
+    assert all(g.layer == "learned" for g in report.hints)
+    assert (f.layer, f.severity) == ("learned", "hint")
     assert f.rule.startswith("learned: p ") and f.reason and f.suggestion
     assert (f.replace_start, f.replace_end) == (0, len(text) - 1)
+    assert report.as_dict()["hints"][0]["pattern"] == "refusal"
+    assert report.total == coach(text, "it").total
     # a finding of the patterns is not repeated by the learned layer on the same sentence
     report = coach("Non possiamo fare nulla.", "it", learned=layer)
     assert [(f.pattern, f.layer) for f in report.findings] == [("refusal", "pattern")]
@@ -171,7 +176,7 @@ def test_any_serious_finding_scores_below_any_reply_without_one_with_learned_war
     clean_reports = [coach(t, "it", BROKEN, similarity=sim, learned=layer) for t in without]
     serious_reports = [coach(t, "it", BROKEN, similarity=sim, learned=layer) for t in serious]
     assert all(not r.serious for r in clean_reports) and all(r.serious for r in serious_reports)
-    assert any(f.layer == "learned" for r in clean_reports for f in r.findings)
+    assert any(f.layer == "learned" for r in clean_reports for f in r.hints)
     assert max(r.total for r in serious_reports) < min(r.total for r in clean_reports)
 
 

@@ -98,6 +98,9 @@ class Report:
     findings: list[Finding]
     checks: list[CheckResult]
     context: dict[str, Any] = field(default_factory=dict)
+    # Less certain than findings: the shipped learned layer's (severity "hint", session 7),
+    # shown as "maybe" at most; neither scored nor asked about on send.
+    hints: list[Finding] = field(default_factory=list)
 
     @property
     def serious(self) -> list[Finding]:
@@ -122,6 +125,7 @@ class Report:
         return {
             "language": self.language,
             "findings": [asdict(f) for f in self.findings],
+            "hints": [asdict(f) for f in self.hints],
             "score": {
                 "total": self.total,
                 "checks": [asdict(c) for c in self.checks],
@@ -156,21 +160,25 @@ def coach(
     # A supplier's slip stated with an apology or a fix is a fact, not blame.
     owned = any(c.met for c in checks if c.id in ("ownership", "next_step", "apology"))
     findings = [*_pattern_findings(draft, all_rules, owned, ui), *_shape_findings(draft, all_rules, ui)]
+    hints: list[Finding] = []
     if similarity is not None or learned is not None:
         found = {(draft.sentence_of[i], f.pattern) for f in findings for i, t in enumerate(draft.tokens)
                  if f.start <= t.start < f.end}
         if learned is not None:  # first: it embeds the new sentences the similarity layer reuses
-            findings += learned(draft, all_rules, found, ui)
+            for f in learned(draft, all_rules, found, ui):
+                (hints if f.severity == "hint" else findings).append(f)
         if similarity is not None:
             covered = {number for number, _rule in found}
             findings += [f for f in similarity(draft, all_rules, covered, ui)
                          if not any(g.pattern == f.pattern and g.start < f.end and f.start < g.end
                                     for g in findings)]
     findings = _merge(findings)
-    for f in findings:
+    hints = [h for h in _merge(hints) if not any(g.pattern == h.pattern and g.start < h.end and h.start < g.end
+                                                 for g in findings)]
+    for f in (*findings, *hints):
         _whole_sentences(draft, f, all_rules, learned)
     return Report(language=language, findings=findings, checks=checks,
-                  context=_context_summary(context, reading))
+                  context=_context_summary(context, reading), hints=hints)
 
 
 def _whole_sentences(draft: Draft, finding: Finding, rules: Sequence[Rule], learned: Learned | None = None) -> None:
@@ -277,12 +285,15 @@ def _shape_findings(draft: Draft, rules: Sequence[Rule], ui: str) -> list[Findin
     found = []
     urls = list(URL.finditer(draft.text))
     if urls and not _ASKS.search(draft.text) and not _OWN_LINK.search(draft.text):
-        words = [t for t in draft.words() if t.surface != "<url>" and not _is_handle(draft.text, t)]
+        words = [t for t in draft.words() if t.surface != "<url>" and not _is_handle(draft.text, t)
+                 and not t.surface.isdigit()]
         at = next((i for i, t in enumerate(draft.tokens) if t.start == urls[0].start()), None)
         # the rule's own conditions hold for the shape too (a signature before the link: "*AFC <link>")
         excused = at is not None and any(u.search(_sentence_line(draft, at, at))
                                          for u in by_id["link_deflection"].unless.get(draft.language, ()))
-        if not excused and (len(words) <= 3 or (len(words) < LINK_ONLY_WORDS and _POINTER.search(draft.text))):
+        # Nothing but a link is a deflection; a few words around it are one when they point at it
+        # (session 7: "I doubt it... <link>", a photo with a caption, is not).
+        if not excused and (not words or (len(words) < LINK_ONLY_WORDS and _POINTER.search(draft.text))):
             found.append(_finding(by_id["link_deflection"], draft, urls[0].start(), urls[0].end(), ui,
                                   f"shape: a link with only {len(words)} words around it", "shape"))
     for start, end in _shouting(draft.text):
