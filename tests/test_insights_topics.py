@@ -168,3 +168,26 @@ def test_quotes_hide_the_personal_data_the_admins_chose():
     settings.redact_kinds = ["email", "phone"]
     settings.save()
     assert "@example.com" not in quoted() and "347 123 456" not in quoted()
+
+
+def test_a_topics_quotes_are_three_voices_not_one_message_repeated():
+    org = make_org("Casalinghi Ferri")
+    ch = make_api_channel(org)
+    # The same complaint pasted by five customers (a template, a forwarded text), and others.
+    same = "La consegna è in ritardo di una settimana, il corriere non si è visto."
+    for i in range(5):
+        customer_writes(ch, same if i % 2 else "  " + same.upper() + " ", sender_id=f"same-{i}")
+    for i, text in enumerate(LATE + BROKEN):
+        customer_writes(ch, text, sender_id=f"other-{i}")
+    while analyse_batch()[0]:
+        pass
+    do_find_topics(org, k=2)
+    sara = AgentApi(make_agent(org, "Sara", role=Role.SUPERVISOR))
+
+    topics = sara.get("/insights/topics").json()
+    assert topics
+    for topic in topics:
+        texts = [" ".join(q["text"].lower().split()) for q in topic["quotes"]]
+        assert len(texts) == len(set(texts)), texts
+    late = next(t for t in topics if any("ritardo" in q["text"].lower() for q in t["quotes"]))
+    assert len(late["quotes"]) == 3

@@ -55,7 +55,7 @@ from adesso.channels.models import Channel
 from adesso.conversations.models import Conversation, ConversationEvent, Direction, EventKind, Message, Status
 from adesso.insights.models import MessageSentiment, Polarity, Process, Topic
 from adesso.insights.processes import display_name
-from adesso.insights.topics import unpack
+from adesso.insights.topics import distinct, unpack
 from adesso.surveys.models import Kind, Survey
 
 TOP = 3
@@ -262,7 +262,8 @@ def _hidden(organization_id: int) -> list[str]:
 
 
 def quotes(topic: Topic, organization_id: int, window: Window | None, hidden: list[str]) -> list[dict[str, str]]:
-    """Up to three of the topic's messages (of the window, when given) nearest its centre."""
+    """Up to three of the topic's messages (of the window, when given) nearest its centre,
+    no two with the same text."""
     from adesso.privacy.redact import redact
 
     # By key from the topic's messages, never a join (see _with_process).
@@ -286,9 +287,9 @@ def quotes(topic: Topic, organization_id: int, window: Window | None, hidden: li
             "message": code,
             "conversation": conversation,
         }
-        for _vector, text, code, conversation in pool
-        if text
-    ][:QUOTES]
+        # Three voices, not one text sent by several customers (a template, a forward).
+        for _vector, text, code, conversation in distinct([m for m in pool if m[1]], lambda m: m[1])[:QUOTES]
+    ]
 
 
 def _topic_counts(organization_id: int, window: Window, mapped: bool = False) -> dict[int, int]:

@@ -16,9 +16,9 @@ import datetime as dt
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import simplemma
@@ -27,6 +27,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from adesso.insights.sentiment import normalise
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from adesso.accounts.models import Organization, User
@@ -168,8 +170,22 @@ def cluster(texts: Sequence[str], vectors: np.ndarray, k: int | None = None) -> 
             weight = words[members].sum(axis=0) * (share < 0.5)
             keywords = [vocabulary[i] for i in np.argsort(-weight)[:5] if weight[i] > 0]
         nearest = sorted(members, key=lambda i: -float(vectors[i] @ centroid))
-        found.append(Found(keywords=keywords, centroid=centroid, members=members, quotes=nearest[:3]))
+        quotes = distinct(nearest, lambda i: texts[i])[:3]
+        found.append(Found(keywords=keywords, centroid=centroid, members=members, quotes=quotes))
     return found
+
+
+def distinct(items: Sequence[T], text: Callable[[T], str]) -> list[T]:
+    """`items` without those whose text repeats an earlier one's (case and spacing aside):
+    a topic's quotes are three voices, not one message sent three times."""
+    seen: set[str] = set()
+    out = []
+    for item in items:
+        key = " ".join(text(item).lower().split())
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out
 
 
 def purity(assigned: Sequence[int | None], truth: Sequence[str]) -> float:
@@ -344,8 +360,7 @@ def topic_report(organization: Organization, polarity: str | None = None, days: 
                 "message": m.message.code,
                 "conversation": m.message.conversation.code,
             }
-            for m in members[:3]
-            if m.message.text
+            for m in distinct([m for m in members if m.message.text], lambda m: m.message.text)[:3]
         ]
         out.append(
             {
