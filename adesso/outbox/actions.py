@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -110,36 +111,175 @@ def do_deliver(delivery_id: int) -> str:
     if not claimed:
         return "skipped"
     delivery = Delivery.objects.select_related("channel", "message__conversation").get(pk=delivery_id)
+    state, provider_id = _attempt(delivery)
+    if state == DeliveryState.SENT:
+        _finish(delivery, DeliveryState.SENT, DeliveryStatus.SENT, provider_id=provider_id)
+    return state
+
+
+def do_deliver_many(delivery_ids: list[int]) -> int:
+    """Send the deliveries a batch queued (the inbound pipeline's acknowledgements), at
+    most once each, as do_deliver does one; returns how many were sent.
+
+    By chunks: one statement claims a chunk's rows (those still dispatched and queued,
+    so a duplicate or stale job sends nothing), one reads them, and the successful
+    sends' outcomes are written together in one transaction after the chunk (a failure,
+    a retry or an unknown result is written at once, as do_deliver writes it). Rows a
+    chunk could not reach before half the send lease ran out go back to the queue.
+    """
+    sent = 0
+    for start in range(0, len(delivery_ids), CHUNK):
+        sent += _deliver_chunk(delivery_ids[start : start + CHUNK])
+    return sent
+
+
+# Deliveries claimed together: at most this many wait for their outcome to be written
+# (a worker that dies mid-chunk leaves them `sending`, then unknown).
+CHUNK = 25
+
+
+def _deliver_chunk(delivery_ids: list[int]) -> int:
+    now = timezone.now()
+    lease_end = now + SEND_LEASE
+    claimed = set(_claim_many(delivery_ids, now, lease_end))
+    if not claimed:
+        return 0
+    started = time.monotonic()
+    rows = {d.pk: d for d in Delivery.objects.select_related("channel", "message__conversation").filter(pk__in=claimed)}
+    ordered = [rows[pk] for pk in delivery_ids if pk in rows]
+    _prepare(ordered)
+    done: list[tuple[Delivery, str]] = []
+    for number, delivery in enumerate(ordered):
+        if time.monotonic() - started > SEND_LEASE.total_seconds() / 2:
+            _release(ordered[number:], lease_end)
+            break
+        state, provider_id = _attempt(delivery)
+        if state == DeliveryState.SENT:
+            done.append((delivery, provider_id))
+    _finish_sent(done)
+    return len(done)
+
+
+def _prepare(deliveries: list[Delivery]) -> None:
+    """A chunk's rows share their channel's object, and a kind that can look up what its
+    sends need for many messages at once (`prepare_sends`) is asked to, per channel.
+    Never fatal: a send then looks up what it needs itself."""
+    by_channel: dict[int, list[Delivery]] = {}
+    for delivery in deliveries:
+        group = by_channel.setdefault(delivery.channel_id, [])
+        if group:
+            delivery.channel = group[0].channel
+        group.append(delivery)
+    for group in by_channel.values():
+        channel = group[0].channel
+        try:
+            prepare = getattr(get_kind(channel.kind), "prepare_sends", None)
+            if prepare is not None and channel.is_enabled:
+                prepare(channel, [d.message for d in group])
+        except Exception:
+            log.exception("Preparing %s sends on channel %s failed", len(group), channel.pk)
+
+
+def _claim_many(delivery_ids: list[int], now: dt.datetime, lease_end: dt.datetime) -> list[int]:
+    """Claim (dispatched, queued or unknown -> sending) in one statement; the ids claimed."""
+    ops = connection.ops
+    marks = ", ".join(["%s"] * len(delivery_ids))
+    sql = (
+        f"UPDATE {ops.quote_name(Delivery._meta.db_table)} SET status = %s, attempts = attempts + 1,"  # noqa: S608 (placeholders only)
+        " dispatched_at = NULL, next_attempt_at = %s, updated_at = %s"
+        f" WHERE id IN ({marks}) AND status IN (%s, %s) AND dispatched_at IS NOT NULL RETURNING id"
+    )
+    params = [
+        DeliveryState.SENDING.value,
+        ops.adapt_datetimefield_value(lease_end),
+        ops.adapt_datetimefield_value(now),
+        *delivery_ids,
+        *(state.value for state in CLAIMABLE),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _release(deliveries: list[Delivery], lease_end: dt.datetime) -> None:
+    """Claimed but not sent in time: back to the queue, due now (the timer dispatches them)."""
+    Delivery.objects.filter(
+        pk__in=[d.pk for d in deliveries], status=DeliveryState.SENDING, next_attempt_at=lease_end
+    ).update(
+        status=DeliveryState.QUEUED,
+        attempts=F("attempts") - 1,
+        dispatched_at=None,
+        next_attempt_at=timezone.now(),
+    )
+
+
+class _Raced(Exception):
+    """A row of a chunk was no longer this worker's to record."""
+
+
+def _finish_sent(done: list[tuple[Delivery, str]]) -> None:
+    """Record a chunk's successful sends in one transaction: each row compare-and-set as
+    _finish does (sending or unknown, at the attempt claimed); if any row was taken
+    meanwhile (the lease ran out), the chunk is recorded row by row instead."""
+    if not done:
+        return
+    now = timezone.now()
+    ops = connection.ops
+    at = ops.adapt_datetimefield_value(now)
+    sql = (
+        f"UPDATE {ops.quote_name(Delivery._meta.db_table)} SET status = %s, next_attempt_at = NULL,"  # noqa: S608 (placeholders only)
+        " last_error = '', provider_message_id = %s, updated_at = %s, sent_at = %s"
+        " WHERE id = %s AND status IN (%s, %s) AND attempts = %s"
+    )
+    sent, sending, unknown = (DeliveryState.SENT.value, DeliveryState.SENDING.value, DeliveryState.UNKNOWN.value)
+    params = [(sent, provider_id[:255], at, at, d.pk, sending, unknown, d.attempts) for d, provider_id in done]
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.executemany(sql, params)
+                if cursor.rowcount != len(params):
+                    raise _Raced
+            Message.objects.filter(pk__in=[d.message_id for d, _ in done]).update(delivery_status=DeliveryStatus.SENT)
+            for delivery, _provider_id in done:
+                # Live pages show the message's new delivery status.
+                notify_after_commit(delivery.message.conversation, f"delivery_{DeliveryState.SENT}")
+    except _Raced:
+        for delivery, provider_id in done:
+            _finish(delivery, DeliveryState.SENT, DeliveryStatus.SENT, provider_id=provider_id)
+
+
+def _attempt(delivery: Delivery) -> tuple[str, str]:
+    """Send a claimed delivery. A success is returned ("sent", the provider's id) for the
+    caller to record; any other outcome is recorded here and returned as its state."""
     channel = delivery.channel
     if not channel.is_enabled:
         reason = channel.disabled_reason or "no reason given"
-        return _fail(delivery, f"The channel is disabled ({reason})")
+        return _fail(delivery, f"The channel is disabled ({reason})"), ""
     try:
         kind = get_kind(channel.kind)
     except KeyError:
-        return _fail(delivery, f"Unknown channel kind {channel.kind!r}")
+        return _fail(delivery, f"Unknown channel kind {channel.kind!r}"), ""
     try:
         provider_id = kind.send(channel, delivery.message)
     except PermanentChannelError as exc:
-        return _fail(delivery, str(exc), disable_channel=True)
+        return _fail(delivery, str(exc), disable_channel=True), ""
     except RecipientUnreachable as exc:
         from adesso.contacts.actions import do_mark_unreachable
 
         do_mark_unreachable(channel.organization_id, exc.identity_kind, exc.identity_value, str(exc))
-        return _fail(delivery, str(exc))
+        return _fail(delivery, str(exc)), ""
     except PermanentDeliveryError as exc:
-        return _fail(delivery, str(exc))
+        return _fail(delivery, str(exc)), ""
     except TemporaryDeliveryError as exc:
-        return _retry_or_fail(delivery, str(exc), exc.retry_after)
+        return _retry_or_fail(delivery, str(exc), exc.retry_after), ""
     except UnknownDeliveryResult as exc:
-        return _unknown(delivery, str(exc))
+        return _unknown(delivery, str(exc)), ""
     except Exception as exc:
         # A bug in the adapter, perhaps after the request left: treat it as unknown,
         # never as "safe to repeat".
-        log.exception("Delivery %s: unexpected error in %s send", delivery_id, channel.kind)
-        return _unknown(delivery, f"Unexpected error while sending ({type(exc).__name__})")
-    _finish(delivery, DeliveryState.SENT, DeliveryStatus.SENT, provider_id=provider_id or "")
-    return DeliveryState.SENT
+        log.exception("Delivery %s: unexpected error in %s send", delivery.pk, channel.kind)
+        return _unknown(delivery, f"Unexpected error while sending ({type(exc).__name__})"), ""
+    return DeliveryState.SENT, provider_id or ""
 
 
 def do_retry_due_deliveries(now: dt.datetime | None = None, limit: int = 500) -> int:

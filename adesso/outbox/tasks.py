@@ -2,7 +2,7 @@
 
 from django_tasks import task
 
-from adesso.outbox.actions import do_deliver
+from adesso.outbox.actions import do_deliver, do_deliver_many
 
 
 @task()
@@ -14,5 +14,5 @@ def deliver(delivery_id: int) -> str:
 @task()
 def deliver_many(delivery_ids: list[int]) -> int:
     """Send the outbox rows a batch of the inbound pipeline queued (acknowledgements),
-    one after the other; returns how many were sent."""
-    return sum(1 for pk in delivery_ids if do_deliver(pk) == "sent")
+    claimed and recorded by chunks (see do_deliver_many); returns how many were sent."""
+    return do_deliver_many(delivery_ids)

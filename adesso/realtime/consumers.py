@@ -116,6 +116,12 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
     async def adesso_event(self, event: dict[str, Any]) -> None:
         await self.send_json(event["payload"])
 
+    async def adesso_events(self, event: dict[str, Any]) -> None:
+        """Several events at once (the relay's look at the event table): one frame each,
+        as the page reads them."""
+        for payload in event["payloads"]:
+            await self.send_json(payload)
+
     async def adesso_presence(self, event: dict[str, Any]) -> None:
         presence = event["presence"]
         if presence["agent"] == self.scope["user"].code or presence["conversation"] != self.watching:

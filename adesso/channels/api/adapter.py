@@ -207,11 +207,13 @@ class ApiChannel(ChannelKind):
         headers = _headers(channel, body, message.code)
         seconds = float(getattr(settings, "ADESSO_WEBHOOK_TIMEOUT", 10.0))
         timeout = httpx.Timeout(seconds, connect=min(seconds, 5.0))
+        # The process's pooled, address-guarded client: a burst of replies to one webhook
+        # reuses a connection (checked when it opened) instead of a new client each.
+        client = netguard.pooled_client("webhook")
         try:
-            with (
-                netguard.http_client(timeout) as client,
-                client.stream("POST", str(config.webhook_url), content=body, headers=headers) as response,
-            ):
+            with client.stream(
+                "POST", str(config.webhook_url), content=body, headers=headers, timeout=timeout
+            ) as response:
                 head = _read_head(response)
         except netguard.OutboundRefused as exc:
             # Checked when saved; resolving elsewhere now (DNS rebinding) stops the channel.

@@ -51,12 +51,12 @@ def call(
     Never puts the token in an exception's text."""
     url = f"{base()}/bot{token}/{method}"
     limits = httpx.Timeout(timeout, connect=min(timeout, 5.0))
+    client = _client()
     try:
-        with httpx.Client(timeout=limits, follow_redirects=False, verify=netguard.tls_context()) as client:
-            if files:
-                response = client.post(url, data={k: str(v) for k, v in (data or {}).items()}, files=files)
-            else:
-                response = client.post(url, json=data or {})
+        if files:
+            response = client.post(url, data={k: str(v) for k, v in (data or {}).items()}, files=files, timeout=limits)
+        else:
+            response = client.post(url, json=data or {}, timeout=limits)
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError) as exc:
         raise NotSent(f"Could not connect to Telegram ({type(exc).__name__})") from None
     except httpx.TransportError as exc:
@@ -71,12 +71,7 @@ def download(token: str, file_path: str, limit: int, timeout: float = 30.0) -> b
     url = f"{base()}/file/bot{token}/{file_path}"
     content = b""
     try:
-        with (
-            httpx.Client(
-                timeout=httpx.Timeout(timeout, connect=5.0), follow_redirects=False, verify=netguard.tls_context()
-            ) as client,
-            client.stream("GET", url) as response,
-        ):
+        with _client().stream("GET", url, timeout=httpx.Timeout(timeout, connect=5.0)) as response:
             if response.status_code != 200:
                 raise BotApiError(response.status_code, "the file could not be downloaded")
             for chunk in response.iter_bytes():
@@ -86,6 +81,13 @@ def download(token: str, file_path: str, limit: int, timeout: float = 30.0) -> b
     except httpx.HTTPError as exc:  # never its text: the URL carries the token
         raise NotSent(f"Could not download from Telegram ({type(exc).__name__})") from None
     return content
+
+
+def _client() -> httpx.Client:
+    """The process's pooled client for the Bot API (keep-alive: one connection serves
+    many sends): the operator's own endpoint, so not address-guarded; TLS verified with
+    the process's one context, no redirects followed."""
+    return netguard.pooled_client("telegram", guarded=False)
 
 
 def _result(response: httpx.Response) -> Any:
