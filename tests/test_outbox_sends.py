@@ -181,6 +181,21 @@ def test_each_send_of_a_chunk_has_its_own_outcome(scripted):
     assert ConversationEvent.objects.filter(kind="delivery_failed").count() == 1
 
 
+def test_a_channel_disabled_by_one_send_stops_the_rest_of_the_chunk(scripted):
+    from adesso.channels.base import PermanentChannelError
+
+    scripted.script = {"a": PermanentChannelError("The token was revoked")}
+    a, b, c = scripted_deliveries("a", "b", "c")
+
+    assert do_deliver_many([a.pk, b.pk, c.pk]) == 0
+
+    assert scripted.sent == ["a"]
+    rows = {x.message.text: x for x in Delivery.objects.select_related("message")}
+    assert {rows[t].status for t in "abc"} == {"failed"}
+    assert "The channel is disabled" in rows["b"].last_error and "revoked" in rows["b"].last_error
+    assert not Channel.objects.get().is_enabled
+
+
 def test_a_row_taken_meanwhile_keeps_the_other_workers_verdict(scripted):
     """The lease of one row ran out and the timer recorded it unknown, and it was tried
     again elsewhere (attempts moved on): the chunk's late success does not overwrite it,

@@ -381,9 +381,10 @@ def _finish(
         Message.objects.filter(pk=delivery.message_id).update(delivery_status=message_status)
         conversation = delivery.message.conversation
         if disable_channel:
-            Channel.objects.filter(pk=delivery.channel_id).update(
-                is_enabled=False, disabled_reason=f"Delivery failed permanently: {error}"
-            )
+            reason = f"Delivery failed permanently: {error}"
+            Channel.objects.filter(pk=delivery.channel_id).update(is_enabled=False, disabled_reason=reason)
+            # The rest of a chunk shares this object: they fail without calling the provider.
+            delivery.channel.is_enabled, delivery.channel.disabled_reason = False, reason
         if status == DeliveryState.FAILED:
             data: dict[str, object] = {
                 "message": delivery.message.code,
