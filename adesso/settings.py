@@ -40,9 +40,7 @@ DEBUG = env_bool("DEBUG", False)
 # when DEBUG is off and the site is not on loopback.
 SECRET_KEY = os.environ.get("SECRET_KEY", "adesso-insecure-development-key")
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
-CSRF_TRUSTED_ORIGINS = [
-    o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
-]
+CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 # When websockets are served by a separate process on its own port (the Procfile's
 # `live`), the pages connect there; empty: same origin (a proxy routes /ws/).
@@ -152,8 +150,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
         "init_command": (
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-            "PRAGMA busy_timeout=20000; PRAGMA cache_size=-64000;"
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000; PRAGMA cache_size=-64000;"
         ),
     }
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
@@ -197,12 +194,13 @@ if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured(
-        "REDIS_URL must be a redis://, rediss:// or unix:// URL (e.g. redis://127.0.0.1:6379/0), "
-        "or be left unset."
+        "REDIS_URL must be a redis://, rediss:// or unix:// URL (e.g. redis://127.0.0.1:6379/0), or be left unset."
     )
-# "default": what a customer or an agent waits for; "background": what nobody waits for
-# (the insights' analysis), a child process of `adesso worker`, at niceness +10 (adesso/ops/.../worker.py).
-TASK_QUEUES = ["default", "background"]
+# "default": what a customer or an agent waits for (inbound processing); "outbox": the
+# sends (acknowledgements, replies), a child process of `adesso worker`, so that a burst
+# being filed never holds its acknowledgements back; "background": what nobody waits for
+# (the insights' analysis), another child, at niceness +10 (adesso/ops/.../worker.py).
+TASK_QUEUES = ["default", "outbox", "background"]
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -210,9 +208,7 @@ if REDIS_URL:
             "CONFIG": {"hosts": [REDIS_URL], "prefix": "adesso"},
         }
     }
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-    }
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     RQ_QUEUES = {queue: {"URL": REDIS_URL} for queue in TASK_QUEUES}
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": TASK_QUEUES}}
     INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
@@ -255,7 +251,8 @@ WHITENOISE_USE_FINDERS = True
 # with ANYMAIL_MAILGUN_API_KEY=...: every ANYMAIL_<NAME> variable becomes ANYMAIL["<NAME>"]).
 # On a laptop (no EMAIL_HOST), outgoing mail such as the digest is written to var/mail/.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
-    "django.core.mail.backends.smtp.EmailBackend" if os.environ.get("EMAIL_HOST")
+    "django.core.mail.backends.smtp.EmailBackend"
+    if os.environ.get("EMAIL_HOST")
     else "django.core.mail.backends.filebased.EmailBackend"
 )
 EMAIL_FILE_PATH = str(VAR_DIR / "mail")

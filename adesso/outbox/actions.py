@@ -73,23 +73,23 @@ def do_enqueue_delivery(message: Message) -> Delivery:
 
 
 def _dispatch_after_commit(delivery_id: int) -> None:
-    from adesso.outbox.tasks import deliver
+    from adesso.outbox.tasks import deliver, on_outbox_queue
 
     # robust: a task queue that is down must not fail the agent's reply; the timer
     # dispatches the row again after REDISPATCH_AFTER.
-    transaction.on_commit(lambda: deliver.enqueue(delivery_id), robust=True)
+    transaction.on_commit(lambda: on_outbox_queue(deliver).enqueue(delivery_id), robust=True)
 
 
 def _dispatch_many(deliveries: list[Delivery]) -> None:
     """After a batch committed: one task for its deliveries (those of a message that
     rolled back were never inserted and have no primary key)."""
-    from adesso.outbox.tasks import deliver_many
+    from adesso.outbox.tasks import deliver_many, on_outbox_queue
 
     delivery_ids = [d.pk for d in deliveries if d.pk is not None]
     if not delivery_ids:
         return
     try:
-        deliver_many.enqueue(delivery_ids)
+        on_outbox_queue(deliver_many).enqueue(delivery_ids)
     except Exception:  # as robust as one dispatch: the timer dispatches the rows again
         log.exception("Could not ask for the delivery of %s messages", len(delivery_ids))
 

@@ -1,14 +1,19 @@
 """The background task worker, whichever backend is configured.
 
-Two queues: `default`, what a customer or an agent waits for (inbound processing,
-acknowledgements, replies going out), and `background`, what nobody waits for
-(the insights' analysis, seconds of model work). On the database backend the worker
-runs `background` in a child process of its own (`--background`: another interpreter,
-so the analysis takes neither the `default` loop's turn nor its GIL), so a long analysis
-never holds a customer's acknowledgement back (bench/webchat.py measured up to 6 s
-behind one); the `default` loop looks for work every 0.1 s (a claim is one indexed
-query). The child stops with its parent. On RQ one worker takes both queues,
-`default` first.
+Three queues: `default`, what a customer or an agent waits for (inbound processing),
+`outbox`, the sends (acknowledgements, replies going out), and `background`, what
+nobody waits for (the insights' analysis, seconds of model work). On the database
+backend the worker runs `outbox` and `background` in child processes of their own
+(`--outbox`, `--background`: other interpreters, so neither takes the `default` loop's
+turn nor its GIL): a long analysis never holds a customer's acknowledgement back
+(bench/webchat.py measured up to 6 s behind one), and a burst of inbound messages
+never holds its own acknowledgements back until it ends (the inbound task, asked for
+again while a burst lasts, was always first in one loop: bench/pipeline.py measured
+acknowledgements sent 9-29 s after accept). The `default` and `outbox` loops look for
+work every 0.1 s (a claim is one indexed query); the analysis runs at a lower
+priority. The children stop with their parent. On RQ one worker takes the three
+queues, `outbox` first (a send is a millisecond or two; several workers share a
+burst on a cluster).
 """
 
 import contextlib
@@ -38,12 +43,16 @@ class Command(BaseCommand):
         parser.add_argument(
             "--background", action="store_true", help="run only the background queue (the worker starts this itself)"
         )
+        parser.add_argument(
+            "--outbox", action="store_true", help="run only the outbox queue (the worker starts this itself)"
+        )
 
-    def handle(self, *args: Any, batch: bool, background: bool, **options: Any) -> None:
+    def handle(self, *args: Any, batch: bool, background: bool, outbox: bool, **options: Any) -> None:
         backend = str(settings.TASKS["default"]["BACKEND"])
         if backend.startswith("django_tasks_rq"):
             call_command(
                 "rqworker",
+                "outbox",
                 "default",
                 "background",
                 burst=batch,
@@ -56,37 +65,39 @@ class Command(BaseCommand):
                 call_command("db_worker", queue_name="*", interval=INTERVAL, batch=True, startup_delay=False)
             elif background:
                 call_command("db_worker", queue_name="background", interval=BACKGROUND_INTERVAL, startup_delay=False)
+            elif outbox:
+                call_command("db_worker", queue_name="outbox", interval=INTERVAL, startup_delay=False)
             else:
-                child = _start_background()
+                children = [_start_child("--outbox"), _start_child("--background", BACKGROUND_NICENESS)]
                 try:
                     call_command(
                         "db_worker",
                         queue_name="*",
-                        exclude_queues="background",
+                        exclude_queues="outbox,background",
                         interval=INTERVAL,
                         startup_delay=False,
                     )
                 finally:
-                    _stop(child)
+                    for child in children:
+                        _stop(child)
         else:
             self.stdout.write(f"Tasks run inline with {backend}; no worker needed.")
 
 
-def _start_background() -> subprocess.Popen[bytes]:
-    """`adesso worker --background`, told to stop (SIGTERM) if this process dies first."""
+def _start_child(option: str, niceness: int = 0) -> subprocess.Popen[bytes]:
+    """`adesso worker <option>`, told to stop (SIGTERM) if this process dies first."""
 
     def die_with_parent() -> None:
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-        # Behind the customers' work on a busy machine: the analysis (seconds of model
-        # work a batch) took a whole core from the inbound worker in the pipeline bench.
-        with contextlib.suppress(OSError):
-            os.nice(BACKGROUND_NICENESS)
+        # The analysis goes behind the customers' work on a busy machine: seconds of model
+        # work a batch took a whole core from the inbound worker in the pipeline bench.
+        if niceness:
+            with contextlib.suppress(OSError):
+                os.nice(niceness)
 
-    return subprocess.Popen(
-        [sys.executable, "-m", "adesso", "worker", "--background"],
-        preexec_fn=die_with_parent,
-    )
+    # Our own interpreter and module, with an option of this file (no outside input).
+    return subprocess.Popen([sys.executable, "-m", "adesso", "worker", option], preexec_fn=die_with_parent)  # noqa: S603
 
 
 def _stop(child: subprocess.Popen[bytes]) -> None:
