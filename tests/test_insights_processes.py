@@ -166,6 +166,18 @@ def test_only_one_run_is_queued_at_a_time(settings):
     assert states == ["failed", "queued"]
 
 
+def test_finding_topics_waits_behind_the_customers_messages(settings):
+    """Seconds of clustering go to the `background` queue (its own process, at a lower
+    priority), never to the `default` one, where customers' messages are filed."""
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": settings.TASK_QUEUES}}
+    make_org("Ottica Bruni")
+    assert schedule.do_dispatch_topics(timezone.now()) >= 1
+    queued = DBTaskResult.objects.filter(task_path="adesso.insights.schedule.find_topics")
+    assert set(queued.values_list("queue_name", flat=True)) == {"background"}
+
+
 def test_a_backlog_of_messages_shows_its_progress(monkeypatch):
     monkeypatch.setattr(schedule, "BACKLOG_MIN", 50)
     org = make_org("Ottica Bruni")

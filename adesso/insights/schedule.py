@@ -71,7 +71,12 @@ def do_dispatch_topics(now: dt.datetime | None = None) -> int:
             continue
         run = _queue(org_id, InsightsRun.Kind.TOPICS, now, total=2)
         if run is not None:
-            find_topics.enqueue(run.pk)
+            # Seconds of clustering nobody waits for: beside the analysis, never ahead of
+            # a customer's message (the default queue), where the backend has that queue.
+            backend = find_topics.get_backend()
+            (find_topics.using(queue_name="background") if "background" in backend.queues else find_topics).enqueue(
+                run.pk
+            )
             queued += 1
     return queued
 
