@@ -21,7 +21,9 @@ from channels.layers import get_channel_layer
 from adesso.realtime.publish import org_group
 
 log = logging.getLogger(__name__)
-INTERVAL = 0.4
+# A look is one indexed query (a few per second cost nothing next to the pages'
+# requests); it is what a live update waits for at most, beyond its commit.
+INTERVAL = 0.2
 # Ids are handed out before commit: a later id can be visible before an earlier
 # one. Re-reading a window below the highest id seen, and remembering what was
 # sent, catches the late ones without sending anything twice.
