@@ -5,11 +5,13 @@ insights' analysis, seconds of model work). bench/webchat.py measured acknowledg
 sends (the `outbox` queue) are never held behind the inbound processing: during a
 burst an inbound task was always waiting, and acknowledgements went out only after it."""
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,6 +28,28 @@ def written(path: Path) -> str:
     return path.read_text() if path.exists() else ""
 
 
+@contextlib.contextmanager
+def running_worker(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """`adesso worker` as the Procfile runs it, on the test's database; stopped with
+    SIGTERM at the end, which it must survive cleanly."""
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "ADESSO_TASKS_BACKEND")}
+    env.update(DATABASE_URL=database_url(), PYTHONPATH=str(ROOT), ADESSO_VAR_DIR=str(tmp_path / "var"))
+    worker = subprocess.Popen([ADESSO, "worker"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        yield worker
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        output = worker.communicate(timeout=30)[0].decode()
+    assert worker.returncode == 0, output
+
+
+def wait_for(path: Path, worker: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    """Until a task wrote its marker, the worker died, or `seconds` passed."""
+    deadline = time.monotonic() + seconds
+    while not written(path) and time.monotonic() < deadline and worker.poll() is None:
+        time.sleep(0.05)
+
+
 def test_a_long_background_task_does_not_hold_the_default_queue_back(settings, tmp_path):
     from tests.support.tasks import write_marker, write_marker_slowly
 
@@ -37,13 +61,8 @@ def test_a_long_background_task_does_not_hold_the_default_queue_back(settings, t
     reply = write_marker.enqueue(str(quick), "sent")
     assert (analysis.task.queue_name, reply.task.queue_name) == ("background", "default")
 
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "ADESSO_TASKS_BACKEND")}
-    env.update(DATABASE_URL=database_url(), PYTHONPATH=str(ROOT), ADESSO_VAR_DIR=str(tmp_path / "var"))
-    worker = subprocess.Popen([ADESSO, "worker"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while not written(quick) and time.monotonic() < deadline and worker.poll() is None:
-            time.sleep(0.05)
+    with running_worker(tmp_path) as worker:
+        wait_for(quick, worker)
         assert written(quick) == "sent"
         assert not slow.exists()  # the analysis still runs in its own process
         # ... at a lower priority: on a busy machine the customers' work goes first.
@@ -51,13 +70,8 @@ def test_a_long_background_task_does_not_hold_the_default_queue_back(settings, t
         niceness = [int(Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[16]) for child in children]
         assert sorted(niceness) == [os.nice(0), min(19, os.nice(0) + 10)]  # the outbox's, the analysis'
 
-        while not written(slow) and time.monotonic() < deadline and worker.poll() is None:
-            time.sleep(0.05)
+        wait_for(slow, worker)
         assert written(slow) == "analysed"
-    finally:
-        worker.send_signal(signal.SIGTERM)
-        output = worker.communicate(timeout=30)[0].decode()
-    assert worker.returncode == 0, output
     analysis.refresh()
     reply.refresh()
     assert (analysis.status, reply.status) == ("SUCCESSFUL", "SUCCESSFUL")
@@ -72,22 +86,12 @@ def test_sends_are_not_held_behind_the_inbound_work(settings, tmp_path):
     filing = write_marker_slowly.enqueue(str(slow), "filed", 6.0)
     send = write_marker.using(queue_name="outbox").enqueue(str(quick), "sent")
 
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "ADESSO_TASKS_BACKEND")}
-    env.update(DATABASE_URL=database_url(), PYTHONPATH=str(ROOT), ADESSO_VAR_DIR=str(tmp_path / "var"))
-    worker = subprocess.Popen([ADESSO, "worker"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while not written(quick) and time.monotonic() < deadline and worker.poll() is None:
-            time.sleep(0.05)
+    with running_worker(tmp_path) as worker:
+        wait_for(quick, worker)
         assert written(quick) == "sent"
         assert not slow.exists()  # sent while the inbound work still runs
-        while not written(slow) and time.monotonic() < deadline and worker.poll() is None:
-            time.sleep(0.05)
+        wait_for(slow, worker)
         assert written(slow) == "filed"
-    finally:
-        worker.send_signal(signal.SIGTERM)
-        output = worker.communicate(timeout=30)[0].decode()
-    assert worker.returncode == 0, output
     filing.refresh()
     send.refresh()
     assert (filing.status, send.status) == ("SUCCESSFUL", "SUCCESSFUL")

@@ -25,6 +25,7 @@ from django_tasks import task
 from adesso.accounts.models import Organization
 from adesso.conversations.models import Direction, Message
 from adesso.insights.models import InsightsRun, MessageSentiment
+from adesso.lib.queues import on_queue
 
 TOPICS_EVERY = dt.timedelta(days=1)
 BACKLOG_MIN = 500  # fewer waiting messages are "as they come", not a backlog with a bar
@@ -73,10 +74,7 @@ def do_dispatch_topics(now: dt.datetime | None = None) -> int:
         if run is not None:
             # Seconds of clustering nobody waits for: beside the analysis, never ahead of
             # a customer's message (the default queue), where the backend has that queue.
-            backend = find_topics.get_backend()
-            (find_topics.using(queue_name="background") if "background" in backend.queues else find_topics).enqueue(
-                run.pk
-            )
+            on_queue(find_topics, "background").enqueue(run.pk)
             queued += 1
     return queued
 

@@ -7,6 +7,7 @@ from django_tasks import task
 
 from adesso.channels.pipeline import customers_waiting
 from adesso.insights.analyse import analyse_batch, has_pending
+from adesso.lib.queues import on_queue
 
 # While customers' messages wait to be processed (a burst), the analysis steps aside for
 # this long and looks again: on a 2-core machine it took a quarter of the CPU a burst
@@ -30,8 +31,7 @@ def enqueue_analysis(after: dt.timedelta | None = None) -> None:
     """Nobody waits for it: on the `background` queue, which `adesso worker` runs in a child
     process at a lower priority, so seconds of model work never hold a customer's message back (when the
     configured backend has no such queue, as in tests, on its default one). `after`: not before then."""
-    backend = analyse_messages.get_backend()
-    queued = analyse_messages.using(queue_name="background") if "background" in backend.queues else analyse_messages
+    queued = on_queue(analyse_messages, "background")
     if after is not None:
         queued = queued.using(run_after=timezone.now() + after)
     queued.enqueue()

@@ -11,6 +11,7 @@ from typing import Any
 from django_tasks import task
 from django_tasks.base import Task
 
+from adesso.lib.queues import on_queue
 from adesso.outbox.actions import do_deliver, do_deliver_many
 
 
@@ -32,4 +33,4 @@ QUEUE = "outbox"
 
 def on_outbox_queue(queued: Task[Any, Any]) -> Task[Any, Any]:
     """The task on the `outbox` queue, where the backend has one (tests' may not)."""
-    return queued.using(queue_name=QUEUE) if QUEUE in queued.get_backend().queues else queued
+    return on_queue(queued, QUEUE)
