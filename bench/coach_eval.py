@@ -58,10 +58,10 @@ def load_twcs_heldout(csv_path: Path = TWCS_CSV, labels: str = TWCS_LABELS) -> l
 
 
 HELDOUT_REAL = ROOT / "tests" / "fixtures" / "coach_heldout"
-# Rounds 3 and 5 are development rounds (tuned on); rounds 1-2 and 4 were held out once (1, 2 and
-# 4 were then read), round 6 is held out (session 7).
+# Rounds 3 and 5 are development rounds (tuned on); rounds 1-2, 4 and 6 were held out once (then
+# read: development rounds since), round 7 is held out (session 8).
 ROUNDS = {1: "round1.jsonl", 2: "round2.jsonl", 3: "round3_dev.jsonl", 4: "round4.jsonl", 5: "round5_dev.jsonl",
-          6: "round6.jsonl"}
+          6: "round6.jsonl", 7: "round7.jsonl"}
 
 
 def load_real(round_number: int) -> list[dict[str, Any]]:
@@ -245,8 +245,8 @@ def main() -> None:
     parser.add_argument("--twcs-heldout", action="store_true", help="the real replies held out for issue 12")
     parser.add_argument("--twcs-heldout2", action="store_true", help="the second, fresh sample (never tuned on)")
     parser.add_argument("--real", type=int, choices=sorted(ROUNDS),
-                        help="real replies (tests/fixtures/coach_heldout): 6 held out; 3 and 5 development; "
-                             "1, 2, 4 measured held out once, since read")
+                        help="real replies (tests/fixtures/coach_heldout): 7 held out; 3 and 5 development; "
+                             "1, 2, 4, 6 measured held out once, since read")
     parser.add_argument("--novel", action="store_true",
                         help="with --real: only the replies whose template no earlier round nor tests/coach_eval has")
     args = parser.parse_args()
