@@ -239,11 +239,13 @@ def _finding(rule: Rule, draft: Draft, start: int, end: int, ui: str, how: str, 
 def _pattern_findings(draft: Draft, rules: Sequence[Rule], owned: bool, ui: str) -> list[Finding]:
     found = []
     for rule in rules:
+        if any(u.search(draft.surface) for u in rule.unless_reply.get(draft.language, ())):
+            continue
         for pattern in rule.patterns.get(draft.language, ()):
             if pattern.weak and owned:
                 continue
-            for match in pattern.finditer(draft):
-                span = draft.span(pattern.line, match.start(), match.end())
+            for match_start, match_end in pattern.spans(draft):
+                span = draft.span(pattern.line, match_start, match_end)
                 if span is None:
                     continue
                 first, last, start, end = span
@@ -289,8 +291,10 @@ def _shape_findings(draft: Draft, rules: Sequence[Rule], ui: str) -> list[Findin
                  and not t.surface.isdigit()]
         at = next((i for i, t in enumerate(draft.tokens) if t.start == urls[0].start()), None)
         # the rule's own conditions hold for the shape too (a signature before the link: "*AFC <link>")
-        excused = at is not None and any(u.search(_sentence_line(draft, at, at))
-                                         for u in by_id["link_deflection"].unless.get(draft.language, ()))
+        deflection = by_id["link_deflection"]
+        excused = (at is not None and any(u.search(_sentence_line(draft, at, at))
+                                          for u in deflection.unless.get(draft.language, ()))) or any(
+            u.search(draft.surface) for u in deflection.unless_reply.get(draft.language, ()))
         # Nothing but a link is a deflection; a few words around it are one when they point at it
         # (session 7: "I doubt it... <link>", a photo with a caption, is not).
         if not excused and (not words or (len(words) < LINK_ONLY_WORDS and _POINTER.search(draft.text))):
@@ -358,9 +362,9 @@ def _merge(findings: list[Finding]) -> list[Finding]:
 
 def _matches(patterns: dict[str, tuple[Pattern, ...]], draft: Draft) -> str:
     for pattern in patterns.get(draft.language, ()):
-        m = next(iter(pattern.finditer(draft)), None)
+        m = next(pattern.spans(draft), None)
         if m is not None:
-            span = draft.span(pattern.line, m.start(), m.end())
+            span = draft.span(pattern.line, *m)
             if span:
                 return draft.text[span[2] : span[3]]
     return ""

@@ -444,6 +444,8 @@ def plausible(rule: Rule, draft: Draft, number: int, end: int, text: str, cues: 
     if rule.id in NOT_IN_QUESTIONS and draft.text[end : end + 3].lstrip()[:1] == "?":
         return False
     sentence = " ".join(t.surface for t, n in zip(draft.tokens, draft.sentence_of, strict=True) if n == number)
+    if any(u.search(draft.surface) for u in rule.unless_reply.get(draft.language, ())):
+        return False
     if any(u.search(sentence) for u in rule.unless.get(draft.language, ())):
         return False
     last = max((i for i, n in enumerate(draft.sentence_of) if n == number), default=len(draft.tokens))

@@ -69,6 +69,15 @@ class Draft:
     _surface_at: list[int] = field(default_factory=list)
     _lemma_at: list[int] = field(default_factory=list)
     sentence_of: list[int] = field(default_factory=list)  # token index -> sentence number
+    _padded: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def padded(self, line: str) -> str:
+        """A space and the surface or lemma line: the patterns start with that space (a literal the
+        regular-expression engine looks for quickly) instead of a look-behind (session 8)."""
+        found = self._padded.get(line)
+        if found is None:
+            found = self._padded[line] = " " + (self.surface if line == "surface" else self.lemmas)
+        return found
 
     def span(self, line: str, start: int, end: int) -> tuple[int, int, int, int] | None:
         """A match in a line -> (first token, last token, char start, char end) in the text."""
