@@ -1,0 +1,327 @@
+"""Session 8: the reply coach on the grammar of real replies, not on their examples (issue 12,
+acceptance 5). Each shape is written here in my own words, in English and Italian, with the near
+misses that must stay clean: a past fact, the agent doing it, a download, the customer's own
+tracking page, a DM. None of these sentences comes from a data set."""
+
+import pytest
+
+from adesso.coach.engine import coach
+
+
+def patterns_of(text, language):
+    return {f.pattern for f in coach(text, language).findings}
+
+
+REFERRAL = [
+    # asked as a question: the customer is the one sent to call
+    ("Have you spoken with your card issuer about the double charge?", "en"),
+    ("Have you had a chance to raise this with the store manager?", "en"),
+    ("Have you contacted the seller yet?", "en"),
+    ("Did you manage to get in touch with them? Were you able to reach the depot? -KL", "en"),
+    ("Could you try calling the branch again and asking for the duty manager?", "en"),
+    ("Can you try reaching out to your internet provider first?", "en"),
+    ("Ha già provato a contattare la sua banca?", "it"),
+    ("Ha sentito il suo referente interno?", "it"),
+    ("È riuscito a parlare con il negozio?", "it"),
+    ("Può provare a richiamarli domattina?", "it"),
+    ("Quando richiama chieda del responsabile.", "it"),
+    # a modal: "you may visit / go to …"
+    ("You may visit your nearest service center to have it checked. ^RT", "en"),
+    ("We'd suggest you stop by a local branch with your ID.", "en"),
+    ("Può recarsi presso una nostra filiale con un documento.", "it"),
+    ("Può rivolgersi al punto vendita dove l'ha comprato.", "it"),
+    # the hand-over left to the customer
+    ("Our billing team has emailed you, please follow up with them there.", "en"),
+    ("The colleague has written to you: resti in contatto con loro.", "it"),
+    ("The form above lets you reach the claims team directly. -PB", "en"),
+    # a contact verb with any party and a page or a number, even without a subject
+    ("recommend contacting the studio support here: https://example.com/studio", "en"),
+    ("Best to get in touch with the venue on 0161 555 0199.", "en"),
+    ("Le consiglio di contattare il laboratorio a questo link: https://example.it/lab", "it"),
+    # details, feedback or a report on a page
+    ("Please include your order details here: https://example.com/form ^JS", "en"),
+    ("Leave your thoughts and ideas for the next update at the following link: https://example.com/ideas", "en"),
+    ("Please provide more details: https://example.com/details", "en"),
+    ("If not, please do so here: https://example.com/report", "en"),
+    ("Use this link and describe what happened: https://example.com/c", "en"),
+    ("Lasci pure il suo feedback al seguente link: https://example.it/feedback", "it"),
+    ("Apra una segnalazione online: https://example.it/segnala", "it"),
+    ("Lo faccia qui: https://example.it/modulo", "it"),
+    # a member of staff elsewhere
+    ("Please speak to the cabin crew once on board. *AB", "en"),
+    ("Chieda pure al capotreno.", "it"),
+]
+
+NOT_REFERRAL = [
+    # a past fact sends nobody
+    ("Great to hear you've been able to reach our loyalty team, Sam.", "en"),
+    ("Glad you managed to contact the store in the end!", "en"),
+    ("Sono contento che sia riuscito a contattare il collega.", "it"),
+    # the agent does the contacting
+    ("We'll follow up with them directly and let you know by tonight.", "en"),
+    ("I'll check with the store team there and get back to you.", "en"),
+    ("La contatto io appena ho notizie dal negozio.", "it"),
+    # a question about what happened with us, not a hand-over
+    ("Have you spoken to our team on the phone about this? What did they say?", "en"),
+    ("Ha parlato con il nostro servizio clienti? Cosa le hanno detto?", "it"),
+    # a DM in the same case
+    ("Can you try sending us a DM with the order number?", "en"),
+    ("Could you reach out to us via DM so we can check?", "en"),
+    ("Mi scriva in privato il numero d'ordine, la richiamo io.", "it"),
+    # a link to use in the same case, not to start again
+    ("Please use the link to provide your booking reference. *TR https://example.com/dm", "en"),
+]
+
+
+@pytest.mark.parametrize(("text", "language"), REFERRAL)
+def test_referral_shapes_are_flagged(text, language):
+    assert "referral" in patterns_of(text, language), text
+
+
+@pytest.mark.parametrize(("text", "language"), NOT_REFERRAL)
+def test_referral_near_misses_are_not_flagged(text, language):
+    assert "referral" not in patterns_of(text, language), text
+
+
+LINK_DEFLECTION = [
+    # a step in a few words, the rest behind the link
+    ("Please restart the router and try once more: https://example.com/r", "en"),
+    ("Let's clear the cache and update: https://example.com/cache", "en"),
+    ("Ok, reinstall the app and sign in again here: https://example.com/app ^DD", "en"),
+    ("Riavvii il modem e riprovi: https://example.it/modem", "it"),
+    ("Aggiorni l'app seguendo questi passaggi: https://example.it/passi", "it"),
+    # "let us know the outcome" does not make a link an answer
+    ("Try the steps in the following link: https://example.com/s and let us know the outcome!", "en"),
+    # a page given for the answer
+    ("You can check our website for the opening hours. -Tim", "en"),
+    ("Feel free to browse our app for all the current deals.", "en"),
+    ("Può vedere tutte le offerte attive sul nostro sito.", "it"),
+    ("Stay tuned to our status page for news: https://example.com/status", "en"),
+    ("Segua il nostro blog per gli aggiornamenti: https://example.it/blog", "it"),
+    ("The fix is in this article: https://example.com/a", "en"),
+    ("I passaggi sono in questo link: https://example.it/guida", "it"),
+    ("Here is a link with more on that. https://example.com/more", "en"),
+    ("Le lascio il link: https://example.it/info", "it"),
+    ("Can you check whether the steps here solve it: https://example.com/fix?", "en"),
+    ("Have you looked at the return options on our help page: https://example.com/options?", "en"),
+]
+
+NOT_LINK_DEFLECTION = [
+    # a download is not an answer behind a link
+    ("Please update the editor to 5.2 from the following link: https://example.com/dl", "en"),
+    ("Può scaricare l'aggiornamento da questo link: https://example.it/dl", "it"),
+    # the customer's own tracking or order page
+    ("What does the latest tracking update say? Please check here: https://example.com/t", "en"),
+    ("Qual è lo stato della spedizione? Controlli qui: https://example.it/t", "it"),
+    # a DM, or the agent doing the next step
+    ("Please restart the router and send us a DM if it's still down: https://example.com/dm", "en"),
+    ("Riavvii il modem, intanto la richiamo io.", "it"),
+    # a step with no link, or a link with a caption that does not point at it
+    ("Please restart the router and try once more.", "en"),
+    ("What a view! https://example.com/photo", "en"),
+]
+
+
+@pytest.mark.parametrize(("text", "language"), LINK_DEFLECTION)
+def test_link_deflection_shapes_are_flagged(text, language):
+    assert "link_deflection" in patterns_of(text, language), text
+
+
+@pytest.mark.parametrize(("text", "language"), NOT_LINK_DEFLECTION)
+def test_link_deflection_near_misses_are_not_flagged(text, language):
+    assert "link_deflection" not in patterns_of(text, language), text
+
+
+POLICY = [
+    # a deadline the customer must meet, stated as a rule
+    ("You must file the damage report within 48 hours of landing.", "en"),
+    ("Refund requests need to be submitted no later than 14 days after delivery.", "en"),
+    ("Deve segnalarlo entro 24 ore dalla consegna.", "it"),
+    ("La disdetta va inviata entro 30 giorni dalla scadenza.", "it"),
+    # rules that apply, a condition nobody chose
+    ("Sorry about that, but standard fare rules apply.", "en"),
+    ("Purtroppo si applicano le regole della tariffa.", "it"),
+    ("We can only reissue the voucher if the original booking is cancelled.", "en"),
+    ("Possiamo procedere solo se il prodotto è ancora sigillato.", "it"),
+    ("The fee is charged as per legislation.", "en"),
+    ("Il costo della busta è dovuto per legge.", "it"),
+]
+
+NOT_POLICY = [
+    ("You should receive the new card within 5 working days.", "en"),
+    ("We'll refund you within 3 days, no need to do anything.", "en"),
+    ("The parcel must arrive by Friday, I'll chase it myself.", "en"),
+    ("I can only apologise for the wait, I'm on it now.", "en"),
+    ("We can only see your order if you DM us the number.", "en"),
+    ("La richiamo entro 24 ore con una risposta.", "it"),
+    ("Il pacco deve arrivare entro venerdì, lo seguo io.", "it"),
+    ("Posso verificarlo solo se mi dà il numero d'ordine.", "it"),
+    ("By law you are entitled to a full refund, which I've started.", "en"),
+]
+
+
+@pytest.mark.parametrize(("text", "language"), POLICY)
+def test_policy_shapes_are_flagged(text, language):
+    assert "policy" in patterns_of(text, language), text
+
+
+@pytest.mark.parametrize(("text", "language"), NOT_POLICY)
+def test_policy_near_misses_are_not_flagged(text, language):
+    assert "policy" not in patterns_of(text, language), text
+
+
+# Three batches written as fresh checks, each before the patterns were extended for it: the
+# patterns found 21 of 32, 14 of 27 and 12 of 22 of their positives at first (0, 0 and 1 false
+# alarm on the negatives); the shapes they missed were then written in general form (docs/coach.md).
+FRESH = [
+    ('referral', 'en', 'Did you already reach out to the airline that operated the flight?'),
+    ('referral', 'en', 'Have you tried getting in touch with your landlord about the meter?'),
+    ('referral', 'en', 'Would you be able to ring the shop and ask them to hold it?'),
+    ('referral', 'en', 'You might want to pop into your local store, they can swap it there.'),
+    ('referral', 'en', 'Best bet is to call the warranty line: 0800 555 0123.'),
+    ('referral', 'en', 'Your card provider is the one to speak to about that charge.'),
+    ('referral', 'en', 'Any feedback on the new menu can go here: https://example.com/menu'),
+    ('referral', 'en', 'Please fill out the form below and our team will be in touch: https://example.com/f'),
+    ('referral', 'en', 'Send your receipts to the claims address at https://example.com/claims'),
+    ('referral', 'en', "I'd suggest heading to the ticket office at the station."),
+    ('referral', 'it', 'Ha provato a chiamare il numero verde?'),
+    ('referral', 'it', 'Deve rivolgersi direttamente al venditore.'),
+    ('referral', 'it', "Provi a sentire l'amministratore di condominio."),
+    ('referral', 'it', 'Le conviene passare in agenzia con il contratto.'),
+    ('referral', 'it', 'Compili il modulo reclami che trova qui: https://example.it/reclami'),
+    ('referral', 'it', "Scriva pure all'ufficio sinistri: sinistri@example.it"),
+    ('link_deflection', 'en', 'Please log out and back in, details: https://example.com/x'),
+    ('link_deflection', 'en', 'Our FAQ covers this: https://example.com/faq'),
+    ('link_deflection', 'en', 'Give these steps a go: https://example.com/steps'),
+    ('link_deflection', 'en', 'All our opening times are listed on the website.'),
+    ('link_deflection', 'en', "Take a look at our help section, it's all there."),
+    ('link_deflection', 'it', 'Tutte le risposte sono nelle nostre FAQ.'),
+    ('link_deflection', 'it', 'Provi a seguire questa guida: https://example.it/g'),
+    ('link_deflection', 'it', 'Guardi il video qui sotto: https://example.it/v'),
+    ('policy', 'en', 'Claims have to be made within 7 days of delivery.'),
+    ('policy', 'en', 'Unfortunately the booking conditions apply here.'),
+    ('policy', 'en', "We're only able to refund to the original card when it's still active."),
+    ('policy', 'en', "That's the rule for all basic fares, I'm afraid."),
+    ('policy', 'it', 'Il reclamo va presentato entro otto giorni.'),
+    ('policy', 'it', 'Purtroppo valgono le condizioni del biglietto.'),
+    ('policy', 'it', "Si può cambiare solo entro 24 ore dall'acquisto."),
+    ('policy', 'it', 'Le regole della promozione sono queste.'),
+    ('referral', 'en', 'Did you call the number on the back of your card?'),
+    ('referral', 'en', 'Have you been in touch with the hotel directly?'),
+    ('referral', 'en', 'Can you go back to the store with the receipt?'),
+    ('referral', 'en', "If the item came from a third-party seller, they'd be best placed to help."),
+    ('referral', 'en', 'Please raise this with your HR department.'),
+    ('referral', 'en', 'You could always try the pharmacy counter, they may have it.'),
+    ('referral', 'en', 'Questions about your bill are handled by our billing partner at 0345 555 0100.'),
+    ('referral', 'en', 'Pop your suggestions over here: https://example.com/s'),
+    ('referral', 'it', 'Ha provato a scrivere al servizio resi?'),
+    ('referral', 'it', 'Dovrebbe chiedere al suo medico.'),
+    ('referral', 'it', "Per questo può sentire direttamente l'assicurazione."),
+    ('referral', 'it', 'Le consiglio di passare in filiale.'),
+    ('referral', 'it', 'Ci scriva tramite il modulo: https://example.it/m'),
+    ('referral', 'it', 'La cosa migliore è rivolgersi al rivenditore.'),
+    ('link_deflection', 'en', 'Head over here for all the details: https://example.com/d'),
+    ('link_deflection', 'en', 'Please go through the troubleshooting guide: https://example.com/tg'),
+    ('link_deflection', 'en', 'Try turning it off and on again, as per this guide: https://example.com/g'),
+    ('link_deflection', 'en', 'The prices are all on our website.'),
+    ('link_deflection', 'it', 'Trova la procedura qui: https://example.it/p'),
+    ('link_deflection', 'it', 'Per le istruzioni veda https://example.it/i'),
+    ('link_deflection', 'it', 'Controlli le nostre FAQ per questo.'),
+    ('policy', 'en', 'Any changes must be made at least 24 hours before departure.'),
+    ('policy', 'en', "Those are the conditions of the offer, I'm afraid."),
+    ('policy', 'en', "We're only allowed to issue refunds to the account holder."),
+    ('policy', 'it', 'La richiesta doveva essere fatta entro 14 giorni.'),
+    ('policy', 'it', 'Il rimborso si può chiedere solo con lo scontrino.'),
+    ('policy', 'it', "Sono le condizioni dell'offerta, mi dispiace."),
+    ('referral', 'en', 'Hi Tom, have you reached out to the venue about the refund? ^KL'),
+    ('referral', 'en', 'Oh no! Could you speak with a team member at the customer service desk? -Ana'),
+    ('referral', 'en', 'The best way to get this sorted is to contact your local post office.'),
+    ('referral', 'en', 'Hey! Your network provider should be able to unlock it for you.'),
+    ('referral', 'en', 'We recommend getting in touch with the organiser through https://example.com/org'),
+    ('referral', 'en', 'Please submit a ticket through our portal: https://example.com/p, the team will pick it up.'),
+    ('referral', 'en', "You'd have to take that up with the airline that sold the ticket."),
+    ('referral', 'it', 'Ha già sentito il servizio clienti del produttore?'),
+    ('referral', 'it', "Guardi, deve andare all'ufficio postale con la ricevuta."),
+    ('referral', 'it', 'Per il rimborso si deve rivolgere alla sua banca.'),
+    ('referral', 'it', 'Può telefonare allo 02 555 0101 dalle 9 alle 18.'),
+    ('link_deflection', 'en', "Hi! You'll find a how-to on our support site: https://example.com/how"),
+    ('link_deflection', 'en', 'This should be covered in our help article: https://example.com/a ^MK'),
+    ('link_deflection', 'en', 'Sorry about that! Try the fix here: https://example.com/f'),
+    ('link_deflection', 'en', 'Check our help centre for the latest on this. *RB'),
+    ('link_deflection', 'it', 'Le informazioni sono tutte sul sito.'),
+    ('link_deflection', 'it', "Dia un'occhiata qui: https://example.it/x"),
+    ('policy', 'en', "Passengers must check in at least 45 minutes before departure, I'm afraid."),
+    ('policy', 'en', 'Vouchers can only be used once and within 6 months.'),
+    ('policy', 'en', "That's standard procedure for all accounts."),
+    ('policy', 'it', 'Il cambio deve essere richiesto entro la data del volo.'),
+    ('policy', 'it', 'Mi dispiace, ma funziona così per tutti i clienti.'),
+]
+
+FRESH_CLEAN = [
+    ('en', "We've reached out to the airline and will update you by 6pm."),
+    ('en', 'Have you had a chance to try the new update yet?'),
+    ('en', 'Were you able to try the steps we sent?'),
+    ('en', 'You can check the status of your refund in your account here: https://example.com/acct'),
+    ('en', "You may visit us any time, we're open till 9!"),
+    ('en', 'Glad you reached the right team, Sam!'),
+    ('en', 'Download the latest version here: https://example.com/dl'),
+    ('en', "Your order must be placed before noon for next-day delivery, and I've upgraded it for free."),
+    ('it', 'Ho già contattato il corriere, la aggiorno entro stasera.'),
+    ('it', 'Ha già provato a riavviare il computer?'),
+    ('it', 'È riuscito a scaricare il programma?'),
+    ('it', 'Le mando il link per il tracciamento: https://example.it/t'),
+    ('it', 'Il tecnico passerà entro domani.'),
+    ('en', "Please DM us your postcode and we'll check for outages."),
+    ('en', 'Have you tried restarting the console?'),
+    ('en', 'Can you try clearing your browser cache and cookies?'),
+    ('en', 'Please check your email for the confirmation we just sent.'),
+    ('en', 'Your boarding pass is in the app under My Trips.'),
+    ('en', 'Did you get a chance to try it again this morning?'),
+    ('en', 'Can you try again now? It should be working.'),
+    ('en', "We've passed this to the store manager, who'll call you today."),
+    ('en', 'Have you received the replacement yet?'),
+    ('en', 'Could you tell us which store you visited?'),
+    ('en', "You'll need to update to the latest version; I can walk you through it here."),
+    ('en', 'Have a look at the photo you sent, the code is on the left.'),
+    ('en', 'Did the driver leave a card?'),
+    ('en', "Have you contacted us before about this? I can't see a case."),
+    ('en', "Thanks for calling the store for us, Jen! Glad it's sorted."),
+    ('it', 'Ha provato a riavviare il router?'),
+    ('it', 'Mi manda in privato il numero del contratto?'),
+    ('it', 'Il collega la richiama entro oggi.'),
+    ('it', 'Ha ricevuto la mail di conferma?'),
+    ('it', 'Può dirmi in quale negozio è andato?'),
+    ('it', 'Ho parlato io con il negozio, è tutto a posto.'),
+    ('it', 'Deve solo confermare la mail e ha finito.'),
+    ('en', "Hi Tom, the venue has confirmed your refund, it'll show in 3-5 days. ^KL"),
+    ('en', "Can you let us know which team member you spoke with? We'd like to pass on your thanks!"),
+    ('en', 'Have you tried a different cable? Let us know!'),
+    ('en', 'Were you able to try the reset we suggested?'),
+    ('en', "Thanks, we've logged this with the store team and they'll call you by 5pm."),
+    ('en', 'Please follow us so we can send you a DM. ^TS'),
+    ('en', 'Awesome! Enjoy your flight, and see you on board.'),
+    ('en', "Here's a photo of the new menu: https://example.com/pic"),
+    ('en', "We're sorry your flight was delayed. The crew will keep you updated on board."),
+    ('en', "You're all set! Your new plan starts on the 1st."),
+    ('en', "Did you speak to someone on our chat earlier? I'll pick it up from here."),
+    ('en', "I've checked with the warehouse and it's on its way today."),
+    ('en', 'Could you send us the order number so I can call the courier for you?'),
+    ('en', "What time did you visit the store? I'd like to share the feedback with the manager."),
+    ('en', 'Happy to help! Let us know if you need anything else.'),
+    ('en', 'The app update is rolling out today, you should see it by tonight.'),
+    ('it', 'Ha già ricevuto il rimborso sulla carta?'),
+    ('it', 'Sento io il negozio e le faccio sapere entro stasera.'),
+    ('it', 'Ecco il link per scaricare il modulo compilato: https://example.it/pdf'),
+    ('it', 'Perfetto, allora chiudo la pratica. Buona giornata!'),
+    ('it', 'Il tecnico deve passare entro giovedì, la avviso io.'),
+]
+
+
+@pytest.mark.parametrize(("pattern", "language", "text"), FRESH)
+def test_fresh_checks_are_flagged(pattern, language, text):
+    assert pattern in patterns_of(text, language), text
+
+
+@pytest.mark.parametrize(("language", "text"), FRESH_CLEAN)
+def test_fresh_near_misses_are_clean(language, text):
+    assert patterns_of(text, language) == set(), text
