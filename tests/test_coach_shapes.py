@@ -170,9 +170,9 @@ def test_policy_near_misses_are_not_flagged(text, language):
     assert "policy" not in patterns_of(text, language), text
 
 
-# Three batches written as fresh checks, each before the patterns were extended for it: the
-# patterns found 21 of 32, 14 of 27 and 12 of 22 of their positives at first (0, 0 and 1 false
-# alarm on the negatives); the shapes they missed were then written in general form (docs/coach.md).
+# Four batches written as fresh checks, each before the patterns were extended for it: the
+# patterns found 21 of 32, 14 of 27, 12 of 22 and 6 of 28 of their positives at first (0, 0, 1 and 0
+# false alarms on the negatives); what they missed was then written as a general shape (docs/coach.md).
 FRESH = [
     ('referral', 'en', 'Did you already reach out to the airline that operated the flight?'),
     ('referral', 'en', 'Have you tried getting in touch with your landlord about the meter?'),
@@ -255,6 +255,34 @@ FRESH = [
     ('policy', 'en', "That's standard procedure for all accounts."),
     ('policy', 'it', 'Il cambio deve essere richiesto entro la data del volo.'),
     ('policy', 'it', 'Mi dispiace, ma funziona così per tutti i clienti.'),
+    ('referral', 'en', 'For anything account related, drop the support team a line on support@example.com.'),
+    ('referral', 'en', 'Hi there, our sister company handles insurance claims, you can reach them on 0800 123 4567.'),
+    ('referral', 'en', "We can't see bookings made by travel agents, so please contact the agent you booked with."),
+    ('referral', 'en', "Have you checked with your building's concierge? Parcels are often left there."),
+    ('referral', 'en', "This would need to go through your employer's benefits portal."),
+    ('referral', 'en', "You can raise a complaint with the ombudsman if you're still unhappy."),
+    ('referral', 'en', "It's best to ask at the gate when you arrive."),
+    ('referral', 'en', 'Kindly visit any of our outlets with the faulty unit.'),
+    ('referral', 'it', "Per le fatture deve scrivere all'amministrazione: amministrazione@example.it"),
+    ('referral', 'it', 'Guardi, la cosa va gestita dal suo installatore.'),
+    ('referral', 'it', 'Ha provato a parlarne con il suo consulente in filiale?'),
+    ('referral', 'it', 'Provi a chiamare il numero che trova sul retro della carta.'),
+    ('referral', 'it', 'Deve fare richiesta al comune, noi non possiamo.'),
+    ('referral', 'it', "Si presenti allo sportello con un documento d'identità."),
+    ('link_deflection', 'en', 'Everything you need to know about baggage is at https://example.com/bags'),
+    ('link_deflection', 'en', "We've got a handy guide for that: https://example.com/guide"),
+    ('link_deflection', 'en', 'Please refer to the attached link for the steps.'),
+    ('link_deflection', 'en', 'Our community has answered this one before: https://example.com/thread'),
+    ('link_deflection', 'it', "Può trovare la risposta nella sezione Aiuto dell'app."),
+    ('link_deflection', 'it', 'Le consiglio di leggere questa pagina: https://example.it/p'),
+    ('link_deflection', 'it', 'Segua la procedura indicata qui https://example.it/proc'),
+    ('policy', 'en', 'Refunds are only issued to the original payment method.'),
+    ('policy', 'en', 'Bookings cannot be changed within 48 hours of travel as per the terms.'),
+    ('policy', 'en', 'As stated in our terms, the deposit is non-refundable.'),
+    ('policy', 'en', "We're required to see photo ID before releasing the parcel, no exceptions."),
+    ('policy', 'it', 'Da regolamento il deposito non è rimborsabile.'),
+    ('policy', 'it', 'Le modifiche sono consentite solo fino a 48 ore prima.'),
+    ('policy', 'it', 'Senza scontrino non possiamo fare il cambio, sono le regole.'),
 ]
 
 FRESH_CLEAN = [
@@ -314,6 +342,22 @@ FRESH_CLEAN = [
     ('it', 'Ecco il link per scaricare il modulo compilato: https://example.it/pdf'),
     ('it', 'Perfetto, allora chiudo la pratica. Buona giornata!'),
     ('it', 'Il tecnico deve passare entro giovedì, la avviso io.'),
+    ('en', "I've emailed our support team on your behalf, they'll reply within the hour."),
+    ('en', 'Our sister company has confirmed your claim, payment goes out Friday.'),
+    ('en', "Which travel agent did you book with? I'll contact them for you."),
+    ('en', 'Refunds usually take 3-5 working days to reach your account.'),
+    ('en', "Here's the receipt you asked for: https://example.com/r"),
+    ('en', 'Our team at the gate will have your new boarding pass ready.'),
+    ('en', 'Have you had a chance to look at the quote I sent?'),
+    ('en', "Sorry about that, we'll check with the courier and get back to you."),
+    ('en', 'Can you try logging out and back in? That usually clears it.'),
+    ('en', 'Please visit us again soon!'),
+    ('it', "Ho scritto io all'amministrazione, le rispondono entro domani."),
+    ('it', 'Il suo installatore ci ha già mandato le foto, grazie.'),
+    ('it', 'Ha provato a spegnere e riaccendere il modem?'),
+    ('it', 'Le modifiche sono gratuite fino a 48 ore prima, gliela faccio subito.'),
+    ('it', 'Passo io la richiesta al comune e la tengo aggiornata.'),
+    ('it', 'Ecco la ricevuta: https://example.it/r'),
 ]
 
 
