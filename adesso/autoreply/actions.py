@@ -99,7 +99,11 @@ def _send(
     conversation.promise_check_at = check_time(now, promise_at)
     # In a batch of the inbound pipeline, with the batch's others (one executemany).
     adapt = connection.ops.adapt_datetimefield_value
-    if not batch.update_later(_PROMISE_SQL, [adapt(promise_at), adapt(conversation.promise_check_at), conversation.pk]):
+    if conversation.pk is None:
+        pass  # a conversation the batch inserts when it flushes: with these values
+    elif not batch.update_later(
+        _PROMISE_SQL, [adapt(promise_at), adapt(conversation.promise_check_at), conversation.pk]
+    ):
         Conversation.objects.filter(pk=conversation.pk).update(
             promise_at=conversation.promise_at, promise_check_at=conversation.promise_check_at
         )
@@ -126,7 +130,8 @@ def acknowledge(
     language = _language(conversation, text)
     if language != conversation.language:
         conversation.language = language
-        Conversation.objects.filter(pk=conversation.pk).update(language=language)
+        if conversation.pk is not None:  # else inserted with it when the batch flushes
+            Conversation.objects.filter(pk=conversation.pk).update(language=language)
     return _send(conversation, Purpose.ACK, bool(ASKS_POSITION.search(text)), now, assignee_online, agents_online)
 
 

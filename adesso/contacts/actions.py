@@ -73,7 +73,7 @@ def prefetch_contacts(channel: Channel, senders: list[InboundSender]) -> None:
         known.update({w: found.get(w) for w in chunk})
 
 
-def do_resolve_contact(channel: Channel, sender: InboundSender) -> Contact:
+def do_resolve_contact(channel: Channel, sender: InboundSender, defer: bool = False) -> Contact:
     """The contact a sender is, creating it or adding addresses to it as needed.
 
     Call inside the intake transaction. The sender's channel identity decides
@@ -82,7 +82,11 @@ def do_resolve_contact(channel: Channel, sender: InboundSender) -> Contact:
     another contact is not moved: the two contacts become a merge suggestion.
     A contact created here is marked `is_new` (it has no conversation yet).
     In a batch (`prefetch_contacts`) the identities come from the batch's lookup,
-    kept up to date with the contacts and identities the batch creates.
+    kept up to date with the contacts and identities the batch creates. `defer` (a batch
+    applied optimistically, `batch.deferring()`): a new contact and its identities are
+    inserted with the batch's other rows when it ends; until then the contact has no
+    primary key, and the batch's lookup hands the same object to the sender's later
+    messages.
     """
     wanted = _wanted(channel, sender)
     known: dict[tuple[str, str], Contact | None] = batch.memo(("contacts.known", channel.organization_id), dict)
@@ -104,7 +108,8 @@ def do_resolve_contact(channel: Channel, sender: InboundSender) -> Contact:
             phone=normalize_phone(sender.phone),
             language=sender.language,
         )
-        rowsql.insert(contact)
+        if not (defer and batch.insert_later(contact)):
+            rowsql.insert(contact)
         contact.is_new = True  # type: ignore[attr-defined]
     else:
         while contact.merged_into_id is not None:  # identities follow merges; be safe anyway
@@ -120,12 +125,15 @@ def do_resolve_contact(channel: Channel, sender: InboundSender) -> Contact:
                 changed.append(field)
         if changed:
             contact.updated_at = timezone.now()
-            contact.save(update_fields=[*changed, "updated_at"])
+            if contact.pk is not None:  # else it waits for the batch's flush, with these values
+                contact.save(update_fields=[*changed, "updated_at"])
     missing = [w for w in wanted if w not in found]
     for k, v in missing:
-        rowsql.insert(
-            rowsql.new(ContactIdentity, organization_id=channel.organization_id, contact=contact, kind=k, value=v)
+        identity = rowsql.new(
+            ContactIdentity, organization_id=channel.organization_id, contact=contact, kind=k, value=v
         )
+        if not ((defer or contact.pk is None) and batch.insert_later(identity)):
+            rowsql.insert(identity)
     known.update({w: found[w] for w in wanted if w in found})
     known.update({w: contact for w in missing})
     return contact

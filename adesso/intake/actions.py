@@ -108,10 +108,34 @@ def _lock_contact(contact: Contact) -> None:
     """Queue the contact's concurrent messages here, so that of two arriving together
     for a contact with no open conversation, the second joins the one the first
     opens instead of opening another. PostgreSQL only: SQLite's IMMEDIATE
-    transactions already hold the database's write lock from BEGIN."""
-    if connection.features.has_select_for_update:
+    transactions already hold the database's write lock from BEGIN. In a batch of the
+    inbound pipeline, the batch's known senders are locked together, in the order of
+    their ids, with one statement (the locks hold until the batch commits)."""
+    if not connection.features.has_select_for_update:
+        return
+    if batch.active():
+        locked = batch.memo(("intake.locked", contact.organization_id), lambda: _lock_known(contact.organization_id))
+        if contact.pk in locked:
+            return
+        locked.add(contact.pk)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM contacts_contact WHERE id = %s FOR UPDATE", [contact.pk])
+
+
+def _known_contacts(organization_id: int) -> dict[int, Contact]:
+    """The batch's senders found in the database (adesso.contacts.actions.prefetch_contacts), by id."""
+    known: dict[Any, Contact | None] = batch.memo(("contacts.known", organization_id), dict)
+    return {c.pk: c for c in known.values() if c is not None and c.pk is not None}
+
+
+def _lock_known(organization_id: int) -> set[int]:
+    ids = sorted(_known_contacts(organization_id))
+    if ids:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM contacts_contact WHERE id = %s FOR UPDATE", [contact.pk])
+            cursor.execute(
+                "SELECT id FROM contacts_contact WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [ids]
+            )
+    return set(ids)
 
 
 def _threaded_conversation(contact: Contact, channel: Channel, code: str) -> Conversation | None:
@@ -131,7 +155,17 @@ def _threaded_conversation(contact: Contact, channel: Channel, code: str) -> Con
 
 
 def _active_conversation(contact: Contact, channel: Channel) -> Conversation | None:
-    """The contact's conversation on this channel that a new message joins, if any."""
+    """The contact's conversation on this channel that a new message joins, if any.
+    In a batch of the inbound pipeline, from the batch's own record (`_batch_conversations`)."""
+    if batch.active():
+        found = _batch_conversations(channel)
+        key = _contact_key(contact)
+        if key in found:
+            return found[key]
+        if contact.pk is None:
+            return None  # created in this batch, and no conversation of its own yet
+        if batch.deferring():
+            batch.flush_inserts()  # what the batch keeps for later must be in the database
     sql, converters = _active_conversation_sql(connection.vendor)
     with connection.cursor() as cursor:
         cursor.execute(sql, [contact.pk, channel.pk, *ACTIVE_STATUSES])
@@ -142,6 +176,62 @@ def _active_conversation(contact: Contact, channel: Channel) -> Conversation | N
     # Already loaded: reading them later (SLA, events) costs no query.
     conversation.contact, conversation.channel = contact, channel
     return conversation
+
+
+def _contact_key(contact: Contact) -> Any:
+    # A contact the batch created has no id until the batch's flush: the object itself.
+    return contact.pk if contact.pk is not None else ("new", id(contact))
+
+
+# Contacts whose open conversations one statement looks up (well inside every
+# database's limit on parameters).
+_PREFETCH_CHUNK = 500
+
+
+def _batch_conversations(channel: Channel) -> dict[Any, Conversation | None]:
+    """In a batch: each sender's conversation on this channel that a message joins (None:
+    none open), read for all the batch's known senders with one statement, then kept up
+    to date by the batch's messages (`_remember`)."""
+    return batch.memo(("intake.active", channel.pk), lambda: _prefetch_active(channel))  # type: ignore[no-any-return]
+
+
+def _prefetch_active(channel: Channel) -> dict[Any, Conversation | None]:
+    contacts = _known_contacts(channel.organization_id)
+    found: dict[Any, Conversation | None] = dict.fromkeys(contacts)
+    ids = list(contacts)
+    sql, converters = _active_conversation_sql(connection.vendor)
+    # The same columns and converters as the one-contact statement, for many contacts.
+    head = sql.split(" WHERE ", 1)[0]
+    for start in range(0, len(ids), _PREFETCH_CHUNK):
+        chunk = ids[start : start + _PREFETCH_CHUNK]
+        marks = ", ".join(["%s"] * len(chunk))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"{head} WHERE channel_id = %s AND status IN (%s, %s, %s) AND contact_id IN ({marks})"
+                " ORDER BY created_at",
+                [channel.pk, *ACTIVE_STATUSES, *chunk],
+            )
+            rows = cursor.fetchall()
+        for row in rows:
+            conversation = _conversation_from_row(row, converters)
+            # The latest one wins, as in the one-contact statement.
+            conversation.contact, conversation.channel = contacts[conversation.contact_id], channel
+            found[conversation.contact_id] = conversation
+    return found
+
+
+def _remember(contact: Contact, channel: Channel, conversation: Conversation, threaded: bool) -> None:
+    """The batch's record of the sender's conversation, after a message of theirs."""
+    if not batch.active():
+        return
+    found = _batch_conversations(channel)
+    key = _contact_key(contact)
+    if not threaded and conversation.channel_id == channel.pk and conversation.status in ACTIVE_STATUSES:
+        found[key] = conversation
+    else:
+        # Not the one a plain message would join (a thread, a survey's resolved one): ask
+        # the database next time (this message's rows are in it: it did not defer).
+        found.pop(key, None)
 
 
 def _receive(channel: Channel, inbound: InboundMessage) -> Received:
@@ -156,18 +246,31 @@ def _receive_rows(channel: Channel, inbound: InboundMessage) -> Received:
     html = sanitize_html(inbound.html) if inbound.html else ""
     text = inbound.text.strip() or (html_to_text(html) if html else "")
     preview = summary(text or _("(attachment)"))
-    contact = do_resolve_contact(channel, inbound.sender)
+    # In a batch applied optimistically, a plain message's new rows (the sender's contact,
+    # conversation, the message) wait for the batch's flush: one INSERT per table for the
+    # batch. A message that must find rows in the database (a thread) or write beside them
+    # (attachments) has them flushed first and writes its own at once.
+    defer = batch.deferring() and not (inbound.thread or inbound.new_thread or inbound.attachments)
+    if batch.deferring() and not defer:
+        batch.flush_inserts()
+    contact = do_resolve_contact(channel, inbound.sender, defer=defer)
     # A contact this message created has no conversation to look for, and nobody else
-    # sees it before commit: no lock (the flag holds for this message only).
+    # sees it before commit: no lock (the flag holds for this message only). Nor does one
+    # an earlier message of the batch created (no id yet: it waits for the flush).
     new_contact, contact.is_new = getattr(contact, "is_new", False), False  # type: ignore[attr-defined]
-    if not new_contact:
-        # Once per contact in a batch of the inbound pipeline: the lock holds until it commits.
-        batch.memo(("intake.locked", contact.pk), lambda: _lock_contact(contact))
+    unsaved = contact.pk is None
+    if not new_contact and not unsaved:
+        _lock_contact(contact)
     conversation = _threaded_conversation(contact, channel, inbound.thread) if inbound.thread else None
     if conversation is None and not inbound.new_thread and not new_contact:
         conversation = _active_conversation(contact, channel)
     survey = None
-    if not inbound.automated and not new_contact and (conversation is None or conversation.status == Status.RESOLVED):
+    if (
+        not inbound.automated
+        and not new_contact
+        and not unsaved
+        and (conversation is None or conversation.status == Status.RESOLVED)
+    ):
         # An answer to the survey of a resolved conversation joins it without reopening it.
         survey = surveys.awaiting(contact, channel, conversation, text, now)
         if survey is not None:
@@ -201,7 +304,8 @@ def _receive_rows(channel: Channel, inbound: InboundMessage) -> Received:
         if auto_assign:
             pool = candidates(channel.organization_id, with_teams=False)
             routed = routing.route(conversation, now, pool)[1]
-        rowsql.insert(conversation)
+        if not (defer and batch.insert_later(conversation)):
+            rowsql.insert(conversation)
         events.append((EventKind.CREATED, {"channel": channel.code}))
         events += routed
     elif survey is not None:
@@ -236,7 +340,10 @@ def _receive_rows(channel: Channel, inbound: InboundMessage) -> Received:
             fields += changed
             events += routed
         fields += sla.refresh(conversation, now)
-        rowsql.update(conversation, fields)
+        # A conversation the batch inserts, or keeps to update, when it flushes: with these
+        # values then (the batch's messages share the one object).
+        if conversation.pk is not None and not (defer and batch.update_row_later(conversation, fields)):
+            rowsql.update(conversation, fields)
     # A repeated external id fails here, on the unique constraint, and rolls back
     # everything above (see do_receive_message).
     message = rowsql.new(
@@ -253,7 +360,8 @@ def _receive_rows(channel: Channel, inbound: InboundMessage) -> Received:
         # The code promised on accept (the API kind's 202), else a new one.
         **({"code": inbound.code} if inbound.code else {}),
     )
-    rowsql.insert(message)
+    if not (defer and survey is None and batch.insert_later(message)):
+        rowsql.insert(message)
     for item in inbound.attachments:
         attachment = Attachment(
             organization_id=channel.organization_id,
@@ -266,6 +374,7 @@ def _receive_rows(channel: Channel, inbound: InboundMessage) -> Received:
         attachment.save()
     events.append((EventKind.MESSAGE_RECEIVED, {"message": message.code}))
     record_events(conversation, events)
+    _remember(contact, channel, conversation, threaded=bool(inbound.thread) or survey is not None)
     if survey is not None:
         surveys.do_record_answer(survey, message, now)
     if turn_starts:

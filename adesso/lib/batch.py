@@ -11,7 +11,11 @@ Inside `scope()`:
   events, automatic messages, their deliveries) for one INSERT per table when the
   batch ends (`flush_inserts`, called by the pipeline before it commits), instead of
   one INSERT each. A message that fails rolls back to its savepoint: the pipeline
-  drops its rows with `mark()` / `discard(mark)`.
+  drops its rows with `mark()` / `discard(mark)`. In a batch applied optimistically
+  (`deferring()`), intake keeps a new sender's contact, identity, conversation and
+  message this way too: the batch remembers them (they have no primary key until the
+  flush), and whoever must count or read such rows in the database first calls
+  `flush_inserts()`.
 - `update_later(sql, params)` likewise keeps UPDATEs of rows nobody reads back within
   the batch (an acknowledgement's promise): one `executemany` per statement.
 - `collect(name, item, flush)` gathers what each message would ask of the task queue
@@ -42,6 +46,7 @@ class _Batch:
         self.collected: dict[str, tuple[Callable[[list[Any]], None], list[Any]]] = {}
         self.rows: list[Model] = []
         self.updates: list[tuple[str, list[Any]]] = []
+        self.dirty: dict[int, tuple[Model, set[str]]] = {}
 
     def flush(self) -> None:
         for flush, items in self.collected.values():
@@ -84,6 +89,20 @@ def careful() -> bool:
     return batch is None or batch.careful
 
 
+def deferring() -> bool:
+    """Inside a batch applied optimistically: new rows that the batch itself remembers
+    (intake's contacts, conversations, messages) may wait for the batch's flush, since
+    a repeated row fails the whole batch anyway and it is applied again carefully."""
+    batch = _current.get()
+    return batch is not None and not batch.careful
+
+
+def pending() -> bool:
+    """Whether rows wait for the batch's flush."""
+    batch = _current.get()
+    return batch is not None and bool(batch.rows or batch.updates or batch.dirty)
+
+
 def memo(key: Any, compute: Callable[[], T]) -> T:
     """`compute()`, once per batch for the same key (every time outside a batch)."""
     batch = _current.get()
@@ -114,6 +133,22 @@ def insert_later(row: Model) -> bool:
     if batch is None:
         return False
     batch.rows.append(row)
+    return True
+
+
+def update_row_later(row: Model, names: list[str]) -> bool:
+    """In a batch applied optimistically (`deferring()`): keep the row's UPDATE of these
+    fields for the batch's flush, which writes each kept row once, with its values then
+    (the batch holds the one object it changes, message after message); True. Else
+    False (update it now). Whoever reads such rows in the database first flushes."""
+    batch = _current.get()
+    if batch is None or batch.careful or row.pk is None:
+        return False
+    kept = batch.dirty.get(id(row))
+    if kept is None:
+        batch.dirty[id(row)] = (row, set(names))
+    else:
+        kept[1].update(names)
     return True
 
 
@@ -151,6 +186,28 @@ def forget() -> None:
         batch.memo.clear()
 
 
+def _by_dependency(models: list[type[Model]]) -> list[type[Model]]:
+    """The models in an order where each comes after the models its foreign keys point
+    to (a conversation after its contact, a message after its conversation), else in
+    the order they came."""
+    ordered: list[type[Model]] = []
+    seen: set[type[Model]] = set()
+
+    def visit(model: type[Model]) -> None:
+        if model in seen:
+            return
+        seen.add(model)
+        for field in model._meta.concrete_fields:
+            target = field.related_model if field.many_to_one or field.one_to_one else None
+            if target in models and target is not model:
+                visit(target)  # type: ignore[arg-type]
+        ordered.append(model)
+
+    for model in models:
+        visit(model)
+    return ordered
+
+
 def flush_inserts() -> int:
     """INSERT the kept rows, one statement per table (in the order their tables first
     came, so that a row's foreign keys point at rows already inserted), then run the
@@ -165,12 +222,18 @@ def flush_inserts() -> int:
     by_model: dict[type[Model], list[Model]] = {}
     for row in batch.rows:
         by_model.setdefault(type(row), []).append(row)
-    for model, rows in by_model.items():
+    for model in _by_dependency(list(by_model)):
+        rows = by_model[model]
         # Statements compiled once (adesso.lib.rowsql), unless the model has save signals.
         if rowsql.usable(model):
             rowsql.insert_many(rows)
         else:
             model._default_manager.bulk_create(rows)
+    by_fields: dict[tuple[type[Model], tuple[str, ...]], list[Model]] = {}
+    for row, changed in batch.dirty.values():
+        by_fields.setdefault((type(row), tuple(sorted(changed))), []).append(row)
+    for (_model, fields), kept in by_fields.items():
+        rowsql.update_many(kept, list(fields))
     by_sql: dict[str, list[list[Any]]] = {}
     for sql, params in batch.updates:
         by_sql.setdefault(sql, []).append(params)
@@ -178,5 +241,5 @@ def flush_inserts() -> int:
         for sql, param_list in by_sql.items():
             cursor.executemany(sql, param_list)
     count = len(batch.rows)
-    batch.rows, batch.updates = [], []
+    batch.rows, batch.updates, batch.dirty = [], [], {}
     return count

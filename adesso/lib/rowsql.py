@@ -230,3 +230,15 @@ def update(row: Model, names: list[str]) -> None:
     params = [p(row) for p in prepare]
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, row.pk])
+
+
+def update_many(rows: Sequence[Model], names: list[str]) -> None:
+    """`update(row, names)` for rows of one model: one `executemany` (pipelined by
+    psycopg on PostgreSQL: one round trip)."""
+    if not rows:
+        return
+    model = type(rows[0])
+    _check(model)
+    sql, prepare = _update(model, tuple(dict.fromkeys(names)), connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [[*(p(row) for p in prepare), row.pk] for row in rows])

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from django.utils import timezone
 
 from adesso.accounts.models import User
+from adesso.lib import batch
 from adesso.notifications.models import Notification
 
 if TYPE_CHECKING:
@@ -34,15 +35,22 @@ def notify_for_events(events: Iterable[ConversationEvent]) -> int:
     if not wanted:
         return 0
     ids = dict(User.objects.filter(code__in={code for _e, code in wanted}, is_active=True).values_list("code", "id"))
+    chosen = [(event, ids[code]) for event, code in wanted if code in ids and ids[code] != event.actor_id]
     rows = [
         Notification(
-            organization_id=event.organization_id, user_id=ids[code], conversation_id=event.conversation_id,
+            organization_id=event.organization_id, user_id=user_id, conversation_id=event.conversation_id,
             kind=event.kind, data={k: v for k, v in (event.data or {}).items() if k != "notify"},
             created_at=event.created_at,
         )
-        for event, code in wanted
-        if code in ids and ids[code] != event.actor_id
+        for event, user_id in chosen
     ]
+    if any(row.conversation_id is None for row in rows):
+        # A conversation that a batch of the inbound pipeline inserts when it flushes
+        # (adesso.lib.batch): its notifications are inserted after it, with it.
+        for row, (event, _user_id) in zip(rows, chosen, strict=True):
+            row.conversation = event.conversation
+        if all([batch.insert_later(row) for row in rows]):
+            return len(rows)
     Notification.objects.bulk_create(rows)
     return len(rows)
 

@@ -103,6 +103,7 @@ def estimate_wait(
     if conversation.assignee_id is not None and assignee_online is None:
         assignee_online = online().filter(pk=conversation.assignee_id).exists()
     if conversation.assignee_id is not None and assignee_online:
+        _settle()
         ahead = Conversation.objects.filter(
             organization_id=org_id,
             assignee_id=conversation.assignee_id,
@@ -116,8 +117,12 @@ def estimate_wait(
     if agents == 0 or (conversation.queued_at is None and conversation.assignee_id is None):
         due = [d for d in (conversation.first_response_due_at, conversation.next_response_due_at) if d]
         left = int((min(due) - now).total_seconds()) if due else 3600
-        position = queue_position(conversation) if want_position else 0
+        position = 0
+        if want_position:
+            _settle()
+            position = queue_position(conversation)
         return Estimate(sla_wait_seconds(left), position, 0, agents, h, "sla", sla_wait_seconds(left))
+    _settle()
     position = queue_position(conversation)
     # Agents answer what is already assigned to them before they take from the queue;
     # one conversation each is in hand already (counted by the residual half of `h`).
@@ -130,6 +135,13 @@ def estimate_wait(
     extra = max(0, backlog - agents)
     model = queue_wait_seconds(position, backlog, agents, h)
     return Estimate(calibrated(model, _factor(conversation, now, "queue")), position, extra, agents, h, "queue", model)
+
+
+def _settle() -> None:
+    """In a batch of the inbound pipeline, its new conversations may wait for the batch's
+    flush (adesso.lib.batch.deferring): before counting conversations, they must be in."""
+    if batch.deferring():
+        batch.flush_inserts()
 
 
 def hour_of_week(at: dt.datetime) -> int:
