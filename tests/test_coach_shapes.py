@@ -170,9 +170,10 @@ def test_policy_near_misses_are_not_flagged(text, language):
     assert "policy" not in patterns_of(text, language), text
 
 
-# Four batches written as fresh checks, each before the patterns were extended for it: the
-# patterns found 21 of 32, 14 of 27, 12 of 22 and 6 of 28 of their positives at first (0, 0, 1 and 0
-# false alarms on the negatives); what they missed was then written as a general shape (docs/coach.md).
+# Five batches written as fresh checks, each before the patterns were extended for it: the
+# patterns found 21 of 32, 14 of 27, 12 of 22, 6 of 28 and 9 of 22 of their positives at first (0, 0,
+# 1, 0 and 1 false alarms on the negatives; the last one, "give us a call back on the number", is a
+# referral by the rules and moved here); what they missed was then written as a general shape.
 FRESH = [
     ('referral', 'en', 'Did you already reach out to the airline that operated the flight?'),
     ('referral', 'en', 'Have you tried getting in touch with your landlord about the meter?'),
@@ -283,6 +284,29 @@ FRESH = [
     ('policy', 'it', 'Da regolamento il deposito non è rimborsabile.'),
     ('policy', 'it', 'Le modifiche sono consentite solo fino a 48 ore prima.'),
     ('policy', 'it', 'Senza scontrino non possiamo fare il cambio, sono le regole.'),
+    ('referral', 'en', "Hey Sam, that's one for your mobile provider I'm afraid. ^TJ"),
+    ('referral', 'en', 'Please get in contact with the hotel reception regarding the lost property. *LS'),
+    ('referral', 'en', 'Sorry to hear this! Please report the fault via our online form: https://example.com/fault'),
+    ('referral', 'en', "We don't manage the car park, so please direct any parking queries to the operator. -Dan"),
+    ('referral', 'en', "Could you give the branch a call? They'll be able to check the safe box. ^MP"),
+    ('referral', 'en', 'Did you try asking the driver at the time?'),
+    ('referral', 'en', 'Your insurer will need to authorise the repair first.'),
+    ('referral', 'it', 'Questa è una domanda per il suo operatore telefonico.'),
+    ('referral', 'it', "Per i pacchi smarriti si deve rivolgere all'ufficio oggetti smarriti dell'aeroporto."),
+    ('referral', 'it', 'Ci dispiace! Può segnalare il guasto dal modulo online: https://example.it/guasti'),
+    ('referral', 'it', 'Non gestiamo noi il parcheggio, le domande vanno fatte al gestore.'),
+    ('referral', 'it', 'Ha già chiesto al suo amministratore?'),
+    ('link_deflection', 'en', 'All the info on refunds lives here: https://example.com/refunds ^AB'),
+    ('link_deflection', 'en', 'Our status page has the latest: https://example.com/status'),
+    ('link_deflection', 'en', 'Please check the FAQ section of the app for that. -Jo'),
+    ('link_deflection', 'it', 'Trova la risposta nelle domande frequenti: https://example.it/faq'),
+    ('link_deflection', 'it', 'Le istruzioni sono sul nostro sito, sezione Assistenza.'),
+    ('policy', 'en', "Sadly we can't make exceptions to the booking terms."),
+    ('policy', 'en', 'Late cancellations are charged in full, as per the booking conditions.'),
+    ('policy', 'en', 'All returns must be made within 30 days with proof of purchase.'),
+    ('policy', 'it', 'Non possiamo fare eccezioni alle condizioni della prenotazione.'),
+    ('policy', 'it', 'I resi vanno effettuati entro 30 giorni con lo scontrino.'),
+    ('referral', 'en', 'Could you give us a call back on the number we tried? Sorry we missed you. ^MP'),
 ]
 
 FRESH_CLEAN = [
@@ -358,6 +382,19 @@ FRESH_CLEAN = [
     ('it', 'Le modifiche sono gratuite fino a 48 ore prima, gliela faccio subito.'),
     ('it', 'Passo io la richiesta al comune e la tengo aggiornata.'),
     ('it', 'Ecco la ricevuta: https://example.it/r'),
+    ('en', "Hey Sam, I've raised it with our network team, they're on it. ^TJ"),
+    ('en', "The hotel reception has your lost property, they'll post it tomorrow. *LS"),
+    ('en', "I've reported the fault for you, reference 12345. An engineer will call today."),
+    ('en', 'Did the driver ask you for a signature?'),
+    ('en', 'Your refund has been processed and should show within 3 days.'),
+    ('en', "Thanks for the lovely feedback! We'll share it with the team."),
+    ('en', "You're very welcome, have a great weekend! -Jo"),
+    ('en', "Sorry about the wait, I'm checking this with the depot now."),
+    ('en', "Returns are free, and I've emailed you a prepaid label."),
+    ('it', 'Ho già segnalato io il guasto, il tecnico passa domani.'),
+    ('it', "Ha ricevuto la nostra mail con l'etichetta di reso?"),
+    ('it', 'Grazie mille per la segnalazione, la giro subito al reparto.'),
+    ('it', "Le ho appena rimborsato l'ordine, lo vedrà in 3 giorni."),
 ]
 
 
