@@ -224,3 +224,38 @@ def test_the_development_rounds_2_and_5_keep_the_patterns_precise_and_find_most(
         assert referral["precision"] >= 0.9 and referral["recall"] >= 0.85, (number, referral)
         deflection = table["table"]["link_deflection"]
         assert deflection["precision"] >= 0.8 and deflection["recall"] >= 0.75, (number, deflection)
+
+
+# -- session 8: held-out round 7, development rounds 1-6 ------------------------------------------
+
+
+def test_round_7_is_held_out_outside_every_other_round_and_the_evaluation_sets():
+    rows7 = [json.loads(x) for x in (HELDOUT / "round7.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(rows7) >= 800 and all(r["round"] == "7-held-out" for r in rows7)
+    assert {r["source"] for r in rows7} == {"twcs", "luna"}
+    replies = {_key(r) for r in rows7}
+    assert len(replies) >= 250
+    earlier = {_key(r) for n in range(1, 7) for name in [next(HELDOUT.glob(f"round{n}*.jsonl")).name]
+               for r in map(json.loads, (HELDOUT / name).read_text(encoding="utf-8").splitlines())}
+    assert not earlier & replies
+    # by text too: no reply of round 7 is a reply (or a tests/coach_eval case) of another set
+    texts = {r["reply"].strip() for n in range(1, 7) for name in [next(HELDOUT.glob(f"round{n}*.jsonl")).name]
+             for r in map(json.loads, (HELDOUT / name).read_text(encoding="utf-8").splitlines())}
+    evaluation = Path(__file__).parent / "coach_eval"
+    texts |= {json.loads(x).get("text", "").strip() for f in evaluation.glob("*.jsonl")
+              for x in f.read_text(encoding="utf-8").splitlines() if x.strip()}
+    assert not texts & {r["reply"].strip() for r in rows7}
+    training = {learned.normalise(t).lower() for t, _lang, _ids in learned.training_examples()}
+    assert not training & {learned.normalise(r["text"]).lower() for r in rows7
+                           if len(r["text"].split()) >= learned.MIN_WORDS}
+
+
+def test_the_development_rounds_1_to_6_keep_the_patterns_precise_and_find_most():
+    from bench.coach_eval import load_real, score
+
+    for number in range(1, 7):
+        table = score(load_real(number), lambda c: {f.pattern for f in coach(c["text"], c["language"]).findings})
+        referral, deflection = table["table"]["referral"], table["table"]["link_deflection"]
+        assert referral["precision"] >= 0.95 and referral["recall"] >= 0.9, (number, referral)
+        assert deflection["precision"] is None or deflection["precision"] >= 0.8, (number, deflection)
+        assert deflection["recall"] >= 0.75, (number, deflection)

@@ -406,3 +406,66 @@ def test_fresh_checks_are_flagged(pattern, language, text):
 @pytest.mark.parametrize(("language", "text"), FRESH_CLEAN)
 def test_fresh_near_misses_are_clean(language, text):
     assert patterns_of(text, language) == set(), text
+
+
+# A sixth batch, written after every change above and measured before any change for it: 13 of its
+# 27 positives found (referral 8 of 13, link_deflection 3 of 7, policy 2 of 7), 0 false alarms on its
+# 15 negatives: how far the shapes generalise to sentences they were not written for (docs/coach.md);
+# what it missed was then written as general shapes too.
+SIXTH = [
+    ('referral', 'en', "Tickets bought on the app are handled by Ticketmaster, so they'll need to sort the refund."),
+    ('referral', 'en', "You'll want to get that looked at by an authorised repairer."),
+    ('referral', 'en', 'Have you let your bank know about the transaction?'),
+    ('referral', 'en', 'Best thing to do is phone the surgery first thing tomorrow.'),
+    ('referral', 'en', 'Please speak to your line manager about the rota change.'),
+    ('referral', 'en', "The station team can help with lost tickets, you'll find them by platform 1."),
+    ('referral', 'en', 'Try reaching out to the seller through your order page.'),
+    ('referral', 'en', 'Please complete our complaints form and someone will respond: https://example.com/complaints'),
+    ('referral', 'it', 'Deve chiedere direttamente al fornitore del servizio.'),
+    ('referral', 'it', 'Le consiglio di rivolgersi a un centro assistenza autorizzato.'),
+    ('referral', 'it', 'Ha già sentito il suo medico di base?'),
+    ('referral', 'it', "Può mandare una mail all'ufficio reclami, loro le rispondono."),
+    ('referral', 'it', 'Per questo deve passare in posta.'),
+    ('link_deflection', 'en', 'Tap here for the answer: https://example.com/ans'),
+    ('link_deflection', 'en', "There's a full explanation on our help pages."),
+    ('link_deflection', 'en', 'See the link in our bio for all the details.'),
+    ('link_deflection', 'en', "We've covered this in detail on the blog: https://example.com/b"),
+    ('link_deflection', 'it', 'Tutte le informazioni le trova sul sito.'),
+    ('link_deflection', 'it', 'Consulti il link: https://example.it/l'),
+    ('link_deflection', 'it', 'La guida completa è disponibile qui: https://example.it/guida'),
+    ('policy', 'en', "We're not able to refund delivery charges, that's our policy unfortunately."),
+    ('policy', 'en', "Price matching isn't something our terms allow."),
+    ('policy', 'en', "Orders over 30 days old can't be returned, per our returns rules."),
+    ('policy', 'en', "Only the lead booker can make changes, that's how the system works."),
+    ('policy', 'it', 'Il regolamento non prevede rimborsi dopo 14 giorni.'),
+    ('policy', 'it', 'È obbligatorio presentare la ricevuta, non possiamo fare altrimenti.'),
+    ('policy', 'it', 'Le condizioni generali parlano chiaro.'),
+]
+
+SIXTH_CLEAN = [
+    ('en', "Ticketmaster has confirmed your refund, you'll see it Friday. ^RS"),
+    ('en', "I've booked an authorised repairer for you, they'll come Monday 9-11."),
+    ('en', 'Has your bank released the payment yet? It left us on Tuesday.'),
+    ('en', "I'll phone the surgery for you first thing tomorrow and let you know."),
+    ('en', "The station team found your ticket, it's waiting at platform 1."),
+    ('en', "Please reply with a photo of the damage and I'll sort a replacement."),
+    ('en', "Here's the full explanation: the fee covers the card processing, and I've waived it this time."),
+    ('en', "Our policy is to refund in full, and I've done that now."),
+    ('en', "Only you can see this message, it's a private chat."),
+    ('en', 'Thanks, the link works now!'),
+    ('it', 'Il fornitore ci ha già risposto, la pratica è chiusa.'),
+    ('it', "Ho inoltrato io la sua richiesta all'ufficio reclami, la aggiorno domani."),
+    ('it', 'Ha già ricevuto il pacco?'),
+    ('it', 'La guida gliela spiego io: apra le impostazioni e tocchi Account.'),
+    ('it', 'Il regolamento le dà diritto al rimborso, lo faccio subito.'),
+]
+
+
+@pytest.mark.parametrize(("pattern", "language", "text"), SIXTH)
+def test_the_sixth_batch_is_flagged(pattern, language, text):
+    assert pattern in patterns_of(text, language), text
+
+
+@pytest.mark.parametrize(("language", "text"), SIXTH_CLEAN)
+def test_the_sixth_batch_near_misses_are_clean(language, text):
+    assert patterns_of(text, language) == set(), text
