@@ -180,16 +180,54 @@ def fit(vectors: np.ndarray, labels: Sequence[str], l2: float = L2, iterations: 
     return Classifier(weights=weights, bias=bias)
 
 
-def shipped_examples() -> list[tuple[str, str]]:
-    """(text, label) written for Adesso, in `training/sentiment_<language>.tsv`."""
+def examples_in(path: Path) -> list[tuple[str, str]]:
+    """(text, label) of one training file: `pos|neg|neu<TAB>text` lines, # comments."""
     short = {"pos": "positive", "neg": "negative", "neu": "neutral"}
     examples = []
-    for path in sorted(TRAINING.glob("sentiment_*.tsv")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip() and not line.startswith("#"):
-                label, text = line.split("\t", 1)
-                examples.append((text.strip(), short[label]))
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            label, text = line.split("\t", 1)
+            examples.append((text.strip(), short[label]))
     return examples
+
+
+def shipped_files() -> list[Path]:
+    """The files the shipped classifier is trained on (`training/unused/` is not read)."""
+    return sorted(TRAINING.glob("sentiment_*.tsv"))
+
+
+def shipped_examples() -> list[tuple[str, str]]:
+    """(text, label) written for Adesso, in `training/sentiment_<language>*.tsv`."""
+    return [example for path in shipped_files() for example in examples_in(path)]
+
+
+def leave_one_file_out(
+    files: Sequence[Path],
+    l2: float = L2,
+    encode: Callable[[list[str]], np.ndarray] | None = None,
+    measured: Sequence[Path] = (),
+) -> dict[str, float]:
+    """Leave-one-file-out: each file's positive-vs-negative accuracy by a classifier
+    trained on all the other `files` (a file is one author's take on one kind of text,
+    so this measures how the examples carry to texts of another kind); `measured` files
+    are measured the same way but never trained on, so that sets of files can be
+    compared on the same folds. How a change of examples or penalty is chosen without
+    looking at any evaluation set (docs/insights.md, Session 8)."""
+    encode = encode or embed
+    data = {path.name: examples_in(path) for path in [*files, *measured]}
+    trained = [path.name for path in files]
+    vectors = {name: encode([t for t, _ in rows]) for name, rows in data.items()}
+    out = {}
+    for name, rows in data.items():
+        others = [n for n in trained if n != name]
+        classifier = fit(
+            np.concatenate([vectors[n] for n in others]), [label for n in others for _, label in data[n]], l2=l2
+        )
+        p = probabilities(classifier, [t for t, _ in rows], vectors[name], encode=encode)
+        polar = [i for i, (_, label) in enumerate(rows) if label != "neutral"]
+        right = [("positive" if p[i, 0] >= p[i, 1] else "negative") == rows[i][1] for i in polar]
+        out[name] = float(np.mean(right)) if right else float("nan")
+    return out
 
 
 def shipped_example_vectors(advance: Any = None) -> tuple[list[tuple[str, str]], np.ndarray]:

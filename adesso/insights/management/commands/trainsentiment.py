@@ -2,7 +2,10 @@
 written for Adesso (adesso/insights/training/), or, with `--organization CODE` and
 `--surveys` (its survey answers with a reason: the score is the label) and/or
 `--examples FILE`, train an organisation's own on its labelled texts and use it only
-when it beats the classifier in use on a held-out part (else the one in use stays)."""
+when it beats the classifier in use on a held-out part (else the one in use stays).
+`--cross-validate [--also FILE...] [--l2 X]` writes nothing: it measures each training
+file by a classifier trained on the others, how examples and the penalty are chosen
+without looking at any evaluation set."""
 
 from __future__ import annotations
 
@@ -16,13 +19,16 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from adesso.insights.sentiment import (
+    L2,
     LABELS,
     SHIPPED,
     embed,
     fit,
+    leave_one_file_out,
     shipped_classifier,
     shipped_example_vectors,
     shipped_examples,
+    shipped_files,
 )
 from adesso.lib.progress import progress_bar
 
@@ -89,10 +95,34 @@ class Command(BaseCommand):
         parser.add_argument(
             "--surveys", action="store_true", help="with --organization: its survey answers with a reason"
         )
+        parser.add_argument(
+            "--cross-validate",
+            action="store_true",
+            help="measure, do not write: each training file's accuracy by a classifier trained on the others",
+        )
+        parser.add_argument(
+            "--also", type=Path, nargs="*", default=[], help="with --cross-validate: more example files to add"
+        )
+        parser.add_argument(
+            "--measure", type=Path, nargs="*", default=[], help="with --cross-validate: files only measured"
+        )
+        parser.add_argument("--l2", type=float, default=L2, help=f"with --cross-validate: the penalty ({L2})")
 
     def handle(
-        self, *args: Any, organization: str | None, examples: Path | None, surveys: bool = False, **options: Any
+        self,
+        *args: Any,
+        organization: str | None,
+        examples: Path | None,
+        surveys: bool = False,
+        cross_validate: bool = False,
+        also: list[Path] | None = None,
+        measure: list[Path] | None = None,
+        l2: float = L2,
+        **options: Any,
     ) -> None:
+        if cross_validate:
+            self._cross_validate(shipped_files() + list(also or []), list(measure or []), l2)
+            return
         if organization:
             self._train_own(organization, examples, surveys)
             return
@@ -103,6 +133,23 @@ class Command(BaseCommand):
         classifier = fit(vectors, [label for _, label in data])
         SHIPPED.write_bytes(classifier.to_bytes())
         self.stdout.write(f"Trained on {len(data)} examples; written to {SHIPPED}")
+
+    def _cross_validate(self, files: list[Path], measured: list[Path], l2: float) -> None:
+        """Leave-one-file-out accuracy (positive vs negative) of the example files, and the means."""
+        if missing := [str(path) for path in files + measured if not path.is_file()]:
+            raise CommandError(f"Not found: {', '.join(missing)}")
+        self.stdout.write(
+            f"Leave-one-file-out: {len(files)} files trained on, {len(measured)} only measured, l2 {l2:g} "
+            "(one fit per file: minutes)"
+        )
+        found = leave_one_file_out(files, l2=l2, measured=measured)
+        for name, accuracy_of_file in found.items():
+            self.stdout.write(f"  {name}: {accuracy_of_file:.3f}")
+        shipped = [found[path.name] for path in shipped_files()]
+        self.stdout.write(
+            f"mean {np.nanmean(list(found.values())):.4f} over {len(found)} files; "
+            f"{np.nanmean(shipped):.4f} over the {len(shipped)} shipped files"
+        )
 
     def _train_own(self, code: str, path: Path | None, surveys: bool) -> None:
         from adesso.accounts.models import Organization

@@ -1,0 +1,50 @@
+"""Leave-one-file-out cross-validation of the sentiment examples (docs/insights.md,
+Session 8): how examples and the penalty are chosen without any evaluation set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from django.core.management import call_command
+
+from adesso.insights import sentiment
+
+
+def write(path: Path, rows: list[tuple[str, str]]) -> Path:
+    path.write_text("# a comment\n" + "".join(f"{label}\t{text}\n" for label, text in rows), encoding="utf-8")
+    return path
+
+
+def words(texts: list[str]) -> np.ndarray:
+    """A stand-in encoder: one number for "good", one for "bad"."""
+    return np.array([[float("good" in t), float("bad" in t)] for t in texts])
+
+
+def test_each_file_is_measured_by_a_classifier_trained_on_the_others(tmp_path):
+    a = write(tmp_path / "a.tsv", [("pos", "good room"), ("neg", "bad room"), ("neu", "a room")])
+    b = write(tmp_path / "b.tsv", [("pos", "good food"), ("neg", "bad food")])
+    # Labelled the wrong way round: measured, never trained on, so the others stay right.
+    flipped = write(tmp_path / "flipped.tsv", [("neg", "good bed"), ("pos", "bad bed")])
+    found = sentiment.leave_one_file_out([a, b], encode=words, measured=[flipped])
+    assert found == {"a.tsv": 1.0, "b.tsv": 1.0, "flipped.tsv": 0.0}
+    # Trained on, the flipped file confuses the classifier its neighbours are measured by.
+    trained = sentiment.leave_one_file_out([a, b, flipped], encode=words)
+    assert trained["a.tsv"] < 1.0 and trained["b.tsv"] < 1.0
+
+
+def test_the_command_prints_each_file_and_the_means_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    a = write(tmp_path / "sentiment_a.tsv", [("pos", "good room"), ("neg", "bad room")])
+    b = write(tmp_path / "sentiment_b.tsv", [("pos", "good food"), ("neg", "bad food")])
+    extra = write(tmp_path / "extra.tsv", [("pos", "good bed"), ("neg", "bad bed")])
+    monkeypatch.setattr("adesso.insights.management.commands.trainsentiment.shipped_files", lambda: [a, b])
+    monkeypatch.setattr("adesso.insights.sentiment.shipped_files", lambda: [a, b])
+    monkeypatch.setattr(sentiment, "embed", words)
+    target = tmp_path / "sentiment.npz"
+    monkeypatch.setattr("adesso.insights.management.commands.trainsentiment.SHIPPED", target)
+    call_command("trainsentiment", cross_validate=True, also=[extra], l2=3e-4)
+    out = capsys.readouterr().out
+    assert "3 files trained on, 0 only measured, l2 0.0003" in out
+    assert "sentiment_a.tsv: 1.000" in out and "extra.tsv: 1.000" in out
+    assert "mean 1.0000 over 3 files; 1.0000 over the 2 shipped files" in out
+    assert not target.exists()
