@@ -7,11 +7,12 @@ integration might send, 85% short messages and 15% long reviews of several sente
 they read like customers' words. Each round sends texts the process has never seen (a
 round number in each), then the very same 1,000 again (the encoder's cache), then a
 batch in which half the texts were seen before. And the encoder alone: texts a second
-by the size of the batches it is handed (`sentiment.BATCH`).
+by the size of the batches it is handed (`sentiment.BATCH`); and whether another
+thread runs while the encoder works (`beside_the_encoder`).
 
     .venv/bin/python -m bench.sentiment [--rounds 3] [--wait-quiet 15]
 
-Figures in docs/insights.md ("Session 7"); results in bench/results/sentiment-*.json.
+Figures in docs/insights.md ("Session 7", "Session 8"); results in bench/results/sentiment-*.json.
 """
 
 from __future__ import annotations
@@ -55,6 +56,45 @@ def batch(round_number: int, examples: list[tuple[str, str]], size: int = 1000) 
             text, _ = rng.choice(examples)
             texts.append(f"{text} (#{round_number}-{i})")
     return texts
+
+
+def beside_the_encoder(model: Any, texts: list[str]) -> dict[str, float]:
+    """While the encoder reads `texts` (batches of 64) in one thread, another thread runs a
+    small Python task every 5 ms (what a second request's Django code would need): how long
+    each run takes, beside the encoder and alone. The encoder is C through ctypes, which
+    lets go of Python's lock: the task is not held up, so a second blocking thread (or
+    worker) of the web process would serve other requests during a long sentiment call."""
+    import statistics
+    import threading
+
+    def task_times(stop: threading.Event | None) -> list[float]:
+        times: list[float] = []
+        while (stop is None and len(times) < 200) or (stop is not None and not stop.is_set()):
+            started = time.perf_counter()
+            sum(range(20_000))
+            times.append(time.perf_counter() - started)
+            time.sleep(0.005)
+        return times
+
+    alone = task_times(None)
+    stop = threading.Event()
+    found: list[float] = []
+    helper = threading.Thread(target=lambda: found.extend(task_times(stop)))
+    helper.start()
+    started = time.perf_counter()
+    for start in range(0, len(texts), 64):
+        model.query(texts[start : start + 64])
+    encoding = time.perf_counter() - started
+    stop.set()
+    helper.join()
+    return {
+        "encoding_s": encoding,
+        "task_runs": len(found),
+        "task_median_ms": statistics.median(found) * 1000,
+        "task_max_ms": max(found) * 1000,
+        "alone_median_ms": statistics.median(alone) * 1000,
+        "alone_max_ms": max(alone) * 1000,
+    }
 
 
 def main() -> None:
@@ -128,6 +168,15 @@ def main() -> None:
                 [f"encoder alone, batches of {size}", f"{wall:.2f}", f"{wall:.2f}", f"{used:.2f}", f"{1000 / wall:.0f}"]
             )
             log(f"encoder, batches of {size}: {wall:.2f} s")
+        texts = [sentiment.normalise(t) for t in batch(9000, examples, 256)]
+        wait_quiet(args.wait_quiet)
+        found = beside_the_encoder(model, texts)
+        results["beside_the_encoder"] = found
+        log(
+            f"a small Python task beside the encoder ({found['encoding_s']:.1f} s for 256 texts): "
+            f"{found['task_runs']} runs, median {found['task_median_ms']:.1f} ms, max {found['task_max_ms']:.0f} ms "
+            f"(alone: median {found['alone_median_ms']:.1f} ms, max {found['alone_max_ms']:.0f} ms)"
+        )
         results["load_average"] = os.getloadavg()
         results["long_share"] = long_share
     print(table(["what", "fastest s", "slowest s", "CPU s (median)", "texts/s (median)"], rows))
