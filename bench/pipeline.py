@@ -225,6 +225,18 @@ class Workers:
                     total += cpu_of(pid)
         return total
 
+    def cpu_by_role(self) -> dict[str, float]:
+        """CPU of the worker processes by what they run: the `default` loop (main), the
+        sends (`outbox` child) and the analysis (`background` child)."""
+        found = {"main": 0.0, "outbox": 0.0, "background": 0.0}
+        for proc in self.procs:
+            for pid in _process_tree(proc.pid):
+                with contextlib.suppress(OSError, ValueError, IndexError):
+                    args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+                    role = "outbox" if b"--outbox" in args else "background" if b"--background" in args else "main"
+                    found[role] += cpu_of(pid)
+        return found
+
     def __exit__(self, *exc: object) -> None:
         everyone = [*self.procs, *([self.timers] if self.timers else [])]
         for proc in everyone:
@@ -392,6 +404,8 @@ def processing_phase(
     load0 = os.getloadavg()[0]
     first = last = None
     main_first = main_last = 0.0
+    roles_first: dict[str, float] = {}
+    roles_last: dict[str, float] = {}
     timeline = []
     deadline = started + args.process_timeout
     while time.monotonic() < deadline:
@@ -409,9 +423,11 @@ def processing_phase(
         if done and first is None:
             first = (now, done)
             main_first = workers.cpu_seconds(main_only=True)
+            roles_first = workers.cpu_by_role()
         if done >= backlog:
             last = now
             main_last = workers.cpu_seconds(main_only=True)
+            roles_last = workers.cpu_by_role()
             break
     cpu = workers.cpu_seconds() - cpu0
     db_cpu = postgres_cpu_seconds() - db0 if benv.db == "postgres" else 0.0
@@ -445,6 +461,11 @@ def processing_phase(
         # batch to the last, as the rate: how busy the inbound loop itself was.
         "worker_main_cpu_ms_per_event": round((main_last - main_first) * 1000 / max(1, backlog - first[1]), 3),
         "db_cpu_ms_per_event": round(db_cpu * 1000 / backlog, 3),
+        # Over the same window, by process: the inbound loop, the sends, the analysis.
+        "worker_cpu_ms_per_event_by_role": {
+            role: round((roles_last[role] - roles_first.get(role, 0.0)) * 1000 / max(1, backlog - first[1]), 3)
+            for role in roles_last
+        },
         "others_cpu_share": round(max(0.0, busy - cpu - db_cpu) / (last - started), 2),
         "load_average_before": round(load0, 2),
         "acknowledgements_sent_meanwhile": timeline[-1][2],
@@ -457,7 +478,8 @@ def processing_phase(
         f"  processed {backlog} events with {args.processors} worker(s) in {result['seconds']} s: "
         f"{rate:.0f}/s, worker CPU {result['worker_cpu_ms_per_event']:.2f} ms/event (main process "
         f"{result['worker_main_cpu_ms_per_event']:.2f} ms/event while processing), db CPU "
-        f"{result['db_cpu_ms_per_event']:.2f} ms/event, load before {load0:.1f}"
+        f"{result['db_cpu_ms_per_event']:.2f} ms/event, load before {load0:.1f}; while processing, by process: "
+        + ", ".join(f"{role} {ms:.2f}" for role, ms in result["worker_cpu_ms_per_event_by_role"].items())
     )
     return result, workers
 

@@ -97,10 +97,10 @@ def analyse_batch(after: int | None = None) -> tuple[int, int]:
 
 
 def do_dispatch_analysis() -> int:
-    """The timer's step: enqueue analysis when customer messages wait for it."""
+    """The timer's step: enqueue analysis when customer messages wait for it and no chain
+    of analysis tasks is on its way already (adesso/insights/tasks.py)."""
     if not enabled() or not has_pending():
         return 0
     from adesso.insights.tasks import enqueue_analysis
 
-    enqueue_analysis()
-    return 1
+    return int(enqueue_analysis())
