@@ -91,6 +91,35 @@ def test_update_writes_only_the_named_fields():
     assert stored.name == "Anna Bianchi" and stored.phone == ""
 
 
+def test_update_many_writes_what_save_writes_for_each_row():
+    org = make_org("Pasticceria Tante")
+    channel = make_api_channel(org).channel
+    people = [Contact.objects.create(organization=org, name=name) for name in ("Anna", "Bruno", "Carla")]
+    by_save, by_many = [
+        [
+            Conversation.objects.create(
+                organization=org, channel=channel, contact=person, created_at=WHEN, updated_at=WHEN
+            )
+            for person in people
+        ]
+        for _ in range(2)
+    ]
+    fields = ["status", "waiting_since", "last_message_preview", "sla_state", "snoozed_until", "assignee"]
+    for n, (one, other) in enumerate(zip(by_save, by_many, strict=True)):
+        for row in (one, other):
+            row.status = Status.PENDING if n % 2 else Status.OPEN
+            row.waiting_since = WHEN + dt.timedelta(minutes=n)
+            row.last_message_preview = f"L'ordine {n} è arrivato? \"sì\", {{graffe}}"
+            row.sla_state = {"response": {"stage": n, "kind": "first"}}
+            row.snoozed_until = None
+        one.save(update_fields=fields)
+    rowsql.update_many(by_many, fields)
+    for one, other in zip(by_save, by_many, strict=True):
+        expected, found = _read(Conversation, one.pk), _read(Conversation, other.pk)
+        expected.pop("contact"), found.pop("contact")
+        assert found == expected
+
+
 def test_a_model_with_save_signals_is_refused():
     def receiver(**kwargs):
         return None

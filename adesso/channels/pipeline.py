@@ -512,6 +512,25 @@ _FINISH_SQL = (
     "UPDATE channels_inboundevent SET state = %s, outcome = %s, message_code = %s, note = %s, error = '',"
     " processed_at = %s, next_attempt_at = NULL, leased_until = NULL, lease = '' WHERE id = %s AND lease = %s"
 )
+
+
+@functools.cache
+def _finish_unnest_sql() -> str:
+    """_FINISH_SQL for a whole batch on PostgreSQL: the rows' values as arrays, in the
+    order of _FINISH_SQL's (state, outcome, message code, note, processed at, id)."""
+    from adesso.lib.rowsql import array_type
+
+    field = InboundEvent._meta.get_field
+    types = [array_type(field(name)) for name in ("state", "outcome", "message_code", "note", "processed_at", "id")]  # type: ignore[arg-type]
+    return (
+        "UPDATE channels_inboundevent AS e SET state = v.state, outcome = v.outcome, message_code = v.message_code,"  # noqa: S608 (types from the model)
+        " note = v.note, error = '', processed_at = v.processed_at, next_attempt_at = NULL, leased_until = NULL,"
+        " lease = '' FROM UNNEST("
+        + ", ".join(f"(%s)::{t}" for t in types)
+        + ") AS v(state, outcome, message_code, note, processed_at, id) WHERE e.id = v.id AND e.lease = %s"
+    )
+
+
 _FAIL_SQL = (
     "UPDATE channels_inboundevent SET state = %s, error = %s, next_attempt_at = %s, leased_until = NULL,"
     " lease = '', processed_at = %s WHERE id = %s AND lease = %s"
@@ -569,6 +588,12 @@ def _apply_batch(events: list[InboundEvent], parsed: list[_Parsed], lease: str, 
         batch_scope.flush_inserts()
         written = 0
         with connection.cursor() as cursor:
+            if finished and connection.vendor == "postgresql":
+                # One statement for the batch's outcomes (one array per column).
+                columns = [list(column) for column in zip(*(row[:6] for row in finished), strict=True)]
+                cursor.execute(_finish_unnest_sql(), [*columns, lease])
+                written += cursor.rowcount
+                finished = []
             for sql, rows in ((_FINISH_SQL, finished), (_FAIL_SQL, failed), (_DEFER_SQL, deferred)):
                 if rows:
                     cursor.executemany(sql, rows)

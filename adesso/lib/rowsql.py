@@ -127,8 +127,7 @@ def _insert_unnest(model: type[Model]) -> tuple[str, list[Preparer]]:
     meta = model._meta
     fields = [f for f in meta.concrete_fields if not getattr(f, "db_returning", False)]
     quote = connection.ops.quote_name
-    # Without their length (varchar[], not varchar(50)[]): nothing is truncated.
-    arrays = ", ".join(f"(%s)::{str(f.db_type(connection)).split('(')[0]}[]" for f in fields)
+    arrays = ", ".join(f"(%s)::{array_type(f)}" for f in fields)
     sql = (
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(str(f.column)) for f in fields)})"  # noqa: S608
         f" SELECT * FROM UNNEST({arrays}) RETURNING {quote(str(meta.pk.column))}"
@@ -258,12 +257,38 @@ def update(row: Model, names: list[str]) -> None:
 
 
 def update_many(rows: Sequence[Model], names: list[str]) -> None:
-    """`update(row, names)` for rows of one model: one `executemany` (pipelined by
-    psycopg on PostgreSQL: one round trip)."""
+    """`update(row, names)` for rows of one model: on PostgreSQL one statement for them
+    all (one array per column, `_update_unnest`), elsewhere one `executemany`."""
     if not rows:
         return
     model = type(rows[0])
     _check(model)
-    sql, prepare = _update(model, tuple(dict.fromkeys(names)), connection.vendor)
+    fields = tuple(dict.fromkeys(names))
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and len(rows) > 1 and len({row.pk for row in rows}) == len(rows):
+            sql, prepare = _update_unnest(model, fields)
+            cursor.execute(sql, [[row.pk for row in rows], *([p(row) for row in rows] for p in prepare)])
+            return
+        sql, prepare = _update(model, fields, connection.vendor)
         cursor.executemany(sql, [[*(p(row) for p in prepare), row.pk] for row in rows])
+
+
+def array_type(field: Field[Any, Any]) -> str:
+    """The PostgreSQL array type of a column's values, without a length (varchar[], not
+    varchar(50)[]: nothing is truncated); a foreign key's is its target's."""
+    return f"{str(field.db_type(connection)).split('(')[0]}[]"
+
+
+@cache
+def _update_unnest(model: type[Model], names: tuple[str, ...]) -> tuple[str, list[Preparer]]:
+    meta = model._meta
+    fields = [meta.get_field(name) for name in names]
+    quote = connection.ops.quote_name
+    pk = quote(str(meta.pk.column))
+    columns = [quote(str(f.column)) for f in fields]  # type: ignore[union-attr]
+    arrays = ", ".join(f"(%s)::{array_type(f)}" for f in [meta.pk, *fields])  # type: ignore[list-item, arg-type]
+    sql = (
+        f"UPDATE {quote(meta.db_table)} AS t SET {', '.join(f'{c} = v.{c}' for c in columns)}"  # noqa: S608
+        f" FROM UNNEST({arrays}) AS v({pk}, {', '.join(columns)}) WHERE t.{pk} = v.{pk}"
+    )
+    return sql, [_preparer(f, False) for f in fields]  # type: ignore[arg-type]

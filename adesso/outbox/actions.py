@@ -217,6 +217,14 @@ class _Raced(Exception):
     """A row of a chunk was no longer this worker's to record."""
 
 
+_FINISH_SENT_PG = (
+    "UPDATE outbox_delivery AS d SET status = %s, next_attempt_at = NULL, last_error = '',"
+    " provider_message_id = v.provider_message_id, updated_at = %s, sent_at = %s"
+    " FROM UNNEST((%s)::bigint[], (%s)::varchar[], (%s)::integer[]) AS v(id, provider_message_id, attempts)"
+    " WHERE d.id = v.id AND d.status IN (%s, %s) AND d.attempts = v.attempts"
+)
+
+
 def _finish_sent(done: list[tuple[Delivery, str]]) -> None:
     """Record a chunk's successful sends in one transaction: each row compare-and-set as
     _finish does (sending or unknown, at the attempt claimed); if any row was taken
@@ -236,7 +244,14 @@ def _finish_sent(done: list[tuple[Delivery, str]]) -> None:
     try:
         with transaction.atomic():
             with connection.cursor() as cursor:
-                cursor.executemany(sql, params)
+                if connection.vendor == "postgresql":
+                    # The same, one statement for the chunk (its rows' values as arrays).
+                    ids, providers, attempts = zip(*((d.pk, p[:255], d.attempts) for d, p in done), strict=True)
+                    cursor.execute(
+                        _FINISH_SENT_PG, [sent, at, at, list(ids), list(providers), list(attempts), sending, unknown]
+                    )
+                else:
+                    cursor.executemany(sql, params)
                 if cursor.rowcount != len(params):
                     raise _Raced
             Message.objects.filter(pk__in=[d.message_id for d, _ in done]).update(delivery_status=DeliveryStatus.SENT)
