@@ -94,7 +94,8 @@ class InboundEvent(models.Model):
     """
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="inbound_events")
+    # Not indexed alone: the unique (channel, external_id) and Meta's index start with it.
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="inbound_events", db_index=False)
     code = models.CharField(max_length=16, unique=True, default=new_code)
     # The provider's id for the event (Telegram's update_id): a repeat is the same event.
     external_id = models.CharField(max_length=200)
