@@ -5,17 +5,15 @@ pipeline bench saw the analysis children take a tenth of the CPU a burst needed)
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from adesso.channels.models import Channel
-from adesso.channels.pipeline import accept, do_process_events
-from adesso.channels.registry import get_kind
+from adesso.channels.pipeline import do_process_events
 from adesso.insights.analyse import do_dispatch_analysis
 from adesso.insights.models import MessageSentiment
 from adesso.insights.tasks import analyse_messages
 from tests.builders import customer_writes, make_api_channel, make_org
+from tests.test_insights_steps_aside import _telegram_update
 
 pytestmark = pytest.mark.django_db
 
@@ -41,19 +39,7 @@ def a_burst_begins(org) -> None:
     channel = Channel.objects.create(
         organization=org, kind="telegram", name="Bot", config={"bot_token": "1:" + "A" * 35, "webhook_secret": "s"}
     )
-    body = json.dumps(
-        {
-            "update_id": 7,
-            "message": {
-                "message_id": 7,
-                "from": {"id": 77, "is_bot": False, "first_name": "Bruno"},
-                "chat": {"id": 77, "type": "private", "first_name": "Bruno"},
-                "date": 1764856800,
-                "text": "Il pacco non è arrivato",
-            },
-        }
-    ).encode()
-    accept(channel, get_kind("telegram").identify(channel, body), body)
+    _telegram_update(channel, 7)  # an event waits to be processed
 
 
 def test_the_timer_starts_one_chain_of_analysis_however_often_it_looks(queue):
