@@ -259,3 +259,27 @@ def test_the_development_rounds_1_to_6_keep_the_patterns_precise_and_find_most()
         assert referral["precision"] >= 0.95 and referral["recall"] >= 0.9, (number, referral)
         assert deflection["precision"] is None or deflection["precision"] >= 0.8, (number, deflection)
         assert deflection["recall"] >= 0.75, (number, deflection)
+
+
+# -- session 9: held-out round 8, another data set -------------------------------------------------
+
+
+def test_round_8_is_held_out_from_another_data_set_outside_every_other_set():
+    rows8 = [json.loads(x) for x in (HELDOUT / "round8.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(rows8) >= 350 and all(r["round"] == "8-held-out" for r in rows8)
+    assert {r["source"] for r in rows8} == {"cdp"}
+    replies = {_key(r) for r in rows8}
+    assert len(replies) >= 110
+    labelled = {p: len({_key(r) for r in rows8 if p in r["patterns"]})
+                for p in ("referral", "link_deflection", "policy")}
+    assert labelled["referral"] >= 30 and labelled["link_deflection"] >= 40 and labelled["policy"] >= 5
+    texts = {r["reply"].strip() for n in range(1, 8) for name in [next(HELDOUT.glob(f"round{n}*.jsonl")).name]
+             for r in map(json.loads, (HELDOUT / name).read_text(encoding="utf-8").splitlines())}
+    evaluation = Path(__file__).parent / "coach_eval"
+    texts |= {json.loads(x).get("text", "").strip() for f in evaluation.glob("*.jsonl")
+              for x in f.read_text(encoding="utf-8").splitlines() if x.strip()}
+    assert not texts & {r["reply"].strip() for r in rows8}
+    training = {learned.normalise(t).lower() for t, _lang, _ids in learned.training_examples()}
+    # a greeting our own training sentences share with one of its replies, nothing else
+    assert training & {learned.normalise(r["text"]).lower() for r in rows8
+                       if len(r["text"].split()) >= learned.MIN_WORDS} <= {"hi there, thanks for getting in touch"}
