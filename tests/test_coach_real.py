@@ -283,3 +283,19 @@ def test_round_8_is_held_out_from_another_data_set_outside_every_other_set():
     # a greeting our own training sentences share with one of its replies, nothing else
     assert training & {learned.normalise(r["text"]).lower() for r in rows8
                        if len(r["text"].split()) >= learned.MIN_WORDS} <= {"hi there, thanks for getting in touch"}
+
+
+def test_round_9_is_held_out_from_the_other_split_of_that_data_set_outside_every_other_set():
+    rows9 = [json.loads(x) for x in (HELDOUT / "round9.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(rows9) >= 240 and all(r["round"] == "9-held-out" for r in rows9)
+    assert {r["source"] for r in rows9} == {"cdp"}
+    replies = {_key(r) for r in rows9}
+    assert len(replies) >= 90
+    texts = {r["reply"].strip() for n in range(1, 9) for name in [next(HELDOUT.glob(f"round{n}*.jsonl")).name]
+             for r in map(json.loads, (HELDOUT / name).read_text(encoding="utf-8").splitlines())}
+    evaluation = Path(__file__).parent / "coach_eval"
+    texts |= {json.loads(x).get("text", "").strip() for f in evaluation.glob("*.jsonl")
+              for x in f.read_text(encoding="utf-8").splitlines() if x.strip()}
+    assert not texts & {r["reply"].strip() for r in rows9}
+    assert not replies & {_key(r) for n in range(1, 9) for name in [next(HELDOUT.glob(f"round{n}*.jsonl")).name]
+                          for r in map(json.loads, (HELDOUT / name).read_text(encoding="utf-8").splitlines())}
