@@ -469,3 +469,78 @@ def test_the_sixth_batch_is_flagged(pattern, language, text):
 @pytest.mark.parametrize(("language", "text"), SIXTH_CLEAN)
 def test_the_sixth_batch_near_misses_are_clean(language, text):
     assert patterns_of(text, language) == set(), text
+
+
+# -- session 9: the shapes of round 8 (another data set), in my own words -------------------------
+# The seventh batch of fresh sentences, written after the session-9 shapes and measured before any
+# further change: 20 of 25 found, 1 false alarm of 12 (docs/coach.md, "Session 9"); the four misses
+# and the false alarm that a general shape could fix were fixed, the fifth miss ("Could you work
+# through the tips here? <link>": the question ends before the link) is left out.
+
+SEVENTH = [
+    ('referral', 'en', "Sorry! Please raise a support case and our engineers will pick it up: https://example.com/case"),
+    ('referral', 'en', "Our billing folks can be contacted via the form on our site."),
+    ('referral', 'en', "Kindly request you to get in touch with the service centre nearest to you."),
+    ('referral', 'en', "Head to our contact page and tap Chat with us to reach an advisor."),
+    ('referral', 'en', "You can call or email the warranty team about this."),
+    ('referral', 'en', "That's one for our returns team, they'll sort you out: https://example.com/r"),
+    ('referral', 'en', "If it still fails, log a ticket on the portal and mention this tweet."),
+    ('referral', 'en', "Please open a new request so the right team can investigate. https://example.com/new"),
+    ('link_deflection', 'en', "To clear the error, see the steps in this article: https://example.com/a"),
+    ('link_deflection', 'en', "Give the troubleshooting in this guide a go and let us know: https://example.com/g"),
+    ('link_deflection', 'en', "These suggestions should help: https://example.com/s"),
+    ('link_deflection', 'en', "We'd recommend reading this article on syncing issues: https://example.com/sync"),
+    ('link_deflection', 'en', "Try step 3 in this article, it usually fixes it: https://example.com/x"),
+    ('link_deflection', 'en', "Please reset your router as described here: https://example.com/r"),
+    ('link_deflection', 'en',
+     "Hello! Thanks for reaching out, we'd love to help. Try the tips here: https://example.com/t Let us know."),
+    ('link_deflection', 'en', "Would you mind going through the steps mentioned in this guide: https://example.com/g"),
+    ('policy', 'en', "Phone support on this account is restricted to billing questions only."),
+    ('policy', 'en', "Help here is only available for UK customers."),
+    ('policy', 'en', "We can only deal with order queries on this channel, I'm afraid."),
+    ('policy', 'en', "We need all sellers to comply with our listing rules."),
+    ('policy', 'en', "According to our returns policy: items must be unworn."),
+    ('referral', 'it', "Apra una segnalazione dal nostro sito e la ricontatteremo."),
+    ('referral', 'it', "Il servizio tecnico può essere contattato al numero 800 000 000."),
+    ('referral', 'it', "Clicchi su Contattaci in fondo alla pagina."),
+    ('link_deflection', 'it', "Per risolvere l'errore segua la guida: https://example.it/g"),
+    ('policy', 'it', "L'assistenza su questo canale è limitata alle spedizioni."),
+    ('policy', 'it', "Qui gestiamo solo ordini online."),
+]
+
+SEVENTH_CLEAN = [
+    ('en', "I've opened a support ticket for you, number 4411, and I'll update you tomorrow."),
+    ('en', "We'll create a case on our side and call you back by 5pm."),
+    ('en', "Our team can be reached right here, just reply to this tweet."),
+    ('en', "To fix this I've reset your account; try logging in now."),
+    ('en', "These tips came from our customers, thanks for sharing yours!"),
+    ('en', "Support is limited during the holidays, but I'm here and I'll sort it."),
+    ('en', "We follow up on every report within 24 hours."),
+    ('en', "Thanks for reaching out, here's your refund confirmation: https://example.com/receipt"),
+    ('en', "I'd love to help: your order left the warehouse today and arrives Friday."),
+    ('en', "Please update the app from the following link: https://example.com/app"),
+    ('it', "Ho aperto io un ticket, numero 5521, la aggiorno domani."),
+    ('it', "Per risolvere l'errore ho già resettato la linea: riprovi ora."),
+    ('it', "Seguiamo la sua pratica personalmente fino alla chiusura."),
+]
+
+
+@pytest.mark.parametrize(("pattern", "language", "text"), SEVENTH)
+def test_the_seventh_batch_is_flagged(pattern, language, text):
+    assert pattern in patterns_of(text, language), text
+
+
+@pytest.mark.parametrize(("language", "text"), SEVENTH_CLEAN)
+def test_the_seventh_batch_near_misses_are_clean(language, text):
+    assert patterns_of(text, language) == set(), text
+
+
+def test_courtesy_around_a_link_does_not_explain_it():
+    # a greeting, thanks, an offer to help and "let me know how it goes" are not an answer
+    text = ("Hi there, thanks for reaching out, I'd love to help. To sort the sync error, follow: "
+            "https://example.com/sync Let me know how that goes. ^AB")
+    assert "link_deflection" in patterns_of(text, "en")
+    # an explanation is one
+    explained = ("The sync error comes from an expired token after the last update, so the app can't "
+                 "log in to your library any more. More on why here: https://example.com/sync")
+    assert "link_deflection" not in patterns_of(explained, "en")

@@ -50,6 +50,44 @@ _ACRONYMS = frozenset(
     "CEO VIP GDPR API APP IOS PNR ETA ASAP FYI CAP CF NB PS PPS HTTP HTTPS WWW RMA SKU IMEI SIM ESIM "
     "ATM GPS LTE ISP DHL UPS TNT GLS BRT SDA USPS FEDEX EST PST GMT UTC CET AM PM NY NYC LA SF".split()
 )
+# Greetings, thanks, offers to help, apologies, "let me know how it goes", sign-offs: what a reply says
+# around a link without explaining anything (`_explained`), on the surface line (lower case, tokens
+# spaced), each phrase between spaces.
+_COURTESY = {
+    "en": re.compile(
+        r"(?<= )(?:(?:hi|hello|hey|hiya|greetings|good (?:morning|afternoon|evening|day)|dear)"
+        r"(?: there| all| again)?"
+        r"|(?:many |big )?thanks?(?: you)?(?: so much| very much| again| kindly)?"
+        r"(?: for (?:reaching out|getting in touch|contacting us|tweeting"
+        r"|the (?:tag|info|information|details|update|heads up)"
+        r"|your (?:tweet|patience|message|reply|question|understanding))(?: to us| with us)?)?"
+        r"|(?:i|we)(?:'d| would|'re| are|'m| am)? (?:love|like|be glad|be happy|be more than happy|happy|glad|here)"
+        r" to (?:help|assist)(?: you)?(?: out)?(?: with (?:this|that))?"
+        r"|(?:(?:we're|we are|i'm|i am) )?(?:so |really |very |truly )?sorry"
+        r" (?:to hear (?:about )?(?:this|that)|about (?:this|that)"
+        r"|for the (?:trouble|inconvenience|wait|delay|late reply))"
+        r"|(?:my |our )?(?:sincere )?apologies(?: for (?:the|any) (?:trouble|inconvenience|wait|delay))?"
+        r"|(?:please )?(?:let|keep) (?:me|us) (?:know|posted)"
+        r"(?: (?:how (?:it|that|this) (?:goes|went)|if (?:it|this|that) (?:helps|works|worked)|the outcome"
+        r"|if you need anything else|if you have any (?:other |more |further )?questions))?"
+        r"|(?:i )?hope (?:this|that|it) helps|have a (?:great|nice|good|lovely) (?:day|evening|weekend)|take care"
+        r"|welcome to (?:the )?[^ ]+ (?:support|care|help)(?: on [^ ]+)?"
+        r"|we've got your back|glad to help|happy to help"
+        r"|(?:sure|of course|absolutely|certainly) (?:we|i) can (?:help|assist)(?: you)?"
+        r"|(?:we're|we are) here for you(?: too)?)(?= )"
+    ),
+    "it": re.compile(
+        r"(?<= )(?:(?:buongiorno|buonasera|salve|ciao|gentile cliente|gentile signor[ae]?)"
+        r"|(?:la |ti )?ringrazi(?:o|amo|o molto|amo molto)?"
+        r"(?: per (?:averci contattat[oi]|la segnalazione|la pazienza|il messaggio))?"
+        r"|grazie(?: mille| ancora)?(?: per (?:averci contattat[oi]|la segnalazione|la pazienza|il messaggio))?"
+        r"|(?:sono|siamo) (?:qui |felic[ei] )?(?:per |di )?aiutarla"
+        r"|(?:mi|ci) dispiace(?: molto)?(?: per (?:il|l') (?:disagio|inconveniente|attesa))?"
+        r"|ci scusiamo per (?:il|l') (?:disagio|inconveniente|attesa|ritardo)"
+        r"|(?:mi|ci) (?:faccia|fai) sapere(?: (?:come va|se (?:funziona|risolve|ha risolto)))?"
+        r"|spero (?:sia|di esserle stat[oa]) utile|buona giornata|buona serata|cordiali saluti)(?= )"
+    ),
+}
 _CAPS_WORD = re.compile(r"\b[A-ZÀ-Ý]{2,}\b")
 _BANGS = re.compile(r"[!?]*!{3,}[!?]*|(?:\?!|!\?){2,}")
 
@@ -277,9 +315,17 @@ def _explained(draft: Draft, first: int, last: int) -> bool:
     numbers = {draft.sentence_of[first], draft.sentence_of[last]}
     # A question ("Was this shipped by us or a seller?") asks, it does not explain.
     questions = {s for t, s in zip(draft.tokens, draft.sentence_of, strict=True) if t.surface == "?"}
-    words = [t for t, s in zip(draft.tokens, draft.sentence_of, strict=True)
-             if s not in numbers and s not in questions and t.surface[:1].isalnum()]
-    return len(words) >= EXPLAINED_WORDS
+    lines: dict[int, list[str]] = {}
+    for t, s in zip(draft.tokens, draft.sentence_of, strict=True):
+        if s not in numbers and s not in questions:
+            lines.setdefault(s, []).append(t.surface)
+    # Courtesy explains nothing (session 9): a link wrapped in "hi there, thanks for reaching out,
+    # I'd love to help … let me know how that goes" is still a link instead of the answer.
+    words = 0
+    for tokens in lines.values():
+        line = _COURTESY.get(draft.language, _COURTESY["en"]).sub(" ", " " + " ".join(tokens) + " ")
+        words += sum(1 for w in line.split() if w[:1].isalnum())
+    return words >= EXPLAINED_WORDS
 
 
 def _shape_findings(draft: Draft, rules: Sequence[Rule], ui: str) -> list[Finding]:
