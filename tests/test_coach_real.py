@@ -299,3 +299,13 @@ def test_round_9_is_held_out_from_the_other_split_of_that_data_set_outside_every
     assert not texts & {r["reply"].strip() for r in rows9}
     assert not replies & {_key(r) for n in range(1, 9) for name in [next(HELDOUT.glob(f"round{n}*.jsonl")).name]
                           for r in map(json.loads, (HELDOUT / name).read_text(encoding="utf-8").splitlines())}
+
+
+def test_round_8_as_a_development_round_keeps_what_session_9_found():
+    from bench.coach_eval import load_real, score
+
+    table = score(load_real(8), lambda c: {f.pattern for f in coach(c["text"], c["language"]).findings})["table"]
+    referral, deflection, policy = table["referral"], table["link_deflection"], table["policy"]
+    assert referral["precision"] >= 0.95 and referral["recall"] >= 0.9, referral
+    assert deflection["precision"] >= 0.85 and deflection["recall"] >= 0.8, deflection
+    assert policy["recall"] >= 0.8, policy
