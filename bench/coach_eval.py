@@ -61,9 +61,10 @@ def load_twcs_heldout(csv_path: Path = TWCS_CSV, labels: str = TWCS_LABELS) -> l
 HELDOUT_REAL = ROOT / "tests" / "fixtures" / "coach_heldout"
 # Rounds 3 and 5 are development rounds (tuned on); rounds 1-2, 4, 6 and 7 were held out once (then
 # read: development rounds since); rounds 8 and 9 (session 9, another data set: IBM's Twitter
-# customer-care conversations of 2018-2020): 8 held out once then developed on, 9 held out.
+# customer-care conversations of 2018-2020): 8 held out once then developed on, 9 held out once after
+# session 9's changes, 10 a small held-out set drawn after them.
 ROUNDS = {1: "round1.jsonl", 2: "round2.jsonl", 3: "round3_dev.jsonl", 4: "round4.jsonl", 5: "round5_dev.jsonl",
-          6: "round6.jsonl", 7: "round7.jsonl", 8: "round8.jsonl", 9: "round9.jsonl"}
+          6: "round6.jsonl", 7: "round7.jsonl", 8: "round8.jsonl", 9: "round9.jsonl", 10: "round10.jsonl"}
 
 
 def load_real(round_number: int) -> list[dict[str, Any]]:
@@ -247,8 +248,8 @@ def main() -> None:
     parser.add_argument("--twcs-heldout", action="store_true", help="the real replies held out for issue 12")
     parser.add_argument("--twcs-heldout2", action="store_true", help="the second, fresh sample (never tuned on)")
     parser.add_argument("--real", type=int, choices=sorted(ROUNDS),
-                        help="real replies (tests/fixtures/coach_heldout): 9 held out; 3 and 5 development; "
-                             "1, 2, 4, 6, 7, 8 measured held out once, since read")
+                        help="real replies (tests/fixtures/coach_heldout): 10 held out; 3 and 5 development; "
+                             "1, 2, 4, 6-9 measured held out once, since read")
     parser.add_argument("--novel", action="store_true",
                         help="with --real: only the replies whose template no earlier round nor tests/coach_eval has")
     args = parser.parse_args()

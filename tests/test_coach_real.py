@@ -14,6 +14,9 @@ from adesso.coach.rules import builtin_rules
 from adesso.coach.text import read
 
 HELDOUT = Path(__file__).parent / "fixtures" / "coach_heldout"
+# the round files by number (bench.coach_eval.ROUNDS): a glob "round1*" would also match round10
+ROUND_FILES = {1: "round1.jsonl", 2: "round2.jsonl", 3: "round3_dev.jsonl", 4: "round4.jsonl", 5: "round5_dev.jsonl",
+               6: "round6.jsonl", 7: "round7.jsonl", 8: "round8.jsonl", 9: "round9.jsonl", 10: "round10.jsonl"}
 
 
 def patterns_of(text, language):
@@ -235,11 +238,11 @@ def test_round_7_is_held_out_outside_every_other_round_and_the_evaluation_sets()
     assert {r["source"] for r in rows7} == {"twcs", "luna"}
     replies = {_key(r) for r in rows7}
     assert len(replies) >= 250
-    earlier = {_key(r) for n in range(1, 7) for name in [next(HELDOUT.glob(f"round{n}*.jsonl")).name]
+    earlier = {_key(r) for n in range(1, 7) for name in [ROUND_FILES[n]]
                for r in map(json.loads, (HELDOUT / name).read_text(encoding="utf-8").splitlines())}
     assert not earlier & replies
     # by text too: no reply of round 7 is a reply (or a tests/coach_eval case) of another set
-    texts = {r["reply"].strip() for n in range(1, 7) for name in [next(HELDOUT.glob(f"round{n}*.jsonl")).name]
+    texts = {r["reply"].strip() for n in range(1, 7) for name in [ROUND_FILES[n]]
              for r in map(json.loads, (HELDOUT / name).read_text(encoding="utf-8").splitlines())}
     evaluation = Path(__file__).parent / "coach_eval"
     texts |= {json.loads(x).get("text", "").strip() for f in evaluation.glob("*.jsonl")
@@ -273,7 +276,7 @@ def test_round_8_is_held_out_from_another_data_set_outside_every_other_set():
     labelled = {p: len({_key(r) for r in rows8 if p in r["patterns"]})
                 for p in ("referral", "link_deflection", "policy")}
     assert labelled["referral"] >= 30 and labelled["link_deflection"] >= 40 and labelled["policy"] >= 5
-    texts = {r["reply"].strip() for n in range(1, 8) for name in [next(HELDOUT.glob(f"round{n}*.jsonl")).name]
+    texts = {r["reply"].strip() for n in range(1, 8) for name in [ROUND_FILES[n]]
              for r in map(json.loads, (HELDOUT / name).read_text(encoding="utf-8").splitlines())}
     evaluation = Path(__file__).parent / "coach_eval"
     texts |= {json.loads(x).get("text", "").strip() for f in evaluation.glob("*.jsonl")
@@ -291,13 +294,13 @@ def test_round_9_is_held_out_from_the_other_split_of_that_data_set_outside_every
     assert {r["source"] for r in rows9} == {"cdp"}
     replies = {_key(r) for r in rows9}
     assert len(replies) >= 90
-    texts = {r["reply"].strip() for n in range(1, 9) for name in [next(HELDOUT.glob(f"round{n}*.jsonl")).name]
+    texts = {r["reply"].strip() for n in range(1, 9) for name in [ROUND_FILES[n]]
              for r in map(json.loads, (HELDOUT / name).read_text(encoding="utf-8").splitlines())}
     evaluation = Path(__file__).parent / "coach_eval"
     texts |= {json.loads(x).get("text", "").strip() for f in evaluation.glob("*.jsonl")
               for x in f.read_text(encoding="utf-8").splitlines() if x.strip()}
     assert not texts & {r["reply"].strip() for r in rows9}
-    assert not replies & {_key(r) for n in range(1, 9) for name in [next(HELDOUT.glob(f"round{n}*.jsonl")).name]
+    assert not replies & {_key(r) for n in range(1, 9) for name in [ROUND_FILES[n]]
                           for r in map(json.loads, (HELDOUT / name).read_text(encoding="utf-8").splitlines())}
 
 
@@ -309,3 +312,14 @@ def test_round_8_as_a_development_round_keeps_what_session_9_found():
     assert referral["precision"] >= 0.95 and referral["recall"] >= 0.9, referral
     assert deflection["precision"] >= 0.85 and deflection["recall"] >= 0.8, deflection
     assert policy["recall"] >= 0.8, policy
+
+
+def test_round_10_is_held_out_outside_every_other_set():
+    rows10 = [json.loads(x) for x in (HELDOUT / "round10.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(rows10) >= 120 and all(r["round"] == "10-held-out" for r in rows10)
+    replies = {_key(r) for r in rows10}
+    assert len(replies) >= 40
+    others = [r for n in range(1, 10) for r in map(json.loads, (HELDOUT / ROUND_FILES[n]).read_text(
+        encoding="utf-8").splitlines())]
+    assert not replies & {_key(r) for r in others}
+    assert not {r["reply"].strip() for r in rows10} & {r["reply"].strip() for r in others}
