@@ -48,3 +48,36 @@ def test_the_command_prints_each_file_and_the_means_and_writes_nothing(tmp_path,
     assert "sentiment_a.tsv: 1.000" in out and "extra.tsv: 1.000" in out
     assert "mean 1.0000 over 3 files; 1.0000 over the 2 shipped files" in out
     assert not target.exists()
+
+
+def test_the_contrast_reading_reads_again_from_the_last_but():
+    # Written for this test. The clause after the last contrast word, not one at the start.
+    assert sentiment.after_contrast("Bello il locale, ma il servizio è lento.") == "il servizio è lento."
+    assert sentiment.after_contrast("Caro, però ne vale la pena, ma davvero tanto") == "davvero tanto"
+    assert sentiment.after_contrast("Slow delivery. However, the bike is great.") == "the bike is great."
+    assert sentiment.after_contrast("Ma che bello!") is None  # at the start: nothing before it
+    assert sentiment.after_contrast("Small room but ok") is None  # fewer than 8 characters after
+    assert sentiment.after_contrast("Mamma mia, buonissimo; amazing, butterfly") is None  # words, not "ma"/"but"
+    # A classifier over the stand-in encoder: "good" positive, "bad" negative.
+    classifier = sentiment.fit(words(["good", "bad", "x"]), ["positive", "negative", "neutral"], l2=1e-4)
+    texts = [
+        "The room was bad, but the food was good",
+        "A good room",
+        "The room was bad, noisy all night long. " * 5 + "The food was good.",
+    ]
+    calls: list[list[str]] = []
+
+    def encode(parts: list[str]) -> np.ndarray:
+        calls.append(list(parts))
+        return words(parts)
+
+    whole = sentiment.probabilities(classifier, texts, encode=encode, reading="whole")
+    assert calls == [texts]
+    calls.clear()
+    contrast = sentiment.probabilities(classifier, texts, encode=encode, reading="contrast")
+    # Read whole, then only "the food was good" again: the two readings averaged.
+    assert calls == [texts, ["the food was good"]]
+    assert contrast[0, 0] > whole[0, 0] and np.allclose(contrast[1:], whole[1:])
+    calls.clear()
+    sentiment.probabilities(classifier, texts, encode=encode, reading="sentences")
+    assert len(calls) == 2 and calls[1] == sentiment.sentences(sentiment.normalise(texts[2]))

@@ -206,6 +206,7 @@ def leave_one_file_out(
     l2: float = L2,
     encode: Callable[[list[str]], np.ndarray] | None = None,
     measured: Sequence[Path] = (),
+    reading: str | None = None,
 ) -> dict[str, float]:
     """Leave-one-file-out: each file's positive-vs-negative accuracy by a classifier
     trained on all the other `files` (a file is one author's take on one kind of text,
@@ -223,7 +224,7 @@ def leave_one_file_out(
         classifier = fit(
             np.concatenate([vectors[n] for n in others]), [label for n in others for _, label in data[n]], l2=l2
         )
-        p = probabilities(classifier, [t for t, _ in rows], vectors[name], encode=encode)
+        p = probabilities(classifier, [t for t, _ in rows], vectors[name], encode=encode, reading=reading or READING)
         polar = [i for i, (_, label) in enumerate(rows) if label != "neutral"]
         right = [("positive" if p[i, 0] >= p[i, 1] else "negative") == rows[i][1] for i in polar]
         out[name] = float(np.mean(right)) if right else float("nan")
@@ -295,35 +296,81 @@ def from_probabilities(p: np.ndarray) -> list[Sentiment]:
     return out
 
 
+READINGS = ("sentences", "whole", "contrast")
+READING = "sentences"  # how the shipped classifier reads a text (`probabilities`)
+# The clause after the last contrast word ("…, ma il cavo è corto", "…, but it works"),
+# not at the very start of the text: the contrast reading's second look.
+_CONTRAST = re.compile(r"(?:^|[\s,;.])(?:ma|però|tuttavia|but|however|though|yet)\b[\s,]*", re.IGNORECASE)
+
+
+def after_contrast(clean: str) -> str | None:
+    """The clause after the last contrast word of a normalised text, or None (no such
+    word past its first 8 characters, or fewer than 8 characters after it)."""
+    found = [m for m in _CONTRAST.finditer(clean) if m.start() > 8]
+    if not found:
+        return None
+    rest = clean[found[-1].end() :].strip()
+    return rest if len(rest) >= 8 else None
+
+
+def _second_look(
+    classifier: Classifier,
+    p: np.ndarray,
+    texts: Sequence[str],
+    encode: Callable[[list[str]], np.ndarray],
+    parts_of: Callable[[str], list[str]],
+) -> None:
+    """Average each text's probabilities in `p` with the mean of its parts' (those
+    `parts_of` its normalised text gives; texts without parts keep theirs)."""
+    owners: list[int] = []
+    parts: list[str] = []
+    for i, text in enumerate(texts):
+        found = parts_of(normalise(text))
+        owners += [i] * len(found)
+        parts += found
+    if not parts:
+        return
+    each = classifier.probabilities(encode(parts))
+    at = np.asarray(owners)
+    sums = np.zeros_like(p)
+    np.add.at(sums, at, each)
+    counts = np.bincount(at, minlength=len(p))
+    seen = counts > 0
+    p[seen] = (p[seen] + sums[seen] / counts[seen, None]) / 2
+
+
+def _long_sentences(clean: str) -> list[str]:
+    return found if len(clean) > LONG and len(found := sentences(clean)) > 1 else []
+
+
+def _contrast_clause(clean: str) -> list[str]:
+    return [rest] if (rest := after_contrast(clean)) else []
+
+
 def probabilities(
     classifier: Classifier,
     texts: Sequence[str],
     vectors: np.ndarray | None = None,
     encode: Callable[[list[str]], np.ndarray] | None = None,
+    reading: str = READING,
 ) -> np.ndarray:
-    """Each text's class probabilities. A long text of several sentences is read whole
-    and sentence by sentence, and the whole reading is averaged with the mean of its
-    sentences': one vector of a long review blurs it, while the classifier knows
-    sentences, and a review's verdict is the sum of them. `vectors` are the texts'
-    own, if already encoded; `encode` encodes (default `embed`)."""
+    """Each text's class probabilities. `reading` "sentences": a long text of several
+    sentences is read whole and sentence by sentence, and the whole reading is averaged
+    with the mean of its sentences' (one vector of a long review blurs it, while the
+    classifier knows sentences); "whole": every text read once; "contrast": a text
+    with a contrast word ("ma", "però", "but", "however"...) past its start is read
+    whole and, again, only from the last such word on, and the two readings averaged
+    (the verdict often follows the "but"). `vectors` are the texts' own, if already
+    encoded; `encode` encodes (default `embed`). docs/insights.md, Session 9."""
     encode = encode or embed
     texts = list(texts)
     p = classifier.probabilities(encode(texts) if vectors is None else vectors)
-    owners: list[int] = []
-    parts: list[str] = []
-    for i, text in enumerate(texts):
-        clean = normalise(text)
-        if len(clean) > LONG and len(found := sentences(clean)) > 1:
-            owners += [i] * len(found)
-            parts += found
-    if parts:
-        each = classifier.probabilities(encode(parts))
-        at = np.asarray(owners)
-        sums = np.zeros_like(p)
-        np.add.at(sums, at, each)
-        counts = np.bincount(at, minlength=len(p))
-        long = counts > 0
-        p[long] = (p[long] + sums[long] / counts[long, None]) / 2
+    if reading == "sentences":
+        _second_look(classifier, p, texts, encode, _long_sentences)
+    elif reading == "contrast":
+        _second_look(classifier, p, texts, encode, _contrast_clause)
+    elif reading != "whole":
+        raise ValueError(f"reading {reading!r} is not one of {READINGS}")
     return p
 
 

@@ -7,7 +7,7 @@ negative accuracy, and on every set the three-class macro-F1 (the mean F1 of the
 classes the set has, the likeliest of the three classes predicted: a neutral answer to
 a positive review is an error). `--cache DIR` keeps the vectors between runs (the
 encoder is the slow part); `--model FILE` measures another classifier file (an earlier
-`sentiment.npz`). Figures in docs/insights.md."""
+`sentiment.npz`); `--reading` how texts are read (`sentiment.probabilities`). Figures in docs/insights.md."""
 
 from __future__ import annotations
 
@@ -21,7 +21,16 @@ from typing import Any
 import numpy as np
 from django.core.management.base import BaseCommand, CommandError
 
-from adesso.insights.sentiment import LABELS, Classifier, embed, normalise, probabilities, shipped_classifier
+from adesso.insights.sentiment import (
+    LABELS,
+    READING,
+    READINGS,
+    Classifier,
+    embed,
+    normalise,
+    probabilities,
+    shipped_classifier,
+)
 from adesso.lib.progress import progress_bar
 
 DATA = Path(__file__).resolve().parents[5] / "shared" / "data"
@@ -126,6 +135,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--cache", type=Path, help="keep the vectors in this folder between runs")
         parser.add_argument("--model", type=Path, help="measure this classifier file instead of the shipped one")
+        parser.add_argument(
+            "--reading", choices=READINGS, default=READING, help=f"how texts are read ({READING}; Session 9)"
+        )
         parser.add_argument("--topics", action="store_true", help="also: topics of the airline complaints, purity")
 
     def handle(
@@ -138,6 +150,7 @@ class Command(BaseCommand):
         cache: Path | None,
         topics: bool,
         model: Path | None = None,
+        reading: str = READING,
         **options: Any,
     ) -> None:
         known = {
@@ -171,6 +184,7 @@ class Command(BaseCommand):
                     texts,
                     vectors(texts, cache, advance),
                     encode=lambda parts: vectors(parts, cache, lambda n: None),
+                    reading=reading,
                 )
             truth = [label for _, label in rows]
             polar = [i for i, t in enumerate(truth) if t != "neutral"]

@@ -3,9 +3,10 @@ written for Adesso (adesso/insights/training/), or, with `--organization CODE` a
 `--surveys` (its survey answers with a reason: the score is the label) and/or
 `--examples FILE`, train an organisation's own on its labelled texts and use it only
 when it beats the classifier in use on a held-out part (else the one in use stays).
-`--cross-validate [--also FILE...] [--l2 X]` writes nothing: it measures each training
-file by a classifier trained on the others, how examples and the penalty are chosen
-without looking at any evaluation set."""
+`--cross-validate [--also FILE...] [--l2 X] [--reading R]` writes nothing: it measures
+each training file by a classifier trained on the others, how examples, the penalty and
+the reading are chosen without looking at any evaluation set. `--also FILE... --out
+FILE` (without --cross-validate) writes a candidate trained on more files elsewhere."""
 
 from __future__ import annotations
 
@@ -21,8 +22,11 @@ from django.utils import timezone
 from adesso.insights.sentiment import (
     L2,
     LABELS,
+    READING,
+    READINGS,
     SHIPPED,
     embed,
+    examples_in,
     fit,
     leave_one_file_out,
     shipped_classifier,
@@ -107,6 +111,12 @@ class Command(BaseCommand):
             "--measure", type=Path, nargs="*", default=[], help="with --cross-validate: files only measured"
         )
         parser.add_argument("--l2", type=float, default=L2, help=f"with --cross-validate: the penalty ({L2})")
+        parser.add_argument(
+            "--reading", choices=READINGS, default=READING, help=f"with --cross-validate: the reading ({READING})"
+        )
+        parser.add_argument(
+            "--out", type=Path, help="write the classifier here instead of the shipped file (with --also: a candidate)"
+        )
 
     def handle(
         self,
@@ -118,31 +128,37 @@ class Command(BaseCommand):
         also: list[Path] | None = None,
         measure: list[Path] | None = None,
         l2: float = L2,
+        reading: str = READING,
+        out: Path | None = None,
         **options: Any,
     ) -> None:
         if cross_validate:
-            self._cross_validate(shipped_files() + list(also or []), list(measure or []), l2)
+            self._cross_validate(shipped_files() + list(also or []), list(measure or []), l2, reading)
             return
         if organization:
             self._train_own(organization, examples, surveys)
             return
         if examples or surveys:
             raise CommandError("--examples and --surveys train an organisation's own: add --organization CODE")
-        with progress_bar("Embedding the examples", len(shipped_examples())) as advance:
+        more = [example for path in also or [] for example in examples_in(path)]
+        with progress_bar("Embedding the examples", len(shipped_examples()) + len(more)) as advance:
             data, vectors = shipped_example_vectors(advance)
-        classifier = fit(vectors, [label for _, label in data])
-        SHIPPED.write_bytes(classifier.to_bytes())
-        self.stdout.write(f"Trained on {len(data)} examples; written to {SHIPPED}")
+            if more:
+                vectors = np.concatenate([vectors, embed([t for t, _ in more], advance)])
+        classifier = fit(vectors, [label for _, label in data + more], l2=l2)
+        target = out or SHIPPED
+        target.write_bytes(classifier.to_bytes())
+        self.stdout.write(f"Trained on {len(data) + len(more)} examples; written to {target}")
 
-    def _cross_validate(self, files: list[Path], measured: list[Path], l2: float) -> None:
+    def _cross_validate(self, files: list[Path], measured: list[Path], l2: float, reading: str) -> None:
         """Leave-one-file-out accuracy (positive vs negative) of the example files, and the means."""
         if missing := [str(path) for path in files + measured if not path.is_file()]:
             raise CommandError(f"Not found: {', '.join(missing)}")
         self.stdout.write(
-            f"Leave-one-file-out: {len(files)} files trained on, {len(measured)} only measured, l2 {l2:g} "
-            "(one fit per file: minutes)"
+            f"Leave-one-file-out: {len(files)} files trained on, {len(measured)} only measured, l2 {l2:g}, "
+            f"reading {reading} (one fit per file: minutes)"
         )
-        found = leave_one_file_out(files, l2=l2, measured=measured)
+        found = leave_one_file_out(files, l2=l2, measured=measured, reading=reading)
         for name, accuracy_of_file in found.items():
             self.stdout.write(f"  {name}: {accuracy_of_file:.3f}")
         shipped = [found[path.name] for path in shipped_files()]
