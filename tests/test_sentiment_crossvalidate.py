@@ -81,3 +81,22 @@ def test_the_contrast_reading_reads_again_from_the_last_but():
     calls.clear()
     sentiment.probabilities(classifier, texts, encode=encode, reading="sentences")
     assert len(calls) == 2 and calls[1] == sentiment.sentences(sentiment.normalise(texts[2]))
+
+
+def test_a_candidate_trained_on_more_files_is_written_elsewhere(tmp_path, monkeypatch, capsys, settings):
+    settings.VAR_DIR = str(tmp_path / "var")
+    a = write(tmp_path / "sentiment_a.tsv", [("pos", "good room"), ("neg", "bad room"), ("neu", "a room")])
+    extra = write(tmp_path / "extra.tsv", [("pos", "good bed"), ("neg", "bad bed")])
+    monkeypatch.setattr("adesso.insights.sentiment.shipped_files", lambda: [a])
+    monkeypatch.setattr(sentiment, "embed", lambda texts, advance=None: words(texts))
+    monkeypatch.setattr(
+        "adesso.insights.management.commands.trainsentiment.embed", lambda texts, advance=None: words(texts)
+    )
+    shipped = tmp_path / "sentiment.npz"
+    monkeypatch.setattr("adesso.insights.management.commands.trainsentiment.SHIPPED", shipped)
+    candidate = tmp_path / "candidate.npz"
+    call_command("trainsentiment", also=[extra], out=candidate)
+    assert "Trained on 5 examples; written to" in capsys.readouterr().out
+    assert candidate.exists() and not shipped.exists()
+    p = sentiment.Classifier.from_bytes(candidate.read_bytes()).probabilities(words(["good", "bad"]))
+    assert p[0, 0] > p[0, 1] and p[1, 1] > p[1, 0]
