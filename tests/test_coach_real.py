@@ -16,7 +16,8 @@ from adesso.coach.text import read
 HELDOUT = Path(__file__).parent / "fixtures" / "coach_heldout"
 # the round files by number (bench.coach_eval.ROUNDS): a glob "round1*" would also match round10
 ROUND_FILES = {1: "round1.jsonl", 2: "round2.jsonl", 3: "round3_dev.jsonl", 4: "round4.jsonl", 5: "round5_dev.jsonl",
-               6: "round6.jsonl", 7: "round7.jsonl", 8: "round8.jsonl", 9: "round9.jsonl", 10: "round10.jsonl"}
+               6: "round6.jsonl", 7: "round7.jsonl", 8: "round8.jsonl", 9: "round9.jsonl", 10: "round10.jsonl",
+               11: "round11.jsonl"}
 
 
 def patterns_of(text, language):
@@ -323,3 +324,18 @@ def test_round_10_is_held_out_outside_every_other_set():
         encoding="utf-8").splitlines())]
     assert not replies & {_key(r) for r in others}
     assert not {r["reply"].strip() for r in rows10} & {r["reply"].strip() for r in others}
+
+
+def test_round_11_is_held_out_outside_every_other_set():
+    rows11 = [json.loads(x) for x in (HELDOUT / "round11.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(rows11) >= 350 and all(r["round"] == "11-held-out" for r in rows11)
+    replies = {_key(r) for r in rows11}
+    assert len(replies) >= 100
+    others = [r for n in range(1, 11) for r in map(json.loads, (HELDOUT / ROUND_FILES[n]).read_text(
+        encoding="utf-8").splitlines())]
+    assert not replies & {_key(r) for r in others}
+    texts = {r["reply"].strip() for r in others}
+    evaluation = Path(__file__).parent / "coach_eval"
+    texts |= {json.loads(x).get("text", "").strip() for f in evaluation.glob("*.jsonl")
+              for x in f.read_text(encoding="utf-8").splitlines() if x.strip()}
+    assert not {r["reply"].strip() for r in rows11} & texts
