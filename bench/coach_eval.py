@@ -63,10 +63,11 @@ HELDOUT_REAL = ROOT / "tests" / "fixtures" / "coach_heldout"
 # read: development rounds since); rounds 8 and 9 (session 9, another data set: IBM's Twitter
 # customer-care conversations of 2018-2020): 8 held out once then developed on, 9 held out once after
 # session 9's changes, 10 a small held-out set drawn after them; 11 (session 9, later) drawn and frozen
-# before the learned layer was retrained on rounds 8-10 and further pages of the same data set.
+# before the learned layer was retrained on rounds 8-10 and further pages of the same data set; 12 (session
+# 9, last) drawn and frozen before the patterns were developed on round 11.
 ROUNDS = {1: "round1.jsonl", 2: "round2.jsonl", 3: "round3_dev.jsonl", 4: "round4.jsonl", 5: "round5_dev.jsonl",
           6: "round6.jsonl", 7: "round7.jsonl", 8: "round8.jsonl", 9: "round9.jsonl", 10: "round10.jsonl",
-          11: "round11.jsonl"}
+          11: "round11.jsonl", 12: "round12.jsonl"}
 
 
 def load_real(round_number: int) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ HELDOUT = Path(__file__).parent / "fixtures" / "coach_heldout"
 # the round files by number (bench.coach_eval.ROUNDS): a glob "round1*" would also match round10
 ROUND_FILES = {1: "round1.jsonl", 2: "round2.jsonl", 3: "round3_dev.jsonl", 4: "round4.jsonl", 5: "round5_dev.jsonl",
                6: "round6.jsonl", 7: "round7.jsonl", 8: "round8.jsonl", 9: "round9.jsonl", 10: "round10.jsonl",
-               11: "round11.jsonl"}
+               11: "round11.jsonl", 12: "round12.jsonl"}
 
 
 def patterns_of(text, language):
@@ -344,6 +344,21 @@ def test_round_11_is_held_out_outside_every_other_set():
     training = {learned.normalise(t).lower() for t, _lang, _ids in learned.training_examples()}
     assert not training & {learned.normalise(r["text"]).lower() for r in rows11
                            if len(r["text"].split()) >= learned.MIN_WORDS}
+
+
+def test_round_12_is_held_out_outside_every_other_set():
+    rows12 = [json.loads(x) for x in (HELDOUT / "round12.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(rows12) >= 190 and all(r["round"] == "12-held-out" for r in rows12)
+    replies = {_key(r) for r in rows12}
+    assert len(replies) >= 60
+    others = [r for n in range(1, 12) for r in map(json.loads, (HELDOUT / ROUND_FILES[n]).read_text(
+        encoding="utf-8").splitlines())]
+    assert not replies & {_key(r) for r in others}
+    texts = {r["reply"].strip() for r in others}
+    evaluation = Path(__file__).parent / "coach_eval"
+    texts |= {json.loads(x).get("text", "").strip() for f in evaluation.glob("*.jsonl")
+              for x in f.read_text(encoding="utf-8").splitlines() if x.strip()}
+    assert not {r["reply"].strip() for r in rows12} & texts
 
 
 def test_the_real_training_replies_are_the_apache_data_set_s_with_attribution_never_twcs_nor_luna():
