@@ -346,6 +346,56 @@ def test_round_11_is_held_out_outside_every_other_set():
                            if len(r["text"].split()) >= learned.MIN_WORDS}
 
 
+@pytest.mark.parametrize(
+    ("text", "language", "pattern"),
+    [
+        # session 9, last: the grammar of round 11's misses (a development round now), written for
+        # these tests, in English and Italian
+        ("Why not share this as a feature request here? https://example.com/g", "en", "referral"),
+        ("We'd recommend posting the idea on our Community: https://example.com/h", "en", "referral"),
+        ("You can get more help from our billing specialists here: https://example.com/i", "en", "referral"),
+        ("Please follow this link so we can help you personally: https://example.com/j", "en", "referral"),
+        ("Please use this link to create a ticket: https://example.com/k", "en", "referral"),
+        ("You can report it here: https://example.com/l", "en", "referral"),
+        ("To report the seller to the appropriate team, please see https://example.com/m", "en", "referral"),
+        ("La invii come richiesta di funzionalità qui: https://example.it/g", "it", "referral"),
+        ("Le consiglio di pubblicare la sua idea sulla nostra community.", "it", "referral"),
+        ("Può ricevere ulteriore supporto dai nostri consulenti a questo link: https://example.it/h", "it", "referral"),
+        ("Usi questo link per aprire un ticket: https://example.it/j", "it", "referral"),
+        ("Does this help article solve it? https://example.com/a", "en", "link_deflection"),
+        ("I found a guide that is related to your error. Check it out: https://example.com/b", "en", "link_deflection"),
+        ("Find out what we're changing this month. https://example.com/c", "en", "link_deflection"),
+        ("Please use the document link below to troubleshoot the scanner: https://example.com/d", "en",
+         "link_deflection"),
+        ("Here's a list of things to check first: https://example.com/e", "en", "link_deflection"),
+        ("Sorry for the trouble. Check out: https://example.com/x for what to do next. You can find the steps "
+         "under the second heading. Give us a shout if you have any other questions /JF", "en", "link_deflection"),
+        ("Questo articolo le risolve il problema? https://example.it/a", "it", "link_deflection"),
+        ("Ho trovato un articolo che riguarda proprio questo errore: https://example.it/b", "it", "link_deflection"),
+        ("Usi il link qui sotto per risolvere il problema della stampante: https://example.it/d", "it",
+         "link_deflection"),
+        ("Ecco un elenco di cose da controllare: https://example.it/e", "it", "link_deflection"),
+    ],
+)
+def test_session_9_last_shapes_are_flagged(text, language, pattern):
+    assert pattern in patterns_of(text, language), text
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Can you share the log file with us? Steps here: https://example.com/n We will send that to our "
+         "engineers today.", "en"),
+        ("Your flight was cancelled, but you can get rebooked here: https://example.com/o", "en"),
+        ("You can check your flight status here: https://example.com/s", "en"),
+        ("We'll share this as a feature request with the team.", "en"),
+        ("I've posted your idea on our Community for you and will update you.", "en"),
+    ],
+)
+def test_session_9_last_not_a_referral_nor_a_link_deflection(text, language):
+    assert not patterns_of(text, language) & {"referral", "link_deflection"}, text
+
+
 def test_round_12_is_held_out_outside_every_other_set():
     rows12 = [json.loads(x) for x in (HELDOUT / "round12.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(rows12) >= 190 and all(r["round"] == "12-held-out" for r in rows12)

@@ -74,7 +74,23 @@ _COURTESY = {
         r"|welcome to (?:the )?[^ ]+ (?:support|care|help)(?: on [^ ]+)?"
         r"|we've got your back|glad to help|happy to help"
         r"|(?:sure|of course|absolutely|certainly) (?:we|i) can (?:help|assist)(?: you)?"
-        r"|(?:we're|we are) here for you(?: too)?)(?= )"
+        r"|(?:we're|we are) here for you(?: too)?"
+        # session 9, last: offers of further help, a restatement of the customer's problem and a pointer
+        # into the link explain nothing ("if you need further assistance", "give us a shout if you have any
+        # other questions", "I understand you are asked to sign in thrice…", "you can find the steps under …")
+        r"|(?:we're |we are |i'm |i am )?here to (?:help|assist)(?: you)?"
+        r"|if you (?:need|require|want) (?:any )?(?:further |more |additional |extra |other )?"
+        r"(?:help|assistance|support)"
+        r"(?: with (?:this|that|anything else))?"
+        r"|give us a (?:shout|holler|shout-out)"
+        r"(?: if you (?:have|need) any(?:thing)? (?:other |more |further |else)?(?:questions)?)?"
+        r"|for anything else|(?:we'll|we will) be here for anything else"
+        r"|(?:i|we) (?:understand|see|hear) (?:that )?(?:you(?:'re| are| have|'ve)?|your) [^.!?¶]*"
+        r"|(?:(?:i'm|i am|we're|we are) )?(?:so |really |very )?sorry (?:that )?you(?:'re| are)"
+        r" (?:having|experiencing|facing|dealing with) [^.!?¶]*"
+        r"|(?:you(?:'ll| will| can)? )?find (?:the )?(?:steps|instructions|answer|details|info|information)"
+        r" (?:under|in the section|below) [^.!?¶]*"
+        r")(?= )"
     ),
     "it": re.compile(
         r"(?<= )(?:(?:buongiorno|buonasera|salve|ciao|gentile cliente|gentile signor[ae]?)"
@@ -85,7 +101,11 @@ _COURTESY = {
         r"|(?:mi|ci) dispiace(?: molto)?(?: per (?:il|l') (?:disagio|inconveniente|attesa))?"
         r"|ci scusiamo per (?:il|l') (?:disagio|inconveniente|attesa|ritardo)"
         r"|(?:mi|ci) (?:faccia|fai) sapere(?: (?:come va|se (?:funziona|risolve|ha risolto)))?"
-        r"|spero (?:sia|di esserle stat[oa]) utile|buona giornata|buona serata|cordiali saluti)(?= )"
+        r"|spero (?:sia|di esserle stat[oa]) utile|buona giornata|buona serata|cordiali saluti"
+        r"|se (?:ha|hai|avete) bisogno di (?:ulteriore |altro |altra )?(?:aiuto|assistenza|supporto)"
+        r"|(?:siamo|resto|restiamo|rimango|rimaniamo) (?:qui )?a (?:sua |tua |vostra )?(?:completa )?disposizione"
+        r"|(?:capisco|comprendo|capiamo|comprendiamo) (?:che|il (?:suo|tuo) (?:problema|disagio)) [^.!?¶]*"
+        r"|(?:mi|ci) dispiace che (?:lei |tu )?(?:abbia|stia avendo|riscontri) [^.!?¶]*)(?= )"
     ),
 }
 _CAPS_WORD = re.compile(r"\b[A-ZÀ-Ý]{2,}\b")
