@@ -166,6 +166,23 @@ def _key(r: dict) -> tuple[str, str]:
     return r["source"], str(r.get("tweet_id") or r.get("url") or f"{r.get('doc_id')}:{r.get('turn')}")
 
 
+def _round(n: int) -> list[dict]:
+    """Round n's sentences."""
+    return [json.loads(x) for x in (HELDOUT / ROUND_FILES[n]).read_text(encoding="utf-8").splitlines()]
+
+
+def _rounds_before(n: int) -> list[dict]:
+    """The sentences of rounds 1 to n - 1."""
+    return [r for m in range(1, n) for r in _round(m)]
+
+
+def _evaluation_texts() -> set[str]:
+    """The texts of tests/coach_eval."""
+    evaluation = Path(__file__).parent / "coach_eval"
+    return {json.loads(x).get("text", "").strip() for f in evaluation.glob("*.jsonl")
+            for x in f.read_text(encoding="utf-8").splitlines() if x.strip()}
+
+
 def test_round_5_is_a_labelled_development_round_and_round_6_is_held_out_outside_every_other_set():
     rows5 = [json.loads(x) for x in (HELDOUT / "round5_dev.jsonl").read_text(encoding="utf-8").splitlines()]
     rows6 = [json.loads(x) for x in (HELDOUT / "round6.jsonl").read_text(encoding="utf-8").splitlines()]
@@ -240,15 +257,10 @@ def test_round_7_is_held_out_outside_every_other_round_and_the_evaluation_sets()
     assert {r["source"] for r in rows7} == {"twcs", "luna"}
     replies = {_key(r) for r in rows7}
     assert len(replies) >= 250
-    earlier = {_key(r) for n in range(1, 7) for name in [ROUND_FILES[n]]
-               for r in map(json.loads, (HELDOUT / name).read_text(encoding="utf-8").splitlines())}
-    assert not earlier & replies
+    others = _rounds_before(7)
+    assert not {_key(r) for r in others} & replies
     # by text too: no reply of round 7 is a reply (or a tests/coach_eval case) of another set
-    texts = {r["reply"].strip() for n in range(1, 7) for name in [ROUND_FILES[n]]
-             for r in map(json.loads, (HELDOUT / name).read_text(encoding="utf-8").splitlines())}
-    evaluation = Path(__file__).parent / "coach_eval"
-    texts |= {json.loads(x).get("text", "").strip() for f in evaluation.glob("*.jsonl")
-              for x in f.read_text(encoding="utf-8").splitlines() if x.strip()}
+    texts = {r["reply"].strip() for r in others} | _evaluation_texts()
     assert not texts & {r["reply"].strip() for r in rows7}
     training = {learned.normalise(t).lower() for t, _lang, _ids in learned.training_examples(real=False)}
     assert not training & {learned.normalise(r["text"]).lower() for r in rows7
@@ -270,7 +282,7 @@ def test_the_development_rounds_1_to_6_keep_the_patterns_precise_and_find_most()
 
 
 def test_round_8_is_held_out_from_another_data_set_outside_every_other_set():
-    rows8 = [json.loads(x) for x in (HELDOUT / "round8.jsonl").read_text(encoding="utf-8").splitlines()]
+    rows8 = _round(8)
     assert len(rows8) >= 350 and all(r["round"] == "8-held-out" for r in rows8)
     assert {r["source"] for r in rows8} == {"cdp"}
     replies = {_key(r) for r in rows8}
@@ -278,11 +290,7 @@ def test_round_8_is_held_out_from_another_data_set_outside_every_other_set():
     labelled = {p: len({_key(r) for r in rows8 if p in r["patterns"]})
                 for p in ("referral", "link_deflection", "policy")}
     assert labelled["referral"] >= 30 and labelled["link_deflection"] >= 40 and labelled["policy"] >= 5
-    texts = {r["reply"].strip() for n in range(1, 8) for name in [ROUND_FILES[n]]
-             for r in map(json.loads, (HELDOUT / name).read_text(encoding="utf-8").splitlines())}
-    evaluation = Path(__file__).parent / "coach_eval"
-    texts |= {json.loads(x).get("text", "").strip() for f in evaluation.glob("*.jsonl")
-              for x in f.read_text(encoding="utf-8").splitlines() if x.strip()}
+    texts = {r["reply"].strip() for r in _rounds_before(8)} | _evaluation_texts()
     assert not texts & {r["reply"].strip() for r in rows8}
     # (since session 9, later, rounds 8-10 are training material: our own sentences are not in them)
     training = {learned.normalise(t).lower() for t, _lang, _ids in learned.training_examples(real=False)}
@@ -292,19 +300,15 @@ def test_round_8_is_held_out_from_another_data_set_outside_every_other_set():
 
 
 def test_round_9_is_held_out_from_the_other_split_of_that_data_set_outside_every_other_set():
-    rows9 = [json.loads(x) for x in (HELDOUT / "round9.jsonl").read_text(encoding="utf-8").splitlines()]
+    rows9 = _round(9)
     assert len(rows9) >= 240 and all(r["round"] == "9-held-out" for r in rows9)
     assert {r["source"] for r in rows9} == {"cdp"}
     replies = {_key(r) for r in rows9}
     assert len(replies) >= 90
-    texts = {r["reply"].strip() for n in range(1, 9) for name in [ROUND_FILES[n]]
-             for r in map(json.loads, (HELDOUT / name).read_text(encoding="utf-8").splitlines())}
-    evaluation = Path(__file__).parent / "coach_eval"
-    texts |= {json.loads(x).get("text", "").strip() for f in evaluation.glob("*.jsonl")
-              for x in f.read_text(encoding="utf-8").splitlines() if x.strip()}
+    others = _rounds_before(9)
+    texts = {r["reply"].strip() for r in others} | _evaluation_texts()
     assert not texts & {r["reply"].strip() for r in rows9}
-    assert not replies & {_key(r) for n in range(1, 9) for name in [ROUND_FILES[n]]
-                          for r in map(json.loads, (HELDOUT / name).read_text(encoding="utf-8").splitlines())}
+    assert not replies & {_key(r) for r in others}
 
 
 def test_round_8_as_a_development_round_keeps_what_session_9_found():
@@ -318,28 +322,23 @@ def test_round_8_as_a_development_round_keeps_what_session_9_found():
 
 
 def test_round_10_is_held_out_outside_every_other_set():
-    rows10 = [json.loads(x) for x in (HELDOUT / "round10.jsonl").read_text(encoding="utf-8").splitlines()]
+    rows10 = _round(10)
     assert len(rows10) >= 120 and all(r["round"] == "10-held-out" for r in rows10)
     replies = {_key(r) for r in rows10}
     assert len(replies) >= 40
-    others = [r for n in range(1, 10) for r in map(json.loads, (HELDOUT / ROUND_FILES[n]).read_text(
-        encoding="utf-8").splitlines())]
+    others = _rounds_before(10)
     assert not replies & {_key(r) for r in others}
     assert not {r["reply"].strip() for r in rows10} & {r["reply"].strip() for r in others}
 
 
 def test_round_11_is_held_out_outside_every_other_set():
-    rows11 = [json.loads(x) for x in (HELDOUT / "round11.jsonl").read_text(encoding="utf-8").splitlines()]
+    rows11 = _round(11)
     assert len(rows11) >= 350 and all(r["round"] == "11-held-out" for r in rows11)
     replies = {_key(r) for r in rows11}
     assert len(replies) >= 100
-    others = [r for n in range(1, 11) for r in map(json.loads, (HELDOUT / ROUND_FILES[n]).read_text(
-        encoding="utf-8").splitlines())]
+    others = _rounds_before(11)
     assert not replies & {_key(r) for r in others}
-    texts = {r["reply"].strip() for r in others}
-    evaluation = Path(__file__).parent / "coach_eval"
-    texts |= {json.loads(x).get("text", "").strip() for f in evaluation.glob("*.jsonl")
-              for x in f.read_text(encoding="utf-8").splitlines() if x.strip()}
+    texts = {r["reply"].strip() for r in others} | _evaluation_texts()
     assert not {r["reply"].strip() for r in rows11} & texts
     training = {learned.normalise(t).lower() for t, _lang, _ids in learned.training_examples()}
     assert not training & {learned.normalise(r["text"]).lower() for r in rows11
@@ -397,17 +396,13 @@ def test_session_9_last_not_a_referral_nor_a_link_deflection(text, language):
 
 
 def test_round_12_is_held_out_outside_every_other_set():
-    rows12 = [json.loads(x) for x in (HELDOUT / "round12.jsonl").read_text(encoding="utf-8").splitlines()]
+    rows12 = _round(12)
     assert len(rows12) >= 190 and all(r["round"] == "12-held-out" for r in rows12)
     replies = {_key(r) for r in rows12}
     assert len(replies) >= 60
-    others = [r for n in range(1, 12) for r in map(json.loads, (HELDOUT / ROUND_FILES[n]).read_text(
-        encoding="utf-8").splitlines())]
+    others = _rounds_before(12)
     assert not replies & {_key(r) for r in others}
-    texts = {r["reply"].strip() for r in others}
-    evaluation = Path(__file__).parent / "coach_eval"
-    texts |= {json.loads(x).get("text", "").strip() for f in evaluation.glob("*.jsonl")
-              for x in f.read_text(encoding="utf-8").splitlines() if x.strip()}
+    texts = {r["reply"].strip() for r in others} | _evaluation_texts()
     assert not {r["reply"].strip() for r in rows12} & texts
 
 
