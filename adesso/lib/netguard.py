@@ -248,17 +248,17 @@ _pooled: dict[str, tuple[tuple[Any, ...], httpx.Client]] = {}
 KEEPALIVE_EXPIRY = 5.0
 
 
-def pooled_client(purpose: str, guarded: bool = True) -> httpx.Client:
+def pooled_client(purpose: str) -> httpx.Client:
     """This process's long-lived client for `purpose` (give each call its timeout).
 
-    guarded: connects only to checked addresses, as http_client (tenant-chosen URLs);
-    otherwise a plain client for the operator's own endpoints (the Telegram Bot API),
-    honouring the environment's proxy settings. Either way TLS is verified with the
-    process's one context and no redirect is followed. A kept-alive connection stays
+    It connects only to checked addresses, as http_client (tenant-chosen URLs), verifies
+    TLS with the process's one context and follows no redirect. (The Telegram Bot API,
+    the operator's own endpoint, has its own client: channels/telegram/botapi.py.) A
+    kept-alive connection stays
     with the address that was checked when it opened; a change of
     ADESSO_OUTBOUND_ALLOW, or a fork, gets a new client.
     """
-    key = (os.getpid(), guarded, tuple(getattr(settings, "ADESSO_OUTBOUND_ALLOW", [])))
+    key = (os.getpid(), tuple(getattr(settings, "ADESSO_OUTBOUND_ALLOW", [])))
     found = _pooled.get(purpose)
     if found is not None and found[0] == key:
         return found[1]
@@ -267,11 +267,7 @@ def pooled_client(purpose: str, guarded: bool = True) -> httpx.Client:
         if found is not None and found[0] == key:
             return found[1]
         limits = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=KEEPALIVE_EXPIRY)
-        if guarded:
-            transport: httpx.HTTPTransport = GuardedTransport(limits)
-            client = httpx.Client(transport=transport, follow_redirects=False, trust_env=False)
-        else:
-            client = httpx.Client(follow_redirects=False, verify=tls_context(), limits=limits)
+        client = httpx.Client(transport=GuardedTransport(limits), follow_redirects=False, trust_env=False)
         _pooled[purpose] = (key, client)
         if found is not None and found[0][0] == os.getpid():
             found[1].close()  # the allow-list changed: its connections were checked against the old one
