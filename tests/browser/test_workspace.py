@@ -148,3 +148,47 @@ def test_the_inbox_filters_by_tag_and_resolves_two_at_once_with_one_reason(live_
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     snap(page, "bulk-mobile")
     assert page.problems == []
+
+
+def test_the_selection_survives_a_live_refresh_even_when_resolve_is_clicked_during_the_swap(
+    live_server_url, page
+):
+    url = live_server_url
+    org = make_org()
+    giulia = make_agent(org, "Giulia", language="en")
+    ch = make_api_channel(org, "Sito web")
+    spam = inbound(url, ch, sender_id="promo", sender={"name": "Offerte Srl"}, text="Compra ora!")
+    other = inbound(url, ch, sender_id="anna", sender={"name": "Anna Verdi"}, text="Fattura")
+    log_in(page, url, giulia)
+    rows = page.locator("#inbox-list tbody tr")
+    expect(rows).to_have_count(2)
+    for code in (spam, other):
+        page.locator(f'tr[data-conversation="{code}"] td.pick input').check()
+    expect(page.locator("#bulk-count")).to_have_text("2")
+
+    # A new customer writes: the list is swapped in live and the two stay picked.
+    inbound(url, ch, sender_id="luca", sender={"name": "Luca Neri"}, text="Dov'è il mio ordine?")
+    expect(rows).to_have_count(3)
+    for code in (spam, other):
+        expect(page.locator(f'tr[data-conversation="{code}"] td.pick input')).to_be_checked()
+    expect(page.locator("#bulk-count")).to_have_text("2")
+
+    # Resolve pressed right as the next swap lands (before htmx's settle step): the
+    # reason is still asked for the two picked ones, and nothing is sent without one.
+    page.evaluate("""() => {
+        let pressed = false;
+        document.addEventListener("htmx:afterSwap", () => {
+            if (pressed) return;
+            pressed = true;
+            document.getElementById("bulk-resolve").click();
+        });
+        window.htmx.trigger(document.getElementById("inbox-list"), "adesso-refresh");
+    }""")
+    reason = page.locator("#bulk-reason-input")
+    expect(reason).to_be_visible()
+    expect(reason).to_be_focused()
+    expect(page.locator("#bulk-count")).to_have_text("2")
+    assert page.locator(".flash").count() == 0
+    for code in (spam, other):
+        assert Conversation.objects.get(code=code).status == "open"
+    assert page.problems == []

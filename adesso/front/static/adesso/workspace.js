@@ -197,7 +197,10 @@
       kept = boxes().filter(function (b) { return b.checked; }).map(function (b) { return b.value; });
     }
   });
-  document.addEventListener("htmx:afterSettle", function () {
+  // Restored as soon as the new list is in the page, in the same task as the swap: the
+  // settle step runs later (a timer), and a click on a bar button in between would
+  // submit a selection the new, unchecked boxes no longer hold.
+  document.addEventListener("htmx:afterSwap", function () {
     if (kept === null) return;
     boxes().forEach(function (b) { b.checked = kept.indexOf(b.value) !== -1; });
     kept = null;
@@ -207,7 +210,11 @@
   document.addEventListener("submit", function (e) {
     if (!e.target || e.target.id !== "bulk-form") return;
     var action = e.submitter ? e.submitter.value : "";
-    if (action === "tag") {
+    if (!boxes().some(function (b) { return b.checked; })) {
+      // Nothing picked (the bar is hidden then): nothing to send.
+      e.preventDefault();
+      refreshBar();
+    } else if (action === "tag") {
       var tag = document.getElementById("bulk-tag");
       if (!tag.value.trim()) { e.preventDefault(); tag.focus(); }
     } else if (action === "resolve") {
