@@ -67,7 +67,7 @@ HELDOUT_REAL = ROOT / "tests" / "fixtures" / "coach_heldout"
 # 9, last) drawn and frozen before the patterns were developed on round 11.
 ROUNDS = {1: "round1.jsonl", 2: "round2.jsonl", 3: "round3_dev.jsonl", 4: "round4.jsonl", 5: "round5_dev.jsonl",
           6: "round6.jsonl", 7: "round7.jsonl", 8: "round8.jsonl", 9: "round9.jsonl", 10: "round10.jsonl",
-          11: "round11.jsonl", 12: "round12.jsonl"}
+          11: "round11.jsonl", 12: "round12.jsonl", 13: "round13.jsonl"}
 
 
 def load_real(round_number: int) -> list[dict[str, Any]]:
