@@ -186,3 +186,24 @@ def test_italian_agent_sees_no_english():
     r = agent.post(f"/c/{c.code}/assign", {"assignee": giulia.code})
     assert "serve una nota di passaggio di consegne" in r.content.decode()
     assert english_in(r.content.decode(), fragments) == []
+
+
+GETTEXT_NAMES = {"_", "gettext", "gettext_lazy", "ngettext", "ngettext_lazy", "pgettext", "pgettext_lazy", "npgettext"}
+
+
+def test_no_translated_string_is_written_inside_an_f_string():
+    # xgettext cannot read a call inside an f-string's braces: such a string never
+    # reaches the catalogue, so Italian users see it in English (a chart's "No data for
+    # this period." did) while the catalogue tests above stay green.
+    import ast
+
+    found = []
+    for path in sorted(SOURCE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.JoinedStr):
+                continue
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and inner.func.id in GETTEXT_NAMES:
+                    found.append(f"{path.relative_to(SOURCE)}:{inner.lineno}")
+    assert found == [], f"gettext inside f-strings (move the call out of the braces): {found}"

@@ -192,7 +192,8 @@ def _figure(title: str, svg_body: list[str], labels: list[str], series: dict[str
     # In a hidden div, not a hidden table: a table grows to its content whatever its height.
     table = (f'<div class="visually-hidden"><table><caption>{escape(title)}</caption>'
              f'<thead><tr><th scope="col">{escape(x_label)}</th>{head}</tr></thead><tbody>{rows}</tbody></table></div>')
-    empty = "" if labels and names else f'<p class="chart-empty">{escape(_("No data for this period."))}</p>'
+    nothing = _("No data for this period.")
+    empty = "" if labels and names else f'<p class="chart-empty">{escape(nothing)}</p>'
     return mark_safe(  # noqa: S308 - every piece of user text above is escaped
         f'<figure class="chart" id="{uid}"><figcaption class="chart-title">{escape(title)}</figcaption>'
         f'{svg}{empty}<ul class="chart-legend" aria-hidden="true">{legend}</ul>{table}</figure>'
