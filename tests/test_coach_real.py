@@ -432,3 +432,97 @@ def test_the_real_training_replies_are_the_apache_data_set_s_with_attribution_ne
         rows = [json.loads(x) for x in (HELDOUT / ROUND_FILES[number]).read_text(encoding="utf-8").splitlines()]
         assert all(r["source"] != "cdp" for r in rows)
         assert real & {learned.normalise(r["text"]).lower() for r in rows} <= stock, number
+
+
+# -- session 10: what the pointing sentence sends the customer to read ------------------------------
+# A link for how (the steps, the instructions, "check out how here") is the answer behind the link
+# even after a sentence or two of explanation; a link for more beside an answer is fine. Sentences
+# written for these tests, in English and Italian (none of them from a round).
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Hi Maria, thanks for getting in touch. The scanner sometimes loses its calibration after a "
+         "firmware update and needs to be set up again. The steps to calibrate it are here: "
+         "https://example.com/p", "en"),
+        ("Sorry about that! Your router keeps an old address after the move, which is why the line "
+         "drops every evening. Check out how to refresh it here: https://example.com/q", "en"),
+        ("Thanks for the screenshot. That error means the sync service stopped on your laptop, which "
+         "happens after a password change. Please follow the instructions in this article: "
+         "https://example.com/r", "en"),
+        ("The plug-in stopped loading because the last update moved its folder, so the editor no longer "
+         "finds it on start. To reinstall it, follow: https://example.com/ri", "en"),
+        ("Il plug-in non si carica più perché l'ultimo aggiornamento ha spostato la sua cartella e l'editor "
+         "non lo trova all'avvio. Per reinstallarlo, segua: https://example.it/ri", "it"),
+        ("Buongiorno, il lettore perde la taratura dopo ogni aggiornamento del firmware e va "
+         "reimpostato da capo ogni volta. Trova le istruzioni per la taratura qui: https://example.it/p",
+         "it"),
+    ],
+)
+def test_session_10_a_link_for_how_is_a_deflection_after_an_explanation(text, language):
+    assert "link_deflection" in patterns_of(text, language), text
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        # an answer, then a link for more
+        ("Yes, the blue model fits the older stands as well as the new ones, and the screws come in the "
+         "box. You can read more about the stands here: https://example.com/s", "en"),
+        ("The offer runs until the end of the month and applies to every plan we sell, renewals "
+         "included. More details: https://example.com/t", "en"),
+        # the steps given in the reply, the link for the same steps with pictures
+        ("Go to Settings > Account > Email, type the new address and save. The steps with screenshots "
+         "are here: https://example.com/u", "en"),
+        ("Apra l'app, vada su Profilo e tocchi Modifica, poi salvi il nuovo indirizzo. Se serve, qui c'è "
+         "la guida con le immagini: https://example.it/u", "it"),
+        # a link to send something to the company is no link instead of an answer
+        ("Thanks for spotting the fake message and for warning us about it. We collect every such email "
+         "to block the sender. Follow the steps here to get it sent over: https://example.com/v", "en"),
+    ],
+)
+def test_session_10_a_link_for_more_beside_an_answer_is_fine(text, language):
+    assert "link_deflection" not in patterns_of(text, language), text
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "pattern"),
+    [
+        # a step and a link for how, with no pointing verb the earlier grammar knew
+        ("For the moment you will need to delete the old device by hand: https://example.com/w", "en",
+         "link_deflection"),
+        ("You can try turning off the battery saver: https://example.com/x", "en", "link_deflection"),
+        ("Here are some tips on how to speed up the app: https://example.com/y", "en", "link_deflection"),
+        ("To set up the printer again, follow: https://example.com/z", "en", "link_deflection"),
+        ("Per ora dovrà eliminare il vecchio dispositivo a mano: https://example.it/w", "it", "link_deflection"),
+        ("Ecco alcuni consigli su come velocizzare l'app: https://example.it/y", "it", "link_deflection"),
+        # voting on a report, going to a forum or a community, another (paid) service
+        ("Until it is fixed, please upvote the bug report here: https://example.com/bug", "en", "referral"),
+        ("Please head over to the developer forum and post your idea there.", "en", "referral"),
+        ("You can suggest any improvements you would like to see for the calendar in our Community at "
+         "https://example.com/c", "en", "referral"),
+        ("For a site like yours you could use our managed services instead.", "en", "referral"),
+        ("Nel frattempo voti la segnalazione sul nostro forum: https://example.it/bug", "it", "referral"),
+        ("Vada nella nostra community e pubblichi lì la sua proposta.", "it", "referral"),
+        ("Per un sito come il suo può usare il nostro servizio gestito a pagamento.", "it", "referral"),
+    ],
+)
+def test_session_10_shapes_are_flagged(text, language, pattern):
+    assert pattern in patterns_of(text, language), text
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("We've upvoted the bug report for you and will update you when it ships.", "en"),
+        ("You can track the fix by adding your vote on the tracker, which our engineers watch: "
+         "https://example.com/t", "en"),
+        ("Try contacting the store team here for a refund: https://example.com/st", "en"),
+    ],
+)
+def test_session_10_not_a_referral_nor_a_deflection(text, language):
+    found = patterns_of(text, language)
+    assert "link_deflection" not in found, text
+    if "contacting" not in text:
+        assert "referral" not in found, text

@@ -192,6 +192,40 @@ class Report:
         }
 
 
+# Session 10: a pointing sentence that sends the customer to the steps, the how-to, the instructions,
+# or names the goal first ("to install it, follow: <link>"), on the surface line...
+_FOR_HOW = {
+    "en": re.compile(
+        r" (?:steps?|instructions?|how(?= (?:to|here|you|it|this|that|[:.])\b)|troubleshooting|troubleshoot"
+        r"|tips|walkthrough|procedure|guide(?! (?:may|might|could|should|will) also\b)"
+        r"|(?:(?<=^ )|(?<= , )|(?<= \. ))(?:in order )?to (?:fix|resolve|solve|install|set up|remove|change|enable"
+        r"|disable|reset|recover|restore|update|uninstall|reinstall|repair)(?: [^,:.!?]{1,60})? (?:,|:))(?= )"
+    ),
+    "it": re.compile(
+        r" (?:passaggi|passi|istruzioni|procedura|come (?:fare|procedere|si fa|risolvere|impostare|configurare)"
+        r"|guida(?! (?:può|potrebbe) anche\b)|suggerimenti"
+        r"|(?:(?<=^ )|(?<= , )|(?<= \. ))per (?:risolver|sistemar|installar|reinstallar|configurar|ripristinar"
+        r"|reimpostar|cambiar|modificar|attivar|disattivar)[^ ]*(?: [^,:.!?]{1,60})? (?:,|:))(?= )"
+    ),
+}
+# ...unless it is a link for more beside an answer ("learn more about it here", "more details:", "this
+# guide may also help"), or the agent goes through the steps with the customer ("we'll be going over
+# the steps on this page").
+_FOR_MORE = {
+    "en": re.compile(
+        r" (?:more|additional|further|details|also help|for actions|our efforts|full|complete|if needed|if you need it"
+        r"|with (?:pictures|screenshots|images|photos)"
+        r"|(?:we|we'll|we will|i'll|i will|let's|let us) (?:be )?(?:go|going|walk|walking|work|working) "
+        r"(?:over|through))(?= )"
+    ),
+    "it": re.compile(
+        r" (?:maggiori|ulteriori|altre informazioni|dettagli|approfondire|saperne di più|anche utile|complet[ao]"
+        r"|se serve|se le serve|se necessario|con (?:le )?(?:immagini|foto|schermate)"
+        r"|(?:vediamo|li vediamo|lo vediamo) insieme)(?= )"
+    ),
+}
+# The rest of the reply gives the steps itself: a menu path ("settings > account"), numbered steps.
+_STEPS_GIVEN = re.compile(r" [^ ]+ > [^ ]+ | (?:1|2|3) \)| step (?:1|2|one|two) | passo (?:1|2|uno|due) ")
 Similarity = Callable[[Draft, Sequence[Rule], set[int], str], list[Finding]]
 # (draft, rules, (sentence number, rule id) already found, ui language) -> findings
 Learned = Callable[[Draft, Sequence[Rule], set[tuple[int, str]], str], list[Finding]]
@@ -333,6 +367,18 @@ def _sentence_line(draft: Draft, first: int, last: int) -> str:
 def _explained(draft: Draft, first: int, last: int) -> bool:
     """Does the reply explain, beyond the "find it here" sentence?"""
     numbers = {draft.sentence_of[first], draft.sentence_of[last]}
+    # Session 10: what the pointing sentence sends the customer to read decides first. A link for how
+    # (the steps, the instructions, "check out how here", "to fix it, follow: <link>") is the answer
+    # itself behind the link, whatever the rest says, unless the rest gives the steps (a menu path,
+    # numbered steps). A link for more ("learn more", "more info", "this guide may also help") goes
+    # with an answer when the rest of the reply gives one (the count of words below).
+    pointing = _sentence_line(draft, first, last)
+    language = draft.language if draft.language in _FOR_HOW else "en"
+    rest = " ".join(t.surface for t, s in zip(draft.tokens, draft.sentence_of, strict=True) if s not in numbers)
+    if _STEPS_GIVEN.search(" " + rest + " "):
+        return True
+    if _FOR_HOW[language].search(" " + pointing + " ") and not _FOR_MORE[language].search(" " + pointing + " "):
+        return False
     # A question ("Was this shipped by us or a seller?") asks, it does not explain.
     questions = {s for t, s in zip(draft.tokens, draft.sentence_of, strict=True) if t.surface == "?"}
     lines: dict[int, list[str]] = {}
