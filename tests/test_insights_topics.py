@@ -191,3 +191,37 @@ def test_a_topics_quotes_are_three_voices_not_one_message_repeated():
         assert len(texts) == len(set(texts)), texts
     late = next(t for t in topics if any("ritardo" in q["text"].lower() for q in t["quotes"]))
     assert len(late["quotes"]) == 3
+
+
+def test_survey_reasons_are_clustered_with_first_messages_so_praise_has_topics():
+    # Praise is rarely a first message: it comes as the reason of a survey's score.
+    # Each customer first asks a neutral question, is answered and resolved, then scores
+    # the conversation; half give the reason in the same message, half when asked why.
+    from adesso.conversations.actions import do_change_status, do_send_reply
+    from adesso.conversations.models import Conversation, Status
+
+    org = make_org("Casalinghi Ferri", surveys=True)
+    ch = make_api_channel(org)
+    giulia = make_agent(org, "Giulia")
+    for i, text in enumerate(PRAISE):
+        code = customer_writes(ch, f"Buongiorno, a che ora aprite sabato {i}?", sender_id=f"p{i}")["conversation"]
+        conversation = Conversation.objects.get(code=code)
+        do_send_reply(giulia, conversation, "Apriamo alle 8.")
+        do_change_status(giulia, conversation, Status.RESOLVED)
+        if i % 2:
+            customer_writes(ch, f"5 {text}", sender_id=f"p{i}")
+        else:
+            customer_writes(ch, "5", sender_id=f"p{i}")
+            customer_writes(ch, text, sender_id=f"p{i}")
+    while analyse_batch()[0]:
+        pass
+    reasons = MessageSentiment.objects.filter(organization=org, first=True, vector__isnull=False).exclude(
+        message__text__startswith="Buongiorno, a che ora"
+    )
+    assert reasons.count() == len(PRAISE)
+    # A bare score is no reason: it is not clustered.
+    assert not MessageSentiment.objects.filter(organization=org, first=True, message__text="5").exists()
+    counts = do_find_topics(org, k=2)
+    assert counts["positive"] >= 1
+    praised = [r.topic for r in reasons.select_related("topic") if r.label == "positive"]
+    assert len(praised) >= 6 and all(t is not None and t.polarity == "positive" for t in praised)

@@ -40,6 +40,8 @@ from adesso.notifications.models import Notification
 from adesso.outbox.models import Delivery, DeliveryState
 from adesso.routing.actions import do_set_presence
 from adesso.sla.actions import do_check_sla
+from adesso.surveys.actions import do_answer_by_link, do_reason_by_link
+from adesso.surveys.models import State, Survey
 
 LOCAL = zoneinfo.ZoneInfo("Europe/Rome")
 # The history's deliveries are marked sent at the end; no job is queued for them.
@@ -70,6 +72,12 @@ HOURS = {
 }
 # (channel index, weight): Sito web, App mobile, WhatsApp (API), Email.
 CHANNEL_WEIGHTS = [30, 15, 35, 20]
+KINDS = ("web", "app", "whatsapp", "email")
+# Of the customers asked how it went, this many answer; a score 1-5 drawn with these
+# weights after a good conversation and after a slow or badly answered one.
+SURVEY_ANSWERED = 0.45
+SCORES_GOOD = [1, 1, 4, 24, 70]
+SCORES_BAD = [22, 22, 26, 18, 12]
 # Shifts in local time: agent key -> {weekday: (from hour, to hour)}.
 SHIFTS: dict[str, dict[int, tuple[int, int]]] = {
     "giulia": {d: (9, 17) for d in range(5)},
@@ -226,7 +234,10 @@ class History:
             self._push(last, "reply", plan)
         if back == 0 or (back == 1 and self.rng.random() < 0.5):
             return  # still open: answered, not yet resolved
-        self._push(last + self._delay(30, 1.2), "resolve", plan)
+        resolved = last + self._delay(30, 1.2)
+        self._push(resolved, "resolve", plan)
+        if self.rng.random() < SURVEY_ANSWERED:
+            self._push(resolved + self._delay(45, 1.0), "survey", plan)
 
     # -- running ------------------------------------------------------------------------
 
@@ -276,28 +287,32 @@ class History:
     def _offline(self, step: Step) -> None:
         do_set_presence(self.agents[step.agent], Presence.OFFLINE)
 
-    def _arrive(self, step: Step) -> None:
-        plan = step.plan
-        assert plan is not None
-        customer = plan.customer
-        channel = self.channels[plan.channel]
-        kind = ("web", "app", "whatsapp", "email")[plan.channel]
+    @staticmethod
+    def _sender(plan: Plan) -> InboundSender:
+        customer, kind = plan.customer, KINDS[plan.channel]
         sender_id = {
             "web": f"web-{customer.key}",
             "app": f"app-{customer.key}",
             "whatsapp": customer.phone,
             "email": customer.email,
         }[kind]
+        return InboundSender(
+            sender_id,
+            name=customer.name,
+            email=customer.email if kind in ("web", "email") else "",
+            phone=customer.phone if kind in ("app", "whatsapp") else "",
+        )
+
+    def _arrive(self, step: Step) -> None:
+        plan = step.plan
+        assert plan is not None
+        channel = self.channels[plan.channel]
+        kind = KINDS[plan.channel]
         text = plan.topic.opening if plan.external == 0 else plan.topic.follow_up
         plan.external += 1
         inbound = InboundMessage(
             external_id=f"demo-history-{plan.index}-{plan.external}",
-            sender=InboundSender(
-                sender_id,
-                name=customer.name,
-                email=customer.email if kind in ("web", "email") else "",
-                phone=customer.phone if kind in ("app", "whatsapp") else "",
-            ),
+            sender=self._sender(plan),
             text=text,
             subject=plan.topic.subject if kind == "email" else "",
             thread=self._code(plan) if plan.external > 1 else "",
@@ -363,6 +378,52 @@ class History:
         if conversation.waiting_since is not None and not reason:
             return  # a customer wrote again since: the agent answers first
         do_change_status(agent, conversation, Status.RESOLVED, reason=reason)
+
+    def _survey(self, step: Step) -> None:
+        """The customer answers the survey sent at the resolution: a score, with a reason
+        or without one (then the follow-up question asks why, and some say). By a link
+        on email (the survey's page), by a message on the other channels."""
+        plan = step.plan
+        assert plan is not None and plan.conversation_id is not None
+        survey = Survey.objects.filter(conversation_id=plan.conversation_id).order_by("-sent_at").first()
+        if survey is None or survey.state not in (State.SENT, State.ANSWERED):
+            return  # not asked (a survey within the month), or already answered
+        english = plan.customer.language == "en"
+        if survey.state == State.ANSWERED:
+            reason = step.reason
+            if KINDS[plan.channel] == "email":
+                do_reason_by_link(survey, reason)
+            else:
+                self._answer(plan, reason)
+            return
+        conversation = self._conversation(plan)
+        bad = conversation.sla_breached or bool(plan.coached)
+        score = self.rng.choices(range(1, 6), SCORES_BAD if bad else SCORES_GOOD)[0]
+        if score >= 4:
+            reason = self.rng.choice(texts.SURVEY_GOOD_EN if english else texts.SURVEY_GOOD_IT)
+        else:
+            reason = self.rng.choice(texts.SURVEY_BAD_EN if english else texts.SURVEY_BAD_IT)
+        with_reason = self.rng.random() < 0.4
+        if KINDS[plan.channel] == "email":
+            do_answer_by_link(survey, score)
+            if with_reason:
+                do_reason_by_link(survey, reason)
+        else:
+            self._answer(plan, f"{score} {reason}" if with_reason else str(score))
+        if not with_reason and self.rng.random() < 0.6:
+            self._push(step.at + self._delay(10), "survey", plan, reason=reason)
+
+    def _answer(self, plan: Plan, text: str) -> None:
+        plan.external += 1
+        do_receive_message(
+            self.channels[plan.channel],
+            InboundMessage(
+                external_id=f"demo-history-{plan.index}-{plan.external}",
+                sender=self._sender(plan),
+                text=text,
+                thread=self._code(plan) if KINDS[plan.channel] == "email" else "",
+            ),
+        )
 
     def _finish(self, now: dt.datetime) -> None:
         """What happened in the past is done: deliveries sent, notifications read."""

@@ -204,3 +204,37 @@ LAST_NAMES_IT = [
 ]
 FIRST_NAMES_EN = ["Emma", "Oliver", "Amelia", "Jack", "Sophie", "Harry", "Grace", "Thomas", "Chloe", "James"]
 LAST_NAMES_EN = ["Smith", "Jones", "Taylor", "Brown", "Wilson", "Evans", "Walker", "Wright", "Hughes", "Green"]
+
+# What customers say when the survey after a resolution asks how it went: the reasons
+# the insights page groups into topics and ties to the shop's processes.
+SURVEY_GOOD_IT = [
+    "Risposta velocissima e gentile, grazie!",
+    "La torta era buonissima e consegnata puntuale.",
+    "Giulia è stata davvero disponibile, mi ha risolto tutto in pochi minuti.",
+    "Rimborso arrivato subito, servizio impeccabile.",
+    "Cornetti freschissimi e consegna precisa in ufficio.",
+    "Mi hanno richiamato quando promesso, molto professionali.",
+    "Il panettone nuovo è arrivato in due giorni, bravi.",
+    "Personale cortese e prodotti ottimi come sempre.",
+]
+SURVEY_BAD_IT = [
+    "Ho dovuto aspettare troppo per una risposta.",
+    "La consegna è arrivata in ritardo e nessuno mi ha avvisato.",
+    "Mi hanno detto che era la loro policy, senza proporre niente.",
+    "Il rimborso non è ancora arrivato dopo una settimana.",
+    "Il sito continua a dare errore con il codice sconto.",
+    "La torta non era come l'avevo ordinata.",
+    "Ho dovuto spiegare tutto due volte a persone diverse.",
+]
+SURVEY_GOOD_EN = [
+    "Quick and friendly answer, thank you!",
+    "The cake was delicious and delivered on time.",
+    "Very helpful staff, sorted in minutes.",
+    "Refund came straight away, great service.",
+]
+SURVEY_BAD_EN = [
+    "I had to wait far too long for an answer.",
+    "The delivery was late and nobody told me.",
+    "They just quoted their policy and offered nothing.",
+    "The website still rejects the discount code.",
+]

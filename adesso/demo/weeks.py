@@ -3,7 +3,7 @@
 Playing four weeks through every action takes over a minute on a laptop; one week
 takes seconds. The weeks before it are that week's resolved conversations, each
 moved back by whole weeks with all its rows (messages, events, deliveries, coaching
-records), a few left out the further back it goes (December gets busier towards
+records, the survey and its answer), a few left out the further back it goes (December gets busier towards
 Christmas). Nothing is invented that the actions did not write once.
 """
 
@@ -21,6 +21,7 @@ from adesso.coach.models import CoachFinding, CoachRecord
 from adesso.conversations.models import Conversation, ConversationEvent, Message, Status
 from adesso.lib.codes import new_code
 from adesso.outbox.models import Delivery
+from adesso.surveys.models import Survey
 
 M = TypeVar("M", bound=models.Model)
 
@@ -60,6 +61,7 @@ def copy_weeks(organization_id: int, since: dt.datetime, until: dt.datetime, wee
     deliveries = list(Delivery.objects.filter(message__conversation_id__in=ids).order_by("pk"))
     records = list(CoachRecord.objects.filter(message__conversation_id__in=ids).order_by("pk"))
     findings = list(CoachFinding.objects.filter(record__in=[r.pk for r in records]).order_by("pk"))
+    surveys = list(Survey.objects.filter(conversation_id__in=ids).order_by("pk"))
     written = 0
     with transaction.atomic():
         for week in range(1, weeks + 1):
@@ -81,13 +83,19 @@ def copy_weeks(organization_id: int, since: dt.datetime, until: dt.datetime, wee
             )
             message_of = {old.pk: new for old, new in zip(moved_messages, new_messages, strict=True)}
             code_of = {old.code: message_of[old.pk].code for old in moved_messages}
+            new_surveys = [_moved(s, delta, conversation_id=conversation_of[s.conversation_id])
+                           for s in surveys if s.conversation_id in conversation_of]
+            survey_of = {old.code: new.code for old, new in zip(
+                [s for s in surveys if s.conversation_id in conversation_of], new_surveys, strict=True)}
+            Survey.objects.bulk_create(new_surveys)
             ConversationEvent.objects.bulk_create(
                 [
                     _moved(
                         e,
                         delta,
                         conversation_id=conversation_of[e.conversation_id],
-                        data={k: code_of.get(v, v) if k == "message" else v for k, v in e.data.items()},
+                        data={k: code_of.get(v, v) if k == "message" else survey_of.get(v, v) if k == "survey" else v
+                              for k, v in e.data.items()},
                     )
                     for e in events
                     if e.conversation_id in conversation_of

@@ -74,8 +74,8 @@ class MessageSentiment(models.Model):
     label = models.CharField(max_length=8)  # positive | negative | neutral
     score = models.FloatField()  # P(positive) - P(negative)
     analysed_at = models.DateTimeField(default=timezone.now)
-    # The first customer message of its conversation: what topics are found in; its
-    # vector (float16) is kept for the next clustering run.
+    # The first customer message of its conversation, or a survey's reason: what topics
+    # are found in; its vector (float16) is kept for the next clustering run.
     first = models.BooleanField(default=False)
     vector = models.BinaryField(null=True, blank=True)
     topic = models.ForeignKey(Topic, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")

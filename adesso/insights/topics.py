@@ -1,8 +1,9 @@
 """Recurring topics of customers' criticism and praise.
 
-The first customer message of each conversation, once its sentiment is known, keeps
-its vector (adesso/insights/analyse.py). `do_find_topics` clusters an organisation's
-negative and positive first messages of a period apart: k-means (seeded k-means++,
+The first customer message of each conversation, and each survey's reason (where
+praise mostly comes), once its sentiment is known, keeps its vector
+(adesso/insights/analyse.py). `do_find_topics` clusters an organisation's negative and
+positive ones of a period apart: k-means (seeded k-means++,
 so the same messages give the same topics) on each message's words (lemmas, TF-IDF)
 beside its sentence vector; each cluster is named by its most distinctive words and
 shown with the messages nearest its centre. A run matches what it finds to the
