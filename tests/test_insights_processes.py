@@ -195,3 +195,21 @@ def test_a_backlog_of_messages_shows_its_progress(monkeypatch):
     schedule.do_record_backlog(force=True)
     run.refresh_from_db()
     assert (run.state, run.done) == ("done", 80) and run.finished_at is not None
+
+
+def test_the_first_topics_wait_for_the_sentiment_of_the_messages_already_there(settings):
+    # Found on a part of them (the demo's first tick, a fresh install on an old
+    # database), the topics would stand for a day.
+    from adesso.insights.analyse import analyse_batch
+
+    settings.INSIGHTS_ANALYSE_LIVE = True
+    org = make_org("Ottica Bruni")
+    channel = make_api_channel(org)
+    customer_writes(channel, "Gli occhiali sono arrivati con la lente graffiata.", sender_id="a")
+    now = timezone.now()
+    assert schedule.do_dispatch_topics(now) == 0
+    assert not InsightsRun.objects.filter(organization=org, kind="topics").exists()
+    while analyse_batch()[0]:
+        pass
+    assert schedule.do_dispatch_topics(now) >= 1
+    assert InsightsRun.objects.get(organization=org, kind="topics").state == "done"

@@ -67,9 +67,20 @@ def do_dispatch_topics(now: dt.datetime | None = None) -> int:
         .values_list("organization_id", "at")
     )
     queued = 0
+    waiting: bool | None = None
     for org_id in Organization.objects.values_list("pk", flat=True):
         if org_id in last and last[org_id] > now - TOPICS_EVERY:
             continue
+        if org_id not in last:
+            # The first topics wait until the messages already there have their sentiment
+            # (a fresh install on an old database, the demo): found on a part of them, they
+            # would stand for a day.
+            if waiting is None:
+                from adesso.insights.analyse import has_pending
+
+                waiting = has_pending()
+            if waiting:
+                continue
         run = _queue(org_id, InsightsRun.Kind.TOPICS, now, total=2)
         if run is not None:
             # Seconds of clustering nobody waits for: beside the analysis, never ahead of
