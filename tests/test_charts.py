@@ -119,3 +119,14 @@ def test_long_labels_wrap_on_two_lines_when_few():
     assert len(shown) == 8
     assert [s.text for s in shown[2]] == ["15-30", "min"]
     assert [s.text for s in shown[4]] == ["1-2 h"]
+
+
+def test_a_bounded_score_is_drawn_on_its_own_scale():
+    # A mean score of 1 to 5 on an axis running to 6 reads as "room above the best".
+    svg = svg_of(parse(line_chart(["lun", "mar"], {"Email": [5, 3.5]}, title="CSAT", axis=(1, 5, 1))))
+    ticks = [t.text for t in svg.iter(f"{SVG}text") if "chart-tick" in (t.get("class") or "")]
+    assert ticks == ["1", "2", "3", "4", "5"]
+    top, low = (float(c.get("cy")) for c in svg.findall(f".//{SVG}circle"))
+    assert top < low
+    unbounded = svg_of(parse(line_chart(["lun", "mar"], {"Email": [5, 3.5]}, title="CSAT")))
+    assert [t.text for t in unbounded.iter(f"{SVG}text") if "chart-tick" in (t.get("class") or "")][-1] == "6"

@@ -251,13 +251,16 @@ def bar_chart(labels: list[str], series: dict[str, list[float]], *, title: str, 
 
 
 def line_chart(labels: list[str], series: dict[str, list[float]], *, title: str, unit: str = "",
-               x_label: str = "", width: int = WIDTH, count: CountText | None = None) -> SafeString:
+               x_label: str = "", width: int = WIDTH, count: CountText | None = None,
+               axis: tuple[float, float, float] | None = None) -> SafeString:
     """One line per series over the labels (e.g. hours); NaN values leave a gap.
-    `count`: as for bar_chart."""
+    `count`: as for bar_chart. `axis`: (low, high, step) of a bounded scale (a score
+    from 1 to 5 is drawn from 1 to 5, not to the next round number)."""
     labels = [str(label) for label in labels]
     data = _clean(series, len(labels))
     n = len(labels)
-    scale = _Scale.for_values([x for v in data.values() for x in v], integer=count is not None)
+    scale = (_Scale(*axis) if axis is not None
+             else _Scale.for_values([x for v in data.values() for x in v], integer=count is not None))
     plot_w = width - LEFT - RIGHT
     step = plot_w / max(1, n - 1) if n > 1 else 0.0
     xs = [LEFT + step * i if n > 1 else LEFT + plot_w / 2 for i in range(n)]

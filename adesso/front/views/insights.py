@@ -156,7 +156,7 @@ def _charts(csat: dict[str, Any], topics: list[dict[str, Any]], period: Period) 
     shown = [t for t in topics if t["messages"]][:MAX_TOPICS_IN_CHART]
     criticism, praise = str(Polarity.NEGATIVE.label), str(Polarity.POSITIVE.label)
     return {
-        "csat": line_chart(labels, series, title=title, unit=_("mean score, 1-5"), width=1120),
+        "csat": line_chart(labels, series, title=title, unit=_("mean score, 1-5"), width=1120, axis=(1, 5, 1)),
         "topics": bar_chart(
             [t["name"] for t in shown],
             {
