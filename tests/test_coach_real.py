@@ -17,7 +17,7 @@ HELDOUT = Path(__file__).parent / "fixtures" / "coach_heldout"
 # the round files by number (bench.coach_eval.ROUNDS): a glob "round1*" would also match round10
 ROUND_FILES = {1: "round1.jsonl", 2: "round2.jsonl", 3: "round3_dev.jsonl", 4: "round4.jsonl", 5: "round5_dev.jsonl",
                6: "round6.jsonl", 7: "round7.jsonl", 8: "round8.jsonl", 9: "round9.jsonl", 10: "round10.jsonl",
-               11: "round11.jsonl", 12: "round12.jsonl", 13: "round13.jsonl"}
+               11: "round11.jsonl", 12: "round12.jsonl", 13: "round13.jsonl", 14: "round14.jsonl"}
 
 
 def patterns_of(text, language):
@@ -415,6 +415,17 @@ def test_round_13_is_held_out_outside_every_other_set():
     assert not replies & {_key(r) for r in others}
     texts = {r["reply"].strip() for r in others} | _evaluation_texts()
     assert not {r["reply"].strip() for r in rows13} & texts
+
+
+def test_round_14_is_held_out_outside_every_other_set():
+    rows14 = _round(14)
+    assert len(rows14) >= 250 and all(r["round"] == "14-held-out" for r in rows14)
+    replies = {_key(r) for r in rows14}
+    assert len(replies) >= 85
+    others = _rounds_before(14)
+    assert not replies & {_key(r) for r in others}
+    texts = {r["reply"].strip() for r in others} | _evaluation_texts()
+    assert not {r["reply"].strip() for r in rows14} & texts
 
 
 def test_the_real_training_replies_are_the_apache_data_set_s_with_attribution_never_twcs_nor_luna():
