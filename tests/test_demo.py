@@ -15,8 +15,9 @@ from adesso.channels.actions import do_create_channel
 from adesso.channels.base import InboundMessage, InboundSender
 from adesso.channels.models import Channel
 from adesso.coach.models import CoachRecord
-from adesso.conversations.models import Conversation, ConversationEvent, Status
+from adesso.conversations.models import Conversation, ConversationEvent, Message, Status
 from adesso.intake.actions import do_receive_message
+from adesso.surveys.models import Survey
 from tests.builders import AgentApi
 
 pytestmark = pytest.mark.django_db
@@ -110,6 +111,16 @@ def test_four_weeks_of_traffic_fill_reports_planner_coach_and_silence_guard():
     assert ConversationEvent.objects.filter(kind="status_changed", data__unanswered=True).exists()
     resolved = Conversation.objects.filter(status=Status.RESOLVED).exclude(assignee=None)
     assert resolved.values("assignee").distinct().count() == 4
+    # The customers answered surveys, with reasons, in every week: the insights page's
+    # CSAT chart and topics of praise have something to show.
+    surveys = Survey.objects.filter(score__isnull=False)
+    assert surveys.count() >= 60 and surveys.exclude(reason="").count() >= 30
+    assert {s.sent_at.isocalendar()[1] for s in surveys} >= {
+        (timezone.now() - dt.timedelta(weeks=w)).isocalendar()[1] for w in (1, 2, 3)
+    }
+    # The automatic messages say the shop's name as customers see it.
+    surveys_sent = Message.objects.filter(auto=True, text__contains="Pasticceria Dolce Vita")
+    assert surveys_sent.exists() and not Message.objects.filter(text__contains="(loading)").exists()
 
 
 def test_a_demo_load_cut_short_loads_again_from_the_start():
@@ -125,3 +136,17 @@ def test_a_demo_load_cut_short_loads_again_from_the_start():
     assert list(Organization.objects.values_list("name", flat=True)) == ["Pasticceria Dolce Vita"]
     assert sorted(logins(lines)) == sorted(DEMO_EMAILS)
     assert not Conversation.objects.filter(organization=unfinished).exists()
+
+
+def test_a_demo_load_cut_short_by_the_current_marker_loads_again():
+    # Since session 10 a load in progress is marked by its admin's address, not its name.
+    call_command(
+        "createorg", "Pasticceria Dolce Vita", "--admin-email", "loading.admin@dolcevita.example", stdout=StringIO()
+    )
+    unfinished = Organization.objects.get()
+
+    lines = seeddemo()
+
+    assert Organization.objects.filter(name="Pasticceria Dolce Vita").count() == 1
+    assert not Organization.objects.filter(pk=unfinished.pk).exists()
+    assert sorted(logins(lines)) == sorted(DEMO_EMAILS)
