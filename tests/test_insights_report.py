@@ -505,3 +505,30 @@ def test_a_few_thousand_conversations_cost_the_same_queries_as_a_few_hundred():
     assert Counter(p["figures"]["conversations"] for p in data["processes"]) == Counter({600: 5})
     assert queries == small_queries
     # The time is a figure, not a test (docs/insights.md): the query count above is what must hold.
+
+
+def test_survey_settings_page_shows_each_channels_response_rate():
+    from adesso.conversations.actions import do_change_status, do_send_reply
+    from adesso.conversations.models import Conversation, Status
+    from tests.builders import customer_writes
+
+    org = make_org("Ottica Bruni", surveys=True)
+    web = make_api_channel(org, "Sito web")
+    app = make_api_channel(org, "App")
+    giulia = make_agent(org, "Giulia")
+    marta = make_agent(org, "Marta", role=Role.SUPERVISOR, language="en")
+    # Four customers on the website are asked; two answer, one of them with a reason.
+    for i, answer in enumerate(["5 gentilissimi", "2", None, None]):
+        code = customer_writes(web, "Buongiorno, gli occhiali sono pronti?", sender_id=f"c{i}")["conversation"]
+        conversation = Conversation.objects.get(code=code)
+        do_send_reply(giulia, conversation, "Sì, può passare a ritirarli.")
+        do_change_status(giulia, conversation, Status.RESOLVED)
+        if answer:
+            customer_writes(web, answer, sender_id=f"c{i}")
+    client = Client()
+    client.force_login(marta)
+    html = client.get("/settings/surveys").content.decode()
+    web_card = html.split(f'id="survey-{web.channel.code}"')[1].split("</section>")[0]
+    assert "Last 30 days, CSAT: 4 surveys sent, 2 answered (50%), 1 with a reason; average score 3.5." in web_card
+    app_card = html.split(f'id="survey-{app.channel.code}"')[1].split("</section>")[0]
+    assert "No survey sent in the last 30 days." in app_card

@@ -32,8 +32,10 @@ from adesso.lib.charts import bar_chart, format_number, line_chart
 from adesso.lib.errors import ActionError
 from adesso.reports.periods import Period, parse_period
 from adesso.surveys.models import Kind, SurveySettings
+from adesso.surveys.report import response_rates
 
 MAX_TOPICS_IN_CHART = 12
+RATES_DAYS = 30  # the survey settings page shows each channel's response rate over these days
 
 
 def _window(request: AgentRequest) -> tuple[Period, report.Window, str]:
@@ -348,6 +350,13 @@ def survey_settings(request: AgentRequest) -> HttpResponse:
             error, status = exc.message, 400
     rows = {s.channel_id: s for s in SurveySettings.objects.filter(organization_id=user.organization_id)}
     default = rows.get(None) or SurveySettings(organization_id=user.organization_id)
+    # How many answer, per channel: the last RATES_DAYS days (GET /api/v1/insights/surveys
+    # gives any period).
+    now = timezone.now()
+    rates: dict[str, list[dict[str, Any]]] = {}
+    for rate in response_rates(user.organization_id, now - dt.timedelta(days=RATES_DAYS), now):
+        rate["percent"] = f"{round(rate['response_rate'] * 100)}%"
+        rates.setdefault(rate["channel"], []).append(rate)
     return render(
         request,
         "front/survey_settings.html",
@@ -356,8 +365,11 @@ def survey_settings(request: AgentRequest) -> HttpResponse:
             "error": error,
             "default": default,
             "kinds": Kind.choices,
+            "rates_days": RATES_DAYS,
             "channels": [
-                {"channel": c, "own": rows.get(c.pk), "settings": rows.get(c.pk) or default} for c in channels
+                {"channel": c, "own": rows.get(c.pk), "settings": rows.get(c.pk) or default,
+                 "rates": rates.get(c.code, [])}
+                for c in channels
             ],
         },
         status=status,
