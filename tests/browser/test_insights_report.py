@@ -55,6 +55,10 @@ def test_the_insights_report_draws_its_charts_in_italian(live_server_url, italia
     assert delivery.locator(".process-criticisms blockquote").count() >= 1
     assert delivery.locator(".process-praises blockquote").count() >= 1
     full_page(page, "insights_report")
+    # On a phone the wide tables scroll inside their box: the page itself is no wider.
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.set_viewport_size({"width": 1366, "height": 860})
 
     # Filtered by the WhatsApp channel: its own line only.
     page.select_option("#i-channel", label="WhatsApp")
