@@ -532,3 +532,28 @@ def test_survey_settings_page_shows_each_channels_response_rate():
     assert "Last 30 days, CSAT: 4 surveys sent, 2 answered (50%), 1 with a reason; average score 3.5." in web_card
     app_card = html.split(f'id="survey-{app.channel.code}"')[1].split("</section>")[0]
     assert "No survey sent in the last 30 days." in app_card
+
+
+def test_praise_given_as_a_survey_reason_shows_among_its_process_praises():
+    # Customers who complained of a late delivery were answered well: their survey
+    # reasons praise the staff. The praise is theirs, though their first messages are
+    # complaints: it shows among the praises, with their words as quotes.
+    org = make_org("Casalinghi Ferri", surveys=True)
+    web = make_api_channel(org, "Sito web")
+    giulia = make_agent(org, "Giulia")
+    for i, (complaint, praise) in enumerate(zip(LATE, PRAISE, strict=True)):
+        code = customer_writes(web, complaint, sender_id=f"c{i}")["conversation"]
+        conversation = Conversation.objects.get(code=code)
+        do_send_reply(giulia, conversation, "Ci scusi: il pacco parte oggi con consegna espressa.")
+        do_change_status(giulia, conversation, "resolved")
+        customer_writes(web, f"5 {praise}", sender_id=f"c{i}")
+    _analyse()
+    do_find_topics(org, k=2)
+    do_suggest_processes(org)
+    data = process_report(org.pk, _window(org))
+    praises = [t for p in data["processes"] for t in p["praises"]]
+    criticisms = [t for p in data["processes"] for t in p["criticisms"]]
+    assert praises and criticisms
+    quoted = [q["text"] for t in praises for q in t["quotes"]]
+    assert quoted and all(any(text.endswith(p) for p in PRAISE) for text in quoted), quoted
+    assert sum(t["messages"] for t in praises) >= 6

@@ -14,7 +14,7 @@ conversations started in it) and optionally one channel and one team:
 - sentiment: the share of the conversations' customer messages that are positive,
   neutral and negative;
 - its top three criticisms and praises (the topics of its negative and positive first
-  messages), each with up to three quotes (nearest the topic's centre, personal data
+  messages and survey reasons), each with up to three quotes (nearest the topic's centre, personal data
   hidden as the privacy settings ask), and the same figures for the window before it
   (the trend).
 
@@ -293,12 +293,24 @@ def quotes(topic: Topic, organization_id: int, window: Window | None, hidden: li
 
 
 def _topic_counts(organization_id: int, window: Window, mapped: bool = False) -> dict[int, int]:
-    """Per topic, the conversations of the window whose first message is filed in it
-    (only topics with a process when `mapped`)."""
-    found = _with_process(organization_id, window).filter(Q(topic__isnull=False))
+    """Per topic, the conversations of the window with a message filed in it: the first
+    message, or a survey's reason (praise mostly comes there, after a conversation whose
+    first message was a question or a complaint); only topics with a process when
+    `mapped`. The conversation of each filed message is found by key, as in `quotes`."""
+    in_window = Conversation.objects.filter(_conversations(organization_id, window)).values("pk")
+    filed = MessageSentiment.objects.filter(
+        organization_id=organization_id, first=True, topic__isnull=False, analysed_at__gte=window.start
+    )
     if mapped:
-        found = found.filter(Q(process__isnull=False))
-    return dict(found.order_by().values_list(TOPIC).annotate(n=Count("pk")).values_list(TOPIC, "n"))
+        filed = filed.filter(topic__process__isnull=False)
+    filed = filed.annotate(
+        conversation_id=Subquery(Message.objects.filter(pk=OuterRef("pk")).values("conversation_id")[:1])
+    ).filter(conversation_id__in=Subquery(in_window))
+    return dict(
+        filed.order_by().values("topic_id").annotate(n=Count("conversation_id", distinct=True)).values_list(
+            "topic_id", "n"
+        )
+    )
 
 
 def _topic_out(topic: Topic, n: int, before: int, quoted: list[dict[str, str]]) -> dict[str, Any]:
