@@ -555,5 +555,9 @@ def test_praise_given_as_a_survey_reason_shows_among_its_process_praises():
     criticisms = [t for p in data["processes"] for t in p["criticisms"]]
     assert praises and criticisms
     quoted = [q["text"] for t in praises for q in t["quotes"]]
-    assert quoted and all(any(text.endswith(p) for p in PRAISE) for text in quoted), quoted
+    # The reason in the customer's words, without the score typed before it.
+    assert quoted and all(text in PRAISE for text in quoted), quoted
+    api = AgentApi(make_agent(org, "Marta", role=Role.SUPERVISOR))
+    listed = api.get("/insights/topics", polarity="positive").json()
+    assert listed and all(q["text"] in PRAISE for t in listed for q in t["quotes"]), listed
     assert sum(t["messages"] for t in praises) >= 6

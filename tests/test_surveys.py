@@ -267,3 +267,20 @@ def test_the_agent_page_shows_the_score_in_the_timeline():
     html = page.get(f"/c/{code}/").content.decode()
     assert "Sondaggio: il cliente ha dato 2 (CSAT)" in html
     assert "troppo lenti" in html
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("5 Grazie, tutto perfetto!", "Grazie, tutto perfetto!"),
+        ("4/5 - consegna puntuale.", "consegna puntuale."),
+        ("1: mai più", "mai più"),
+        ("Nessun voto qui.", "Nessun voto qui."),
+        ("5", "5"),
+        ("4,5 stelle", "4,5 stelle"),
+    ],
+)
+def test_after_score_keeps_the_customers_words_as_written(text, expected):
+    from adesso.surveys.texts import after_score
+
+    assert after_score(text) == expected

@@ -14,10 +14,10 @@ from collections import defaultdict
 from django.conf import settings
 from django.db.models import Max, Min, QuerySet
 
-from adesso.conversations.models import ConversationEvent, Direction, EventKind, Message
+from adesso.conversations.models import Direction, Message
 from adesso.insights.models import MessageSentiment
 from adesso.insights.sentiment import classifier_for, embed, from_probabilities, probabilities
-from adesso.insights.topics import nearest_topics, pack
+from adesso.insights.topics import nearest_topics, pack, reason_codes
 
 BATCH = 64
 # Ids are handed out before commits land, so a message may appear below the highest
@@ -76,7 +76,7 @@ def analyse_batch(after: int | None = None) -> tuple[int, int]:
     )
     # A survey's reason, in the customer's words, is what topics of praise and criticism
     # are made of as much as a first message: it is clustered with them (`first`).
-    reasons = _reason_codes({m.conversation_id for m in messages})
+    reasons = reason_codes({m.conversation_id for m in messages})
     firsts |= {m.id for m in messages if m.code in reasons}
     rows = []
     for org_id, group in by_org.items():
@@ -98,14 +98,6 @@ def analyse_batch(after: int | None = None) -> tuple[int, int]:
         ]
     MessageSentiment.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows), messages[-1].id
-
-
-def _reason_codes(conversation_ids: set[int]) -> set[str]:
-    """The codes of the messages that gave a survey its reason in these conversations."""
-    found = ConversationEvent.objects.filter(
-        conversation_id__in=conversation_ids, kind=EventKind.SURVEY_REASON
-    ).values_list("data", flat=True)
-    return {str(data["message"]) for data in found if isinstance(data, dict) and data.get("message")}
 
 
 def do_dispatch_analysis() -> int:

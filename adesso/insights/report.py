@@ -55,7 +55,7 @@ from adesso.channels.models import Channel
 from adesso.conversations.models import Conversation, ConversationEvent, Direction, EventKind, Message, Status
 from adesso.insights.models import MessageSentiment, Polarity, Process, Topic
 from adesso.insights.processes import display_name
-from adesso.insights.topics import distinct, unpack
+from adesso.insights.topics import distinct, quote_text, reason_codes, unpack
 from adesso.surveys.models import Kind, Survey
 
 TOP = 3
@@ -278,18 +278,21 @@ def quotes(topic: Topic, organization_id: int, window: Window | None, hidden: li
     if window is not None:
         in_window = Conversation.objects.filter(_conversations(organization_id, window), pk=OuterRef("conversation_id"))
         members = members.annotate(in_window=Subquery(in_window.values("pk")[:1])).filter(in_window__isnull=False)
-    pool = list(members.order_by("-created_at").values_list("vector", "text", "code", "conversation_code")[:QUOTE_POOL])
+    pool = list(
+        members.order_by("-created_at").values_list(
+            "vector", "text", "code", "conversation_code", "conversation_id"
+        )[:QUOTE_POOL]
+    )
     centre = unpack(topic.centroid)
     pool.sort(key=lambda m: -float(unpack(m[0]) @ centre))
-    return [
-        {
-            "text": redact(text[:280], hidden) if hidden else text[:280],
-            "message": code,
-            "conversation": conversation,
-        }
-        # Three voices, not one text sent by several customers (a template, a forward).
-        for _vector, text, code, conversation in distinct([m for m in pool if m[1]], lambda m: m[1])[:QUOTES]
-    ]
+    # Three voices, not one text sent by several customers (a template, a forward).
+    chosen = distinct([m for m in pool if m[1]], lambda m: m[1])[:QUOTES]
+    reasons = reason_codes({m[4] for m in chosen})
+    out = []
+    for _vector, text, code, conversation, _id in chosen:
+        text = quote_text(text, code in reasons)[:280]
+        out.append({"text": redact(text, hidden) if hidden else text, "message": code, "conversation": conversation})
+    return out
 
 
 def _topic_counts(organization_id: int, window: Window, mapped: bool = False) -> dict[int, int]:

@@ -17,7 +17,7 @@ import datetime as dt
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -199,6 +199,26 @@ def purity(assigned: Sequence[int | None], truth: Sequence[str]) -> float:
     return sum(c.most_common(1)[0][1] for c in groups.values()) / covered if covered else 0.0
 
 
+def reason_codes(conversation_ids: Collection[int]) -> set[str]:
+    """The codes of the messages that gave a survey its reason in these conversations."""
+    from adesso.conversations.models import ConversationEvent, EventKind
+
+    found = ConversationEvent.objects.filter(
+        conversation_id__in=conversation_ids, kind=EventKind.SURVEY_REASON
+    ).values_list("data", flat=True)
+    return {str(data["message"]) for data in found if isinstance(data, dict) and data.get("message")}
+
+
+def quote_text(text: str, reason: bool) -> str:
+    """A message as a quote: a survey reason without the score typed before it ("5 Grazie,
+    gentilissimi" quotes "Grazie, gentilissimi")."""
+    if reason:
+        from adesso.surveys.texts import after_score
+
+        return after_score(text)
+    return text
+
+
 def name_for(keywords: list[str]) -> str:
     return ", ".join(keywords[:3]).capitalize() or "—"
 
@@ -355,14 +375,18 @@ def topic_report(organization: Organization, polarity: str | None = None, days: 
         )
         centre = unpack(topic.centroid)
         members.sort(key=lambda m: -float(unpack(m.vector) @ centre))
-        quotes = [
-            {
-                "text": redact(m.message.text[:280], hidden) if hidden else m.message.text[:280],
-                "message": m.message.code,
-                "conversation": m.message.conversation.code,
-            }
-            for m in distinct([m for m in members if m.message.text], lambda m: m.message.text)[:3]
-        ]
+        chosen = distinct([m for m in members if m.message.text], lambda m: m.message.text)[:3]
+        reasons = reason_codes({m.message.conversation_id for m in chosen})
+        quotes = []
+        for m in chosen:
+            text = quote_text(m.message.text, m.message.code in reasons)[:280]
+            quotes.append(
+                {
+                    "text": redact(text, hidden) if hidden else text,
+                    "message": m.message.code,
+                    "conversation": m.message.conversation.code,
+                }
+            )
         out.append(
             {
                 "code": topic.code,

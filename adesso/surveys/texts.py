@@ -68,6 +68,15 @@ _FILLER = re.compile(
 )
 
 
+def after_score(text: str) -> str:
+    """What a message says after the score it starts with, as written ("5 Grazie, tutto
+    perfetto!" -> "Grazie, tutto perfetto!"); the text itself when it starts with none."""
+    found = _SCORE.match(text)
+    if found is None:
+        return text
+    return found.group(2).lstrip(" \t\n.,;:!?-)") or text
+
+
 def parse_score(text: str, low: int, high: int) -> tuple[int, str] | None:
     """(score, what else the message says when it is a reason) for an answer that is a
     score in [low, high], alone or at the start; None for anything else."""
