@@ -537,3 +537,72 @@ def test_session_10_not_a_referral_nor_a_deflection(text, language):
     assert "link_deflection" not in found, text
     if "contacting" not in text:
         assert "referral" not in found, text
+
+
+# -- session 10, later: where the link goes, and one reading per link --------------------------------
+# A link to a contact page, a request form or a feedback board is a referral whatever words send the
+# customer there, and not also a deflection; a link for more beside a referral goes with it; a link that
+# shows where to find what the agent asks is no deflection; a link to a help article pointed at with a
+# colon, in a reply that explains nothing else, is one. Sentences written for these tests (none from a round).
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("1) Open https://example.com/contact-us 2) Pick your product. 3) Choose a time for the callback.", "en"),
+        ("Could you jot down a few lines about what happened here: https://help.example.com/hc/en-us/requests/new",
+         "en"),
+        ("Any thoughts on the new editor are welcome at https://example.uservoice.com/forums/123", "en"),
+        ("In case it got lost, here's the link: https://example.com/customer-service-phone-numbers", "en"),
+        ("Apra https://example.it/contattaci e scelga il prodotto dall'elenco.", "it"),
+        ("Tutte le idee sono benvenute qui: https://example.it/feedback", "it"),
+    ],
+)
+def test_session_10_later_a_link_to_a_contact_page_or_a_form_is_a_referral_not_a_deflection(text, language):
+    found = patterns_of(text, language)
+    assert "referral" in found and "link_deflection" not in found, text
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("You can follow the progress of the fix on our feedback board: https://example.com/feedback", "en"),
+        ("We have added your vote for you; you can track the status on https://example.com/feedback/42", "en"),
+        ("Segua l'avanzamento della correzione sulla nostra pagina: https://example.it/segnalazioni", "it"),
+    ],
+)
+def test_session_10_later_a_board_to_follow_what_the_agent_owns_is_no_referral(text, language):
+    assert "referral" not in patterns_of(text, language), text
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        # the answer before "For more information visit": the sentence before the full stop is the answer
+        ("Yes, the app works offline once the maps are downloaded to the phone and refreshed from the settings "
+         "page. For more information visit: https://example.com/m", "en", set()),
+        # a link for more beside a referral goes with the referral
+        ("Please call our billing line at 1-800-555-0199 about the charge. For more details, see "
+         "https://example.com/billing", "en", {"referral"}),
+        ("Chiami il numero 800 123 456 per l'addebito. Per maggiori dettagli veda https://example.it/addebiti", "it",
+         {"referral"}),
+        # where to find what the agent has just asked for
+        ("Which carrier delivered it? You can see that information here: https://example.com/orders", "en", set()),
+        ("Quale corriere l'ha consegnato? Trova questa informazione qui: https://example.it/ordini", "it", set()),
+        # a help article pointed at with a colon, nothing explained around it
+        ("Are you still seeing it? It may be this known issue: https://help.example.com/kb/12345", "en",
+         {"link_deflection"}),
+        ("Vede ancora l'errore? Potrebbe essere questo problema noto: https://aiuto.example.it/articles/123", "it",
+         {"link_deflection"}),
+        # "more steps" are still the steps; a commitment explains nothing
+        ("Try restarting the router first. More steps here: https://example.com/steps", "en", {"link_deflection"}),
+        ("Hi Sam. Our bank is committed to helping customers through hard times, wherever they are. For additional "
+         "information, please visit: https://example.com/h", "en", {"link_deflection"}),
+        # other parties, worded otherwise
+        ("For that model please reach out the manufacturer.", "en", {"referral"}),
+        ("You will want to work with your bank to reverse the charge.", "en", {"referral"}),
+    ],
+)
+def test_session_10_later_one_reading_per_link(text, language, expected):
+    found = patterns_of(text, language) & {"referral", "link_deflection"}
+    assert found == expected, text

@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 from adesso.coach.rules import Check, Pattern, Rule, builtin_rules, practice
-from adesso.coach.text import LANGUAGES, URL, Draft, detect_language, read
+from adesso.coach.text import LANGUAGES, SENTENCE_END, URL, Draft, detect_language, read
 
 MAX_CHARS = 20_000
 # The highest score a reply with a serious finding can have (see Report.total).
@@ -73,6 +73,10 @@ _COURTESY = {
         r"|(?:i )?hope (?:this|that|it) helps|have a (?:great|nice|good|lovely) (?:day|evening|weekend)|take care"
         r"|welcome to (?:the )?[^ ]+ (?:support|care|help)(?: on [^ ]+)?"
         r"|we've got your back|glad to help|happy to help"
+        # session 10, later: a commitment or a priority stated ("X is committed to helping customers …",
+        # "the safety of our customers is our top priority") explains nothing either
+        r"|(?:is|are|remains|remain|'re) (?:fully |deeply |truly |always )?committed to [^.!?¶]*"
+        r"|(?:is|are|remains|remain) (?:our|a) (?:top |first |number one |highest )?priorit(?:y|ies)"
         r"|(?:sure|of course|absolutely|certainly) (?:we|i) can (?:help|assist)(?: you)?"
         r"|(?:we're|we are) here for you(?: too)?"
         # session 9, last: offers of further help, a restatement of the customer's problem and a pointer
@@ -199,13 +203,19 @@ _FOR_HOW = {
         r" (?:steps?|instructions?|how(?= (?:to|here|you|it|this|that|[:.])\b)|troubleshooting|troubleshoot"
         r"|tips|walkthrough|procedure|guide(?! (?:may|might|could|should|will) also\b)"
         r"|(?:(?<=^ )|(?<= , )|(?<= \. ))(?:in order )?to (?:fix|resolve|solve|install|set up|remove|change|enable"
-        r"|disable|reset|recover|restore|update|uninstall|reinstall|repair)(?: [^,:.!?]{1,60})? (?:,|:))(?= )"
+        r"|disable|reset|recover|restore|update|uninstall|reinstall|repair)(?: [^,:.!?]{1,60})? (?:,|:)"
+        # session 10, later: a step of the customer's with its link after a colon ("for now, you will need
+        # to manually remove the user: <link>"), not a pointer ("you can find the details here: <link>")
+        r"|(?:try|need to|have to|can|could|may|might|should)"
+        r" (?!(?:find|see|view|read|check|learn|visit|look|get|access) )[^.!?:]{1,80} : <url>)(?= )"
     ),
     "it": re.compile(
         r" (?:passaggi|passi|istruzioni|procedura|come (?:fare|procedere|si fa|risolvere|impostare|configurare)"
         r"|guida(?! (?:può|potrebbe) anche\b)|suggerimenti"
         r"|(?:(?<=^ )|(?<= , )|(?<= \. ))per (?:risolver|sistemar|installar|reinstallar|configurar|ripristinar"
-        r"|reimpostar|cambiar|modificar|attivar|disattivar)[^ ]*(?: [^,:.!?]{1,60})? (?:,|:))(?= )"
+        r"|reimpostar|cambiar|modificar|attivar|disattivar)[^ ]*(?: [^,:.!?]{1,60})? (?:,|:)"
+        r"|(?:provi a|provare a|deve|dovrà|dovrebbe|può|potrebbe|occorre)"
+        r" (?!(?:trovare|vedere|leggere|consultare|visitare|guardare|controllare) )[^.!?:]{1,80} : <url>)(?= )"
     ),
 }
 # ...unless it is a link for more beside an answer ("learn more about it here", "more details:", "this
@@ -213,19 +223,53 @@ _FOR_HOW = {
 # the steps on this page").
 _FOR_MORE = {
     "en": re.compile(
-        r" (?:more|additional|further|details|also help|for actions|our efforts|full|complete|if needed|if you need it"
-        r"|with (?:pictures|screenshots|images|photos)"
+        r" (?:(?:more|additional|further)(?! (?:steps|troubleshooting|tips|instructions)\b)|details|also help"
+        r"|for actions|our efforts|full|complete|if needed|if you need it"
+        r"|(?:has|have|with) (?:the )?(?:pictures|screenshots|images|photos)"
+        r"|if you need (?:them|one|those|these)"
         r"|(?:we|we'll|we will|i'll|i will|let's|let us) (?:be )?(?:go|going|walk|walking|work|working) "
         r"(?:over|through))(?= )"
     ),
     "it": re.compile(
-        r" (?:maggiori|ulteriori|altre informazioni|dettagli|approfondire|saperne di più|anche utile|complet[ao]"
+        r" (?:maggiori|ulteriori(?! (?:passaggi|passi|istruzioni|suggerimenti)\b)|altre informazioni|dettagli"
+        r"|approfondire|saperne di più|anche utile|complet[ao]"
         r"|se serve|se le serve|se necessario|con (?:le )?(?:immagini|foto|schermate)"
         r"|(?:vediamo|li vediamo|lo vediamo) insieme)(?= )"
     ),
 }
+# Where to look for what the agent asks: "you can find this information here", "lo trova qui".
+_WHERE_TO_LOOK = {
+    "en": re.compile(r" (?:find|see|view|check|locate|look up) (?:this|that|these|those) (?:info|information|details"
+                     r"|number|numbers|name|code)(?= )"),
+    "it": re.compile(r" (?:trova|trovi|vede|veda|controlla|controlli) (?:questa|questo|queste|questi|quest') ?"
+                     r"(?:informazion[ei]|dettagli|numero|numeri|nome|codice)(?= )"),
+}
 # The rest of the reply gives the steps itself: a menu path ("settings > account"), numbered steps.
 _STEPS_GIVEN = re.compile(r" [^ ]+ > [^ ]+ | (?:1|2|3) \)| step (?:1|2|one|two) | passo (?:1|2|uno|due) ")
+# Session 10, later: where a link goes. A contact page, a request or ticket form, a feedback, idea or
+# bug board is another channel to start again on, whatever words send the customer there ("1) Click on
+# this link - <contact page> 2) Select the product", "share a few details here <form>", "feel free to
+# file any bugs here: <board>"): a referral, and not also a deflection.
+_HANDOFF_ADDRESS = re.compile(
+    r"contact|requests?/new|submit_?request|/tickets?\b|uservoice|feedback|ideas?[_-]?submission|feature[_-]?request"
+    r"|support/email|phone[_-]?numbers|customer[_-]?service|live[_-]?chat|contatt|segnalazion|reclam", re.I
+)
+_HELP_ARTICLE = "shape: a link to a help article, the reply explains nothing else"
+# ...and the sentence of the link points at it ("this known issue: <link>", "try these: <link>").
+_POINTS_AT = {
+    "en": re.compile(r" (?:this|these|those|the following|here|below|article|guide|faq|known issue)(?= )"),
+    "it": re.compile(r" (?:questo|questa|questi|queste|il seguente|la seguente|qui|sotto|articolo|guida|faq"
+                     r"|problema noto)(?= )"),
+}
+# A help article: the knowledge base's address.
+_HELP_ADDRESS = re.compile(r"/(?:answer|answers|articles?|kb|faq|faqs|hc/[a-z-]+/articles|help/\d|troubleshoot\w*"
+                           r"|guide)\b|helpx\.|/sln\d|/HT\d{4,}", re.I)
+# ...unless the link is to follow what the agent owns ("track the progress on this issue …").
+_FOLLOW_OWN = re.compile(r"\b(?:track|monitor|follow|check) (?:the )?(?:progress|status|updates?)\b|\b(?:segua|seguire|"
+                         r"monitorare|controllare) (?:l' )?(?:avanzamento|stato)\b", re.I)
+# A referral's words that name the contact ("contact them: <link>", "chat with us here: <link>").
+_CONTACT_WORDS = re.compile(r"\b(?:contact|reach|call|chat|phone|ring|speak|talk|get in touch|contatt|chiam|telefon"
+                            r"|scriv|parl)", re.I)
 Similarity = Callable[[Draft, Sequence[Rule], set[int], str], list[Finding]]
 # (draft, rules, (sentence number, rule id) already found, ui language) -> findings
 Learned = Callable[[Draft, Sequence[Rule], set[tuple[int, str]], str], list[Finding]]
@@ -251,7 +295,8 @@ def coach(
     checks = _checks(draft, context, reading, ui)
     # A supplier's slip stated with an apology or a fix is a fact, not blame.
     owned = any(c.met for c in checks if c.id in ("ownership", "next_step", "apology"))
-    findings = [*_pattern_findings(draft, all_rules, owned, ui), *_shape_findings(draft, all_rules, ui)]
+    findings = _one_reading_per_link(
+        draft, [*_pattern_findings(draft, all_rules, owned, ui), *_shape_findings(draft, all_rules, ui)])
     hints: list[Finding] = []
     if similarity is not None or learned is not None:
         found = {(draft.sentence_of[i], f.pattern) for f in findings for i, t in enumerate(draft.tokens)
@@ -366,6 +411,11 @@ def _sentence_line(draft: Draft, first: int, last: int) -> str:
 
 def _explained(draft: Draft, first: int, last: int) -> bool:
     """Does the reply explain, beyond the "find it here" sentence?"""
+    # Session 10, later: a pattern that starts on the previous sentence's full stop (". For more info
+    # visit <link>") points from the next sentence: the answer before it is the rest of the reply.
+    while (first < last and draft.tokens[first].surface in SENTENCE_END
+           and draft.sentence_of[first] < draft.sentence_of[last]):
+        first += 1
     numbers = {draft.sentence_of[first], draft.sentence_of[last]}
     # Session 10: what the pointing sentence sends the customer to read decides first. A link for how
     # (the steps, the instructions, "check out how here", "to fix it, follow: <link>") is the answer
@@ -381,6 +431,10 @@ def _explained(draft: Draft, first: int, last: int) -> bool:
         return False
     # A question ("Was this shipped by us or a seller?") asks, it does not explain.
     questions = {s for t, s in zip(draft.tokens, draft.sentence_of, strict=True) if t.surface == "?"}
+    # Session 10, later: ...but a link that shows where to find what the agent has just asked for ("Who's
+    # the carrier on your order? You can find this information here: <link>") answers nothing away.
+    if questions - numbers and _WHERE_TO_LOOK[language].search(" " + pointing + " "):
+        return True
     lines: dict[int, list[str]] = {}
     for t, s in zip(draft.tokens, draft.sentence_of, strict=True):
         if s not in numbers and s not in questions:
@@ -406,12 +460,17 @@ def _shape_findings(draft: Draft, rules: Sequence[Rule], ui: str) -> list[Findin
         deflection = by_id["link_deflection"]
         excused = (at is not None and any(u.search(_sentence_line(draft, at, at))
                                           for u in deflection.unless.get(draft.language, ()))) or any(
-            u.search(draft.surface) for u in deflection.unless_reply.get(draft.language, ()))
+            u.search(draft.surface) for u in deflection.unless_reply.get(draft.language, ())) or (
+            at is not None and "?" in draft.surface.split("<url>")[0]
+            and _WHERE_TO_LOOK.get(draft.language, _WHERE_TO_LOOK["en"]).search(
+                " " + _sentence_line(draft, at, at) + " "))
         # Nothing but a link is a deflection; a few words around it are one when they point at it
         # (session 7: "I doubt it... <link>", a photo with a caption, is not).
         if not excused and (not words or (len(words) < LINK_ONLY_WORDS and _POINTER.search(draft.text))):
             found.append(_finding(by_id["link_deflection"], draft, urls[0].start(), urls[0].end(), ui,
                                   f"shape: a link with only {len(words)} words around it", "shape"))
+    found += _handoff_findings(draft, rules, ui)
+    found += _help_article_findings(draft, rules, ui)
     for start, end in _shouting(draft.text):
         found.append(_finding(by_id["rudeness"], draft, start, end, ui,
                               "shape: capitals (shouting)", "shape"))
@@ -419,6 +478,95 @@ def _shape_findings(draft: Draft, rules: Sequence[Rule], ui: str) -> list[Findin
         found.append(_finding(by_id["rudeness"], draft, m.start(), m.end(), ui,
                               "shape: repeated exclamation marks", "shape", severity="warning"))
     return found
+
+
+def _handoff_findings(draft: Draft, rules: Sequence[Rule], ui: str) -> list[Finding]:
+    """A link to a contact page, a request form or a feedback board is a referral (session 10, later)."""
+    referral = next((r for r in rules if r.builtin and r.id == "referral"), None)
+    if referral is None or any(u.search(draft.surface) for u in referral.unless_reply.get(draft.language, ())):
+        return []
+    found = []
+    for m in URL.finditer(draft.text):
+        if not _HANDOFF_ADDRESS.search(m.group()):
+            continue
+        at = next((i for i, t in enumerate(draft.tokens) if t.start == m.start()), None)
+        if at is None:
+            continue
+        sentence = _sentence_line(draft, at, at)
+        if _FOLLOW_OWN.search(sentence) or any(u.search(sentence) for u in referral.unless.get(draft.language, ())):
+            continue
+        found.append(_finding(referral, draft, m.start(), m.end(), ui,
+                              "shape: a link to a contact page, a request form or a feedback board", "shape"))
+    return found
+
+
+def _help_article_findings(draft: Draft, rules: Sequence[Rule], ui: str) -> list[Finding]:
+    """A link to a help article in a reply that explains nothing else is the answer behind a link,
+    whatever words point at it ("I wonder if it has to do with this known issue: <link>")."""
+    deflection = next((r for r in rules if r.builtin and r.id == "link_deflection"), None)
+    if deflection is None or any(u.search(draft.surface) for u in deflection.unless_reply.get(draft.language, ())):
+        return []
+    language = draft.language if draft.language in _FOR_MORE else "en"
+    found = []
+    for m in URL.finditer(draft.text):
+        if not _HELP_ADDRESS.search(m.group()) or _HANDOFF_ADDRESS.search(m.group()):
+            continue
+        at = next((i for i, t in enumerate(draft.tokens) if t.start == m.start()), None)
+        if at is None:
+            continue
+        sentence = _sentence_line(draft, at, at)
+        before = draft.tokens[at - 1].surface if at else ""
+        line = " " + sentence + " "
+        if before not in (":", "here", "below", "qui", "sotto") or not (
+                _FOR_HOW[language].search(line) or _POINTS_AT[language].search(line)):
+            continue
+        if (before == "?" or sentence.rstrip().endswith("?") or _FOR_MORE[language].search(line)
+                or any(u.search(sentence) for u in deflection.unless.get(draft.language, ()))
+                or _explained(draft, at, at)):
+            continue
+        found.append(_finding(deflection, draft, m.start(), m.end(), ui, _HELP_ARTICLE, "shape"))
+    return found
+
+
+def _one_reading_per_link(draft: Draft, findings: list[Finding]) -> list[Finding]:
+    """A link that sends the customer to another channel is a referral, not also a deflection: a
+    `link_deflection` finding is dropped when every link it holds is a referral's (session 10, later)."""
+    handed = [(m.start(), m.end()) for m in URL.finditer(draft.text)
+              if any(f.pattern == "referral" and f.start <= m.start() and m.end() <= f.end
+                     and (f.layer == "shape" or _CONTACT_WORDS.search(f.words)) for f in findings)]
+    referred = any(f.pattern == "referral" for f in findings)
+    referring = {draft.sentence_of[i] for f in findings if f.pattern == "referral"
+                 for i, t in enumerate(draft.tokens) if f.start <= t.start < f.end}
+    language = draft.language if draft.language in _FOR_HOW else "en"
+    kept = []
+    for f in findings:
+        if f.pattern == "link_deflection":
+            links = [(m.start(), m.end()) for m in URL.finditer(draft.text)
+                     if f.start <= m.start() and m.end() <= f.end]
+            if not links:  # "here's the link: <link>": the link it points at, in the same sentence
+                numbers = {s for t, s in zip(draft.tokens, draft.sentence_of, strict=True)
+                           if f.start <= t.start < f.end}
+                links = [(t.start, t.end) for t, s in zip(draft.tokens, draft.sentence_of, strict=True)
+                         if s in numbers and t.start >= f.end and t.surface == "<url>"][:1]
+            if links and all(link in handed for link in links):
+                continue
+            # a help article's link in a sentence that sends the customer elsewhere is that referral's
+            if f.rule == _HELP_ARTICLE and {draft.sentence_of[i] for i, t in enumerate(draft.tokens)
+                                            if f.start <= t.start < f.end} & referring:
+                continue
+            # ...and a link for more beside a referral goes with the referral ("Please call 1-800-… For
+            # more information, please visit <link>"): the reply's one fault is the hand-over.
+            pointing = " " + _pointing_line(draft, f.start, f.end) + " "
+            if referred and _FOR_MORE[language].search(pointing) and not _FOR_HOW[language].search(pointing):
+                continue
+        kept.append(f)
+    return kept
+
+
+def _pointing_line(draft: Draft, start: int, end: int) -> str:
+    """The surface line of the sentences a finding's words are in, from its first word."""
+    at = [i for i, t in enumerate(draft.tokens) if start <= t.start < end and t.surface not in SENTENCE_END]
+    return _sentence_line(draft, at[0], at[-1]) if at else ""
 
 
 def _is_handle(text: str, token: Any) -> bool:
