@@ -66,7 +66,7 @@ HELDOUT_REAL = ROOT / "tests" / "fixtures" / "coach_heldout"
 # before the learned layer was retrained on rounds 8-10 and further pages of the same data set; 12 (session
 # 9, last) drawn and frozen before the patterns were developed on round 11; 13 (session 10) drawn and
 # frozen before any change of session 10, measured once, then read. All of them development rounds now,
-# but 14 (session 10, later): drawn and frozen before any change of that session, measured once at its end.
+# 14 too (session 10, later): drawn and frozen before any change of that session, measured once, then read.
 ROUNDS = {1: "round1.jsonl", 2: "round2.jsonl", 3: "round3_dev.jsonl", 4: "round4.jsonl", 5: "round5_dev.jsonl",
           6: "round6.jsonl", 7: "round7.jsonl", 8: "round8.jsonl", 9: "round9.jsonl", 10: "round10.jsonl",
           11: "round11.jsonl", 12: "round12.jsonl", 13: "round13.jsonl", 14: "round14.jsonl"}
