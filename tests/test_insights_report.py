@@ -547,6 +547,13 @@ def test_praise_given_as_a_survey_reason_shows_among_its_process_praises():
         do_send_reply(giulia, conversation, "Ci scusi: il pacco parte oggi con consegna espressa.")
         do_change_status(giulia, conversation, "resolved")
         customer_writes(web, f"5 {praise}", sender_id=f"c{i}")
+    # One more says the first praise again, as the answer to "why?": the same words,
+    # which a quote shows once.
+    code = customer_writes(web, LATE[0], sender_id="again")["conversation"]
+    do_send_reply(giulia, Conversation.objects.get(code=code), "Ci scusi: parte oggi.")
+    do_change_status(giulia, Conversation.objects.get(code=code), "resolved")
+    customer_writes(web, "5", sender_id="again")
+    customer_writes(web, PRAISE[0], sender_id="again")
     _analyse()
     do_find_topics(org, k=2)
     do_suggest_processes(org)
@@ -557,6 +564,7 @@ def test_praise_given_as_a_survey_reason_shows_among_its_process_praises():
     quoted = [q["text"] for t in praises for q in t["quotes"]]
     # The reason in the customer's words, without the score typed before it.
     assert quoted and all(text in PRAISE for text in quoted), quoted
+    assert all(len({q["text"] for q in t["quotes"]}) == len(t["quotes"]) for t in praises)
     api = AgentApi(make_agent(org, "Marta", role=Role.SUPERVISOR))
     listed = api.get("/insights/topics", polarity="positive").json()
     assert listed and all(q["text"] in PRAISE for t in listed for q in t["quotes"]), listed

@@ -285,14 +285,13 @@ def quotes(topic: Topic, organization_id: int, window: Window | None, hidden: li
     )
     centre = unpack(topic.centroid)
     pool.sort(key=lambda m: -float(unpack(m[0]) @ centre))
+    reasons = reason_codes({m[4] for m in pool})
+    said = [(quote_text(text, code in reasons)[:280], code, conversation) for _v, text, code, conversation, _id in pool]
     # Three voices, not one text sent by several customers (a template, a forward).
-    chosen = distinct([m for m in pool if m[1]], lambda m: m[1])[:QUOTES]
-    reasons = reason_codes({m[4] for m in chosen})
-    out = []
-    for _vector, text, code, conversation, _id in chosen:
-        text = quote_text(text, code in reasons)[:280]
-        out.append({"text": redact(text, hidden) if hidden else text, "message": code, "conversation": conversation})
-    return out
+    return [
+        {"text": redact(text, hidden) if hidden else text, "message": code, "conversation": conversation}
+        for text, code, conversation in distinct([m for m in said if m[0]], lambda m: m[0])[:QUOTES]
+    ]
 
 
 def _topic_counts(organization_id: int, window: Window, mapped: bool = False) -> dict[int, int]:

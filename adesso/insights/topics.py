@@ -375,18 +375,17 @@ def topic_report(organization: Organization, polarity: str | None = None, days: 
         )
         centre = unpack(topic.centroid)
         members.sort(key=lambda m: -float(unpack(m.vector) @ centre))
-        chosen = distinct([m for m in members if m.message.text], lambda m: m.message.text)[:3]
-        reasons = reason_codes({m.message.conversation_id for m in chosen})
-        quotes = []
-        for m in chosen:
-            text = quote_text(m.message.text, m.message.code in reasons)[:280]
-            quotes.append(
-                {
-                    "text": redact(text, hidden) if hidden else text,
-                    "message": m.message.code,
-                    "conversation": m.message.conversation.code,
-                }
-            )
+        reasons = reason_codes({m.message.conversation_id for m in members})
+        said = [(quote_text(m.message.text, m.message.code in reasons)[:280], m.message) for m in members]
+        quotes = [
+            {
+                "text": redact(text, hidden) if hidden else text,
+                "message": message.code,
+                "conversation": message.conversation.code,
+            }
+            # Three voices, not one text sent by several customers.
+            for text, message in distinct([m for m in said if m[0]], lambda m: m[0])[:3]
+        ]
         out.append(
             {
                 "code": topic.code,
