@@ -606,3 +606,14 @@ def test_session_10_later_a_board_to_follow_what_the_agent_owns_is_no_referral(t
 def test_session_10_later_one_reading_per_link(text, language, expected):
     found = patterns_of(text, language) & {"referral", "link_deflection"}
     assert found == expected, text
+
+
+def test_session_10_later_the_address_is_read_without_its_query_and_a_page_that_can_help_is_no_step():
+    # an appeal page whose sign-in link carries "contact" only in its query string sends nobody elsewhere
+    appeal = ("If you think this was a mistake, you can appeal here: "
+              "https://accounts.example.com/login?continue=https://help.example.com/contact/suspended")
+    assert "referral" not in patterns_of(appeal, "en")
+    # "this page can help you check …: <link>" after an answer is a link for more, not a step of the customer's
+    answered = ("The new plan renews on the first of every month and the price stays the same for the first year "
+                "of the contract. This page can help you check your own renewal date: https://example.com/renewals")
+    assert "link_deflection" not in patterns_of(answered, "en")

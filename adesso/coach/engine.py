@@ -206,7 +206,7 @@ _FOR_HOW = {
         r"|disable|reset|recover|restore|update|uninstall|reinstall|repair)(?: [^,:.!?]{1,60})? (?:,|:)"
         # session 10, later: a step of the customer's with its link after a colon ("for now, you will need
         # to manually remove the user: <link>"), not a pointer ("you can find the details here: <link>")
-        r"|(?:try|need to|have to|can|could|may|might|should)"
+        r"|(?:try|need to|have to|should)"
         r" (?!(?:find|see|view|read|check|learn|visit|look|get|access) )[^.!?:]{1,80} : <url>)(?= )"
     ),
     "it": re.compile(
@@ -214,7 +214,7 @@ _FOR_HOW = {
         r"|guida(?! (?:può|potrebbe) anche\b)|suggerimenti"
         r"|(?:(?<=^ )|(?<= , )|(?<= \. ))per (?:risolver|sistemar|installar|reinstallar|configurar|ripristinar"
         r"|reimpostar|cambiar|modificar|attivar|disattivar)[^ ]*(?: [^,:.!?]{1,60})? (?:,|:)"
-        r"|(?:provi a|provare a|deve|dovrà|dovrebbe|può|potrebbe|occorre)"
+        r"|(?:provi a|provare a|deve|dovrà|dovrebbe|occorre)"
         r" (?!(?:trovare|vedere|leggere|consultare|visitare|guardare|controllare) )[^.!?:]{1,80} : <url>)(?= )"
     ),
 }
@@ -487,7 +487,7 @@ def _handoff_findings(draft: Draft, rules: Sequence[Rule], ui: str) -> list[Find
         return []
     found = []
     for m in URL.finditer(draft.text):
-        if not _HANDOFF_ADDRESS.search(m.group()):
+        if not _HANDOFF_ADDRESS.search(m.group().split("?")[0]):  # the host and path, not the query
             continue
         at = next((i for i, t in enumerate(draft.tokens) if t.start == m.start()), None)
         if at is None:
@@ -509,7 +509,7 @@ def _help_article_findings(draft: Draft, rules: Sequence[Rule], ui: str) -> list
     language = draft.language if draft.language in _FOR_MORE else "en"
     found = []
     for m in URL.finditer(draft.text):
-        if not _HELP_ADDRESS.search(m.group()) or _HANDOFF_ADDRESS.search(m.group()):
+        if not _HELP_ADDRESS.search(m.group()) or _HANDOFF_ADDRESS.search(m.group().split("?")[0]):
             continue
         at = next((i for i, t in enumerate(draft.tokens) if t.start == m.start()), None)
         if at is None:
