@@ -83,10 +83,9 @@ def copy_weeks(organization_id: int, since: dt.datetime, until: dt.datetime, wee
             )
             message_of = {old.pk: new for old, new in zip(moved_messages, new_messages, strict=True)}
             code_of = {old.code: message_of[old.pk].code for old in moved_messages}
-            new_surveys = [_moved(s, delta, conversation_id=conversation_of[s.conversation_id])
-                           for s in surveys if s.conversation_id in conversation_of]
-            survey_of = {old.code: new.code for old, new in zip(
-                [s for s in surveys if s.conversation_id in conversation_of], new_surveys, strict=True)}
+            moved_surveys = [s for s in surveys if s.conversation_id in conversation_of]
+            new_surveys = [_moved(s, delta, conversation_id=conversation_of[s.conversation_id]) for s in moved_surveys]
+            survey_of = {old.code: new.code for old, new in zip(moved_surveys, new_surveys, strict=True)}
             Survey.objects.bulk_create(new_surveys)
             ConversationEvent.objects.bulk_create(
                 [

@@ -88,11 +88,15 @@ def _duration(seconds: float | None) -> str:
     return ngettext("%(n)s hour", "%(n)s hours", 1 if hours == 1 else 2) % {"n": format_number(hours)}
 
 
+def _share(value: float) -> str:
+    return f"{format_number(round(value * 100))}%"
+
+
 def _text(key: str, value: float | None) -> str:
     if value is None:
         return "—"
     if key in ("csat_satisfied_share", "negative_share"):
-        return f"{format_number(round(value * 100))}%"
+        return _share(value)
     if key.startswith("first_response"):
         return _duration(value)
     if key == "csat_mean":
@@ -355,7 +359,7 @@ def survey_settings(request: AgentRequest) -> HttpResponse:
     now = timezone.now()
     rates: dict[str, list[dict[str, Any]]] = {}
     for rate in response_rates(user.organization_id, now - dt.timedelta(days=RATES_DAYS), now):
-        rate["percent"] = f"{round(rate['response_rate'] * 100)}%"
+        rate["percent"] = _share(rate["response_rate"])
         rates.setdefault(rate["channel"], []).append(rate)
     return render(
         request,
